@@ -1,0 +1,38 @@
+"""What this build is and how it will run."""
+import platform
+import sys
+
+import numpy as np
+import scipy
+
+from fastinit import _openmp
+
+
+def config():
+    """The facts show_config prints, as a dict."""
+    from fastinit import __version__
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:  # threadpoolctl is a dependency, but a bare build may lack it
+        blas = []
+    return {
+        "fastinit": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "openmp": _openmp.openmp_enabled(),
+        "threads": _openmp.effective_num_threads(None),
+        "blas": ", ".join(blas) or "unknown",
+    }
+
+
+def show_config(file=None):
+    """Print the version, whether the kernels have OpenMP and how many threads they use."""
+    facts = config()
+    lines = [f"fastinit {facts.pop('fastinit')}"]
+    facts["openmp"] = "on" if facts["openmp"] else "off (single-threaded build)"
+    lines += [f"  {key:<9}{value}" for key, value in facts.items()]
+    print("\n".join(lines), file=file or sys.stdout)

@@ -1,0 +1,238 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Fill kernels: uniform, normal and truncated normal from the Philox stream, in place.
+
+Element ``i`` of a fill at ``offset`` is a pure function of (key, offset + i): a float64 element
+uses stream word ``p = offset + i``; a float32 element uses the 32-bit half ``p`` of the stream
+(word ``p // 2``, low half first). Every call is split into fixed chunks run by OpenMP threads in
+any order, so neither the thread count nor the way a buffer is split into calls changes a bit.
+
+Inputs are validated by fastinit.streams before they get here; nothing below checks them.
+"""
+from libc.math cimport exp, log, log1p
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from cython cimport floating
+from cython.parallel cimport prange
+from scipy.special.cython_special cimport ndtri_exp
+
+from fastinit._openmp cimport omp_get_max_threads
+
+import numpy as np
+from fastinit import _ziggurat
+
+cdef extern from "_philox.h" nogil:
+    void fi_philox_block(const uint64_t* key, uint64_t c0, uint64_t c1, uint64_t c2, uint64_t* out)
+    void fi_philox_words(const uint64_t* key, uint64_t first, size_t n, uint64_t* out)
+    void fi_philox_halves(const uint64_t* key, uint64_t first, size_t n, uint64_t* scratch,
+                          uint32_t* out)
+
+cdef enum:
+    CHUNK = 4096          # elements per OpenMP work item
+    UNIFORM = 0
+    NORMAL = 1
+    TRUNCATED_NORMAL = 2
+    # counter word 2 of an element's extra regions (the main stream has 0 there): 1 finishes
+    # its ziggurat draw, 2 feeds truncated-normal redraws, 3 + j finishes redraw j's ziggurat
+    ZIGGURAT_REGION = 1
+    TRUNCATION_REGION = 2
+    REDRAW_REGION = 3
+    MAX_REDRAWS = 64
+
+KINDS = {"uniform": UNIFORM, "normal": NORMAL, "truncated_normal": TRUNCATED_NORMAL}
+
+# signs by table lookup: a branch on a random bit mispredicts half the time
+cdef double SIGN64[2]
+cdef float SIGN32[2]
+SIGN64[:] = [1.0, -1.0]
+SIGN32[:] = [1.0, -1.0]
+cdef double TWO_M53 = 1.0 / 9007199254740992.0
+cdef double TWO_M24 = 1.0 / 16777216.0
+cdef uint64_t MASK52 = _ziggurat.MASK52
+cdef uint32_t MASK23 = _ziggurat.MASK23
+cdef double ZIG_R = _ziggurat.R
+cdef double ZIG_INV_R = _ziggurat.INV_R
+
+cdef uint64_t K64[256]
+cdef double W64[256]
+cdef double F[256]
+cdef uint32_t K32[256]
+cdef float W32[256]
+for _i in range(256):
+    K64[_i] = _ziggurat.K64[_i]
+    W64[_i] = _ziggurat.W64[_i]
+    F[_i] = _ziggurat.F[_i]
+    K32[_i] = _ziggurat.K32[_i]
+    W32[_i] = _ziggurat.W32[_i]
+
+
+cdef struct ExtraWords:
+    # the words of counters (element + 1, block, region, 0), block = 0, 1, ...: an element's own
+    # supply for the rare draws that need more than its main-stream word
+    const uint64_t* key
+    uint64_t element
+    uint64_t region
+    uint64_t block
+    int used
+    uint64_t buf[4]
+
+
+cdef inline void extra_init(ExtraWords* e, const uint64_t* key, uint64_t element,
+                            uint64_t region) noexcept nogil:
+    e.key = key
+    e.element = element
+    e.region = region
+    e.block = 0
+    e.used = 4
+
+
+cdef inline uint64_t extra_next(ExtraWords* e) noexcept nogil:
+    if e.used == 4:
+        fi_philox_block(e.key, e.element + 1, e.block, e.region, e.buf)
+        e.block += 1
+        e.used = 0
+    e.used += 1
+    return e.buf[e.used - 1]
+
+
+cdef inline double extra_uniform(ExtraWords* e) noexcept nogil:
+    return <double><int64_t>(extra_next(e) >> 11) * TWO_M53
+
+
+cdef double ziggurat_slow(uint64_t idx, double x, uint64_t negative, const uint64_t* key,
+                          uint64_t element, uint64_t region) noexcept nogil:
+    """Finish a ziggurat draw whose fast test failed: tail, wedge, or a fresh double draw."""
+    cdef ExtraWords e
+    cdef double xx, yy
+    cdef uint64_t w, rabs
+    extra_init(&e, key, element, region)
+    while True:
+        if idx == 0:
+            while True:
+                xx = -ZIG_INV_R * log1p(-extra_uniform(&e))
+                yy = -log1p(-extra_uniform(&e))
+                if yy + yy > xx * xx:
+                    return -(ZIG_R + xx) if negative else ZIG_R + xx
+        if F[idx] + extra_uniform(&e) * (F[idx - 1] - F[idx]) < exp(-0.5 * x * x):
+            return x
+        w = extra_next(&e)
+        idx = w & 0xff
+        negative = (w >> 8) & 1
+        rabs = (w >> 9) & MASK52
+        x = <double><int64_t>rabs * W64[idx] * SIGN64[negative]
+        if rabs < K64[idx]:
+            return x
+
+
+cdef inline double normal64(uint64_t w, const uint64_t* key, uint64_t element,
+                            uint64_t region) noexcept nogil:
+    cdef uint64_t idx = w & 0xff
+    cdef uint64_t negative = (w >> 8) & 1
+    cdef uint64_t rabs = (w >> 9) & MASK52
+    # int64 casts: rabs < 2^52, and signed conversion is one instruction where unsigned is not
+    cdef double x = <double><int64_t>rabs * W64[idx] * SIGN64[negative]
+    if rabs < K64[idx]:
+        return x
+    return ziggurat_slow(idx, x, negative, key, element, region)
+
+
+cdef inline float normal32(uint32_t h, const uint64_t* key, uint64_t element) noexcept nogil:
+    cdef uint32_t idx = h & 0xff
+    cdef uint32_t negative = (h >> 8) & 1
+    cdef uint32_t rabs = (h >> 9) & MASK23
+    cdef float x = <float><int32_t>rabs * W32[idx] * SIGN32[negative]
+    if rabs < K32[idx]:
+        return x
+    return <float>ziggurat_slow(idx, x, negative, key, element, ZIGGURAT_REGION)
+
+
+cdef inline double truncated_standard(double z, const uint64_t* key, uint64_t element,
+                                      const double* p) noexcept nogil:
+    """Standard normal z truncated to [alpha, beta]: keep z if inside, else redraw, else invert.
+
+    p: alpha, beta, redraw (1.0 for wide intervals, where redrawing is cheap), flip, log_hi,
+    exp_d, one_minus_exp_d; see fastinit/streams.py for the constants of the inversion.
+    Each stage returns a draw of the exact truncated law, so the mixture is exact too.
+    """
+    cdef ExtraWords e
+    cdef double u
+    cdef int j
+    extra_init(&e, key, element, TRUNCATION_REGION)
+    if p[2] != 0.0:
+        if p[0] <= z <= p[1]:
+            return z
+        for j in range(MAX_REDRAWS):
+            z = normal64(extra_next(&e), key, element, REDRAW_REGION + j)
+            if p[0] <= z <= p[1]:
+                return z
+    u = (<double><int64_t>(extra_next(&e) >> 11) + 0.5) * TWO_M53
+    z = ndtri_exp(p[4] + log(p[5] + u * p[6]))
+    return -z if p[3] != 0.0 else z
+
+
+cdef inline double clamp(double x, double lo, double hi) noexcept nogil:
+    return lo if x < lo else (hi if x > hi else x)
+
+
+cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint64_t* key, int kind,
+                     const double* p) noexcept nogil:
+    # p[0], p[1]: shift and scale of the law (low and high - low, or mean and std). One loop per
+    # law, so that the common ones stay tight and the uniform one vectorises.
+    cdef uint64_t words[CHUNK]
+    cdef uint32_t halves[CHUNK]
+    cdef Py_ssize_t k
+    cdef double z, shift = p[0], scale = p[1]
+    if floating is double:
+        fi_philox_words(key, pos, n, words)
+    else:
+        fi_philox_halves(key, pos, n, words, halves)
+    if kind == UNIFORM:
+        for k in range(n):
+            if floating is double:
+                z = <double><int64_t>(words[k] >> 11) * TWO_M53
+            else:
+                z = <double><int32_t>(halves[k] >> 8) * TWO_M24
+            out[k] = <floating>(shift + scale * z)
+    elif kind == NORMAL:
+        for k in range(n):
+            if floating is double:
+                z = normal64(words[k], key, pos + k, ZIGGURAT_REGION)
+            else:
+                z = normal32(halves[k], key, pos + k)
+            out[k] = <floating>(shift + scale * z)
+    else:
+        for k in range(n):
+            if floating is double:
+                z = normal64(words[k], key, pos + k, ZIGGURAT_REGION)
+            else:
+                z = normal32(halves[k], key, pos + k)
+            z = truncated_standard(z, key, pos + k, p + 4)
+            out[k] = <floating>clamp(shift + scale * z, p[2], p[3])
+
+
+def fill(floating[::1] out, const uint64_t[::1] key, uint64_t offset, int kind,
+         const double[::1] params, int num_threads):
+    """Fill ``out`` with stream elements offset .. offset + len(out) - 1 of law ``kind``.
+
+    params: uniform (low, high - low); normal (mean, std); truncated_normal (mean, std, lo, hi,
+    alpha, beta, normal_first, flip, log_hi, exp_d, one_minus_exp_d), lo/hi being the bounds
+    as values of out's dtype.
+    """
+    cdef Py_ssize_t n = out.shape[0]
+    cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t c
+    if n == 0:
+        return out
+    if num_threads < 1:
+        num_threads = omp_get_max_threads()
+    with nogil:
+        for c in prange(nchunks, num_threads=num_threads, schedule="static"):
+            fill_chunk(&out[0] + c * CHUNK, min(<Py_ssize_t>CHUNK, n - c * CHUNK),
+                       offset + c * CHUNK, &key[0], kind, &params[0])
+    return out
+
+
+def raw_words(uint64_t[::1] out, const uint64_t[::1] key, uint64_t first):
+    """Main-stream words first .. first + len(out) - 1 (for tests and documentation)."""
+    if out.shape[0]:
+        with nogil:
+            fi_philox_words(&key[0], first, out.shape[0], &out[0])
+    return out

@@ -1,0 +1,93 @@
+"""The one place arguments are checked: every public entry point goes through these before any
+buffer is written, so a bad argument is a ValueError/TypeError naming it, never a crash."""
+import math
+import numbers
+import operator
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_MAX_BYTES = np.iinfo(np.intp).max
+
+
+def float_dtype(dtype, name="dtype"):
+    """float32 or float64 as a numpy dtype; None means float64."""
+    if dtype is None:
+        return np.dtype(np.float64)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}")
+    return dt
+
+
+def integer(value, name):
+    """A Python int from an int-like (bools are refused: True is not a size)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+
+
+def as_shape(shape, name="shape"):
+    """A tuple of non-negative ints whose element count fits in memory addresses."""
+    if isinstance(shape, (list, tuple)):
+        dims = tuple(integer(d, name) for d in shape)
+    else:
+        dims = (integer(shape, name),)
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{name} must have non-negative sizes, got {dims}")
+    if math.prod(dims) * 8 > _MAX_BYTES:
+        raise ValueError(f"{name} {dims} has too many elements to address")
+    return dims
+
+
+def output(shape, out, dtype):
+    """The array to fill: ``out`` checked, or a new array of ``shape`` and ``dtype``."""
+    if out is None:
+        if shape is None:
+            raise TypeError("give a shape or an out array")
+        return np.empty(as_shape(shape), float_dtype(dtype))
+    checked_out(out)
+    if dtype is not None and float_dtype(dtype) != out.dtype:
+        raise TypeError(f"dtype {dtype!r} does not match out.dtype {out.dtype}")
+    if shape is not None and as_shape(shape) != out.shape:
+        raise ValueError(f"shape {as_shape(shape)} does not match out.shape {out.shape}")
+    return out
+
+
+def checked_out(out, name="out"):
+    """``out`` if it is a writeable, C-contiguous float32/float64 ndarray."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {out.dtype}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    return out
+
+
+def real(value, name, *, finite=True, positive=False, nonnegative=False):
+    """A Python float from a real number, with the asked-for range checks."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if math.isnan(value) or (finite and math.isinf(value)):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    if nonnegative and not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def choice(value, name, valid):
+    if value not in valid:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, valid))}; got {value!r}")
+    return value

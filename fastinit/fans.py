@@ -1,0 +1,87 @@
+"""Fans and gains: the two numbers every variance-preserving scheme is built from."""
+import math
+import numbers
+
+LAYOUTS = ("in_out", "out_in")
+
+
+def compute_fans(shape, layout="in_out"):
+    """``(fan_in, fan_out)`` of a weight of ``shape``.
+
+    layout="in_out" (the default, Keras/JAX and the classic ``X @ W``): ``(in, out)`` for a dense
+    weight, ``(*kernel, in, out)`` for a convolution kernel.
+    layout="out_in" (PyTorch): ``(out, in)`` and ``(out, in, *kernel)``.
+
+    For a kernel both fans are multiplied by the receptive field ``prod(kernel)``:
+    ``fan_in = in * prod(kernel)``, ``fan_out = out * prod(kernel)``.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(
+            f"fans need a shape of at least 2 dimensions, got shape {shape}")
+    if layout == "in_out":
+        kernel, fan_in, fan_out = shape[:-2], shape[-2], shape[-1]
+    else:
+        fan_out, fan_in, kernel = shape[0], shape[1], shape[2:]
+    receptive_field = math.prod(kernel)
+    return fan_in * receptive_field, fan_out * receptive_field
+
+
+def select_fan(shape, mode, layout):
+    """The fan a scheme divides by: ``fan_in``, ``fan_out`` or ``fan_avg = (fan_in + fan_out) / 2``."""
+    modes = ("fan_in", "fan_out", "fan_avg")
+    if mode not in modes:
+        raise ValueError(f"mode must be one of {modes}, got {mode!r}")
+    fan_in, fan_out = compute_fans(shape, layout)
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    if min(fan_in, fan_out) <= 0:
+        raise ValueError(f"shape {tuple(shape)} has a zero fan; {mode} needs every size > 0")
+    return fan
+
+
+def fan_sum(shape, layout):
+    """``fan_in + fan_out``, the Glorot denominator, checked to be positive."""
+    return 2 * select_fan(shape, "fan_avg", layout)
+
+
+# Gain: the factor restoring unit second moment through the nonlinearity (PyTorch's table).
+_GAINS = {
+    "linear": 1.0,
+    "identity": 1.0,
+    "conv1d": 1.0,
+    "conv2d": 1.0,
+    "conv3d": 1.0,
+    "conv_transpose1d": 1.0,
+    "conv_transpose2d": 1.0,
+    "conv_transpose3d": 1.0,
+    "sigmoid": 1.0,
+    "tanh": 5.0 / 3.0,
+    "relu": math.sqrt(2.0),
+    "selu": 3.0 / 4.0,
+}
+
+
+def calculate_gain(nonlinearity, param=None):
+    """Recommended gain for ``nonlinearity``.
+
+    ============================  =============================
+    linear, identity, conv*, sigmoid  1
+    tanh                          5/3
+    relu                          sqrt(2)
+    leaky_relu                    sqrt(2 / (1 + negative_slope^2)), slope = param (default 0.01)
+    selu                          3/4
+    ============================  =============================
+    """
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
+            raise TypeError(f"param (negative_slope) must be a real number, got {param!r}")
+        if not math.isfinite(slope):
+            raise ValueError(f"param (negative_slope) must be finite, got {param!r}")
+        return math.sqrt(2.0 / (1.0 + slope**2))
+    if nonlinearity not in _GAINS:
+        names = sorted([*_GAINS, "leaky_relu"])
+        raise ValueError(f"unknown nonlinearity {nonlinearity!r}; valid: {', '.join(names)}")
+    return _GAINS[nonlinearity]

@@ -1,0 +1,359 @@
+"""Every initialization scheme, one short function each, formula in the docstring.
+
+A scheme turns a shape into a law (fastinit.laws) or a structured matrix; it draws through a
+stream type given as its first argument, which fastinit binds to the Cython engine and
+fastinit.reference to the NumPy reference (see ``bind``). Each public scheme takes ``shape`` or
+``out=`` (returning the filled array), ``rng=`` (SPEC 7: None, int, SeedSequence or Generator),
+``dtype=`` (float32 or float64, default float64) and ``num_threads=``.
+"""
+import functools
+import inspect
+import math
+from fractions import Fraction
+
+import numpy as np
+import scipy.linalg
+
+from fastinit import fans as _fans
+from fastinit._validation import choice, integer, output, real
+from fastinit.fans import calculate_gain, compute_fans, fan_sum, select_fan
+from fastinit.laws import TRUNCATED_2SIGMA_STD, Constant, Normal, TruncatedNormal, Uniform
+from fastinit.seeding import resolve_rng
+from fastinit.streams import GeneratorSource
+
+
+def _source(stream_type, rng):
+    source = resolve_rng(rng)
+    if isinstance(source, np.random.Generator):
+        return GeneratorSource(source)
+    return stream_type(source)
+
+
+def _draw(stream_type, law, out, rng, num_threads):
+    """Fill ``out`` from ``law`` once every argument has been checked."""
+    source = _source(stream_type, rng)
+    return source.fill(out, law, num_threads=num_threads)
+
+
+# -- constants -------------------------------------------------------------------------------
+
+def constant(stream_type, shape=None, *, value, rng=None, dtype=None, out=None,
+             num_threads=None):
+    """W = value everywhere."""
+    out = output(shape, out, dtype)
+    return _draw(stream_type, Constant(value), out, rng, num_threads)
+
+
+def zeros(stream_type, shape=None, *, rng=None, dtype=None, out=None, num_threads=None):
+    """W = 0 (the "zero init" that never breaks symmetry)."""
+    return constant(stream_type, shape, value=0.0, rng=rng, dtype=dtype, out=out,
+                    num_threads=num_threads)
+
+
+def ones(stream_type, shape=None, *, rng=None, dtype=None, out=None, num_threads=None):
+    """W = 1."""
+    return constant(stream_type, shape, value=1.0, rng=rng, dtype=dtype, out=out,
+                    num_threads=num_threads)
+
+
+# -- plain laws ------------------------------------------------------------------------------
+
+def uniform(stream_type, shape=None, *, low=None, high=None, layout="in_out", rng=None,
+            dtype=None, out=None, num_threads=None):
+    """W ~ U[low, high); with neither bound given, U[-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    out = output(shape, out, dtype)
+    if low is None and high is None:
+        limit = 1.0 / math.sqrt(select_fan(out.shape, "fan_in", layout))
+        low, high = -limit, limit
+    elif low is None or high is None:
+        raise TypeError("give both low and high, or neither (then the bounds are ±1/sqrt(fan_in))")
+    return _draw(stream_type, Uniform(low, high), out, rng, num_threads)
+
+
+def normal(stream_type, shape=None, *, mean=0.0, std=1.0, rng=None, dtype=None, out=None,
+           num_threads=None):
+    """W ~ N(mean, std^2). std = 0.01 is the classic "small random" init, std = 1 the "big"."""
+    out = output(shape, out, dtype)
+    return _draw(stream_type, Normal(mean, std), out, rng, num_threads)
+
+
+def truncated_normal(stream_type, shape=None, *, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None,
+                     dtype=None, out=None, num_threads=None):
+    """W ~ N(mean, std^2) conditioned on a <= W <= b (absolute bounds; the exact truncated law,
+    not clipping: no value sits on a bound)."""
+    out = output(shape, out, dtype)
+    return _draw(stream_type, TruncatedNormal(mean, std, a, b), out, rng, num_threads)
+
+
+# -- fan-scaled laws -------------------------------------------------------------------------
+
+def xavier_uniform(stream_type, shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None,
+                   out=None, num_threads=None):
+    """Glorot & Bengio (2010): W ~ U[-l, l), l = gain * sqrt(6 / (fan_in + fan_out)),
+    so Var W = gain^2 * 2 / (fan_in + fan_out)."""
+    out = output(shape, out, dtype)
+    limit = real(gain, "gain") * math.sqrt(6.0 / fan_sum(out.shape, layout))
+    return _draw(stream_type, _symmetric_uniform(limit), out, rng, num_threads)
+
+
+def xavier_normal(stream_type, shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None,
+                  out=None, num_threads=None):
+    """Glorot & Bengio (2010): W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))."""
+    out = output(shape, out, dtype)
+    std = abs(real(gain, "gain")) * math.sqrt(2.0 / fan_sum(out.shape, layout))
+    return _draw(stream_type, Normal(0.0, std), out, rng, num_threads)
+
+
+def he_uniform(stream_type, shape=None, *, mode="fan_in", nonlinearity="relu",
+               negative_slope=0.0, layout="in_out", rng=None, dtype=None, out=None,
+               num_threads=None):
+    """He et al. (2015): W ~ U[-l, l), l = gain * sqrt(3 / fan),
+    gain = calculate_gain(nonlinearity, negative_slope), fan = fan_in or fan_out (``mode``)."""
+    out = output(shape, out, dtype)
+    fan = select_fan(out.shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
+    limit = calculate_gain(nonlinearity, negative_slope) * math.sqrt(3.0 / fan)
+    return _draw(stream_type, _symmetric_uniform(limit), out, rng, num_threads)
+
+
+def he_normal(stream_type, shape=None, *, mode="fan_in", nonlinearity="relu",
+              negative_slope=0.0, layout="in_out", rng=None, dtype=None, out=None,
+              num_threads=None):
+    """He et al. (2015): W ~ N(0, s^2), s = gain / sqrt(fan); Var W = 2 / fan_in for ReLU."""
+    out = output(shape, out, dtype)
+    fan = select_fan(out.shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
+    std = calculate_gain(nonlinearity, negative_slope) / math.sqrt(fan)
+    return _draw(stream_type, Normal(0.0, std), out, rng, num_threads)
+
+
+def lecun_uniform(stream_type, shape=None, *, layout="in_out", rng=None, dtype=None, out=None,
+                  num_threads=None):
+    """LeCun et al. (1998): W ~ U[-l, l), l = sqrt(3 / fan_in), so Var W = 1 / fan_in."""
+    out = output(shape, out, dtype)
+    limit = math.sqrt(3.0 / select_fan(out.shape, "fan_in", layout))
+    return _draw(stream_type, _symmetric_uniform(limit), out, rng, num_threads)
+
+
+def lecun_normal(stream_type, shape=None, *, layout="in_out", rng=None, dtype=None, out=None,
+                 num_threads=None):
+    """LeCun et al. (1998): W ~ N(0, 1 / fan_in), the classic ``randn(fan_in, fan_out) /
+    sqrt(fan_in)``. (Keras's lecun_normal is ``variance_scaling(1, "fan_in",
+    "truncated_normal")``.)"""
+    out = output(shape, out, dtype)
+    std = 1.0 / math.sqrt(select_fan(out.shape, "fan_in", layout))
+    return _draw(stream_type, Normal(0.0, std), out, rng, num_threads)
+
+
+VARIANCE_SCALING_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "normal", "uniform")
+
+
+def variance_scaling(stream_type, shape=None, *, scale=1.0, mode="fan_in",
+                     distribution="truncated_normal", layout="in_out", rng=None, dtype=None,
+                     out=None, num_threads=None):
+    """Keras's VarianceScaling: Var W = scale / fan, fan = fan_in, fan_out or their mean.
+
+    normal (or untruncated_normal): N(0, scale / fan).
+    uniform: U[-l, l), l = sqrt(3 * scale / fan).
+    truncated_normal: N(0, s^2) truncated to [-2s, 2s], s = sqrt(scale / fan) / 0.8796...,
+    the std of N(0, 1) truncated to [-2, 2], so that the variance is still scale / fan.
+    """
+    out = output(shape, out, dtype)
+    scale = real(scale, "scale", positive=True)
+    choice(distribution, "distribution", VARIANCE_SCALING_DISTRIBUTIONS)
+    variance = scale / select_fan(out.shape, mode, layout)
+    if distribution == "uniform":
+        law = _symmetric_uniform(math.sqrt(3.0 * variance))
+    elif distribution == "truncated_normal":
+        std = math.sqrt(variance) / TRUNCATED_2SIGMA_STD
+        law = TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std)
+    else:
+        law = Normal(0.0, math.sqrt(variance))
+    return _draw(stream_type, law, out, rng, num_threads)
+
+
+def _symmetric_uniform(limit):
+    limit = abs(limit)
+    if limit == 0.0:
+        return Constant(0.0)
+    return Uniform(-limit, limit)
+
+
+# -- structured matrices ---------------------------------------------------------------------
+
+def _matrix_shape(shape, layout):
+    """(rows, cols) of an N-d weight seen as a matrix with one row per output unit's partner:
+    in_out flattens the leading dims into rows (Keras), out_in the trailing ones into cols
+    (PyTorch)."""
+    choice(layout, "layout", _fans.LAYOUTS)
+    if len(shape) < 2:
+        raise ValueError(f"shape must have at least 2 dimensions, got {shape}")
+    if layout == "in_out":
+        return math.prod(shape[:-1]), shape[-1]
+    return shape[0], math.prod(shape[1:])
+
+
+def orthogonal(stream_type, shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None,
+               out=None, num_threads=None):
+    """Saxe et al. (2014): W = gain * Q, Q from the QR decomposition of a standard Gaussian
+    matrix, columns signed by sign(diag R) so that Q is Haar-distributed. Orthonormal rows or
+    columns, whichever are fewer. N-d shapes are seen as matrices by ``layout``."""
+    out = output(shape, out, dtype)
+    gain = real(gain, "gain")
+    rows, cols = _matrix_shape(out.shape, layout)
+    if out.size == 0:
+        return out
+    source = _source(stream_type, rng)
+    gaussian = source.fill(np.empty((max(rows, cols), min(rows, cols)), out.dtype), Normal(),
+                           num_threads=num_threads)
+    q, r = scipy.linalg.qr(gaussian, mode="economic", overwrite_a=True, check_finite=False)
+    q *= np.where(np.diagonal(r) < 0, -1.0, 1.0).astype(out.dtype)
+    q *= out.dtype.type(gain)
+    out.reshape(rows, cols)[...] = q if rows >= cols else q.T
+    return out
+
+
+def identity(stream_type, shape=None, *, gain=1.0, rng=None, dtype=None, out=None,
+             num_threads=None):
+    """W = gain * I (2-D; ones on the main diagonal of a non-square matrix)."""
+    out = output(shape, out, dtype)
+    gain = real(gain, "gain")
+    if out.ndim != 2:
+        raise ValueError(f"identity needs a 2-D shape, got {out.shape}")
+    out.fill(0.0)
+    np.fill_diagonal(out, gain)
+    return out
+
+
+def dirac(stream_type, shape=None, *, groups=1, layout="in_out", rng=None, dtype=None, out=None,
+          num_threads=None):
+    """The Dirac delta of a 3-, 4- or 5-D convolution kernel: W[center, i, i] = 1 within each of
+    ``groups`` groups, so that a convolution with W copies its input channels (as many as
+    min(out / groups, in)). Layout (*kernel, in, out) or, with out_in, (out, in, *kernel)."""
+    out = output(shape, out, dtype)
+    groups = integer(groups, "groups")
+    choice(layout, "layout", _fans.LAYOUTS)
+    if out.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac needs a 3-, 4- or 5-D shape, got {out.shape}")
+    if layout == "in_out":
+        kernel, in_ch, out_ch = out.shape[:-2], out.shape[-2], out.shape[-1]
+    else:
+        out_ch, in_ch, kernel = out.shape[0], out.shape[1], out.shape[2:]
+    if groups < 1 or out_ch % groups:
+        raise ValueError(f"groups must be a positive divisor of the {out_ch} output channels,"
+                         f" got {groups}")
+    per_group = out_ch // groups
+    center = tuple(k // 2 for k in kernel)
+    out.fill(0.0)
+    for g in range(groups):
+        for d in range(min(per_group, in_ch)):
+            if layout == "in_out":
+                out[center + (d, g * per_group + d)] = 1.0
+            else:
+                out[(g * per_group + d, d) + center] = 1.0
+    return out
+
+
+def sparse(stream_type, shape=None, *, sparsity, std=0.01, layout="in_out", rng=None,
+           dtype=None, out=None, num_threads=None):
+    """Martens (2010): W ~ N(0, std^2) with exactly ceil(sparsity * fan_in) zeros per output
+    unit, at positions drawn from ``rng`` too (values from its stream, positions from child 0's,
+    or both from the same Generator)."""
+    out = output(shape, out, dtype)
+    sparsity = real(sparsity, "sparsity")
+    if not 0.0 <= sparsity <= 1.0:
+        raise ValueError(f"sparsity must be in [0, 1], got {sparsity}")
+    if out.ndim != 2:
+        raise ValueError(f"sparse needs a 2-D shape, got {out.shape}")
+    choice(layout, "layout", _fans.LAYOUTS)
+    law = Normal(0.0, std)
+    source = _source(stream_type, rng)
+    units_last = out if layout == "in_out" else out.T  # (fan_in, fan_out) view
+    num_zeros = math.ceil(Fraction(sparsity) * units_last.shape[0])  # exact: no 0.3 * 10 > 3
+    source.fill(out, law, num_threads=num_threads)
+    keys = source.uniform_keys(units_last.shape)
+    rows = np.argsort(keys, axis=0, kind="stable")[:num_zeros]
+    np.put_along_axis(units_last, rows, 0.0, axis=0)
+    return out
+
+
+# -- the public surface ----------------------------------------------------------------------
+
+SCHEMES = {
+    f.__name__: f
+    for f in (zeros, ones, constant, uniform, normal, truncated_normal, xavier_uniform,
+              xavier_normal, he_uniform, he_normal, lecun_uniform, lecun_normal,
+              variance_scaling, orthogonal, identity, dirac, sparse)
+}
+ALIASES = {
+    "glorot_uniform": "xavier_uniform",
+    "glorot_normal": "xavier_normal",
+    "kaiming_uniform": "he_uniform",
+    "kaiming_normal": "he_normal",
+}
+_CALL_ARGS = ("shape", "rng", "dtype", "out", "num_threads")
+
+
+def bind(scheme, stream_type):
+    """``scheme`` with its stream type fixed: the public function users call."""
+    @functools.wraps(scheme)
+    def bound(*args, **kwargs):
+        return scheme(stream_type, *args, **kwargs)
+    signature = inspect.signature(scheme)
+    bound.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+    del bound.__wrapped__
+    return bound
+
+
+class Initializer:
+    """A scheme with its parameters fixed: ``init(shape, rng=..., dtype=..., out=...)``.
+
+    ``name`` and ``params`` say what it is; the propagation engine reads them to fuse the draw.
+    """
+
+    def __init__(self, name, function, params):
+        self.name, self.params, self._function = name, dict(params), function
+
+    def __call__(self, shape=None, *, rng=None, dtype=None, out=None, num_threads=None):
+        return self._function(shape, rng=rng, dtype=dtype, out=out, num_threads=num_threads,
+                              **self.params)
+
+    def __repr__(self):
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"Initializer({self.name!r}{args})"
+
+    def __eq__(self, other):
+        return (isinstance(other, Initializer) and (self.name, self.params, self._function) ==
+                (other.name, other.params, other._function))
+
+    __hash__ = None
+
+
+def namespace(stream_type):
+    """The public initializers bound to ``stream_type``, aliases and ``get_initializer``
+    included: what ``fastinit`` and ``fastinit.reference`` export."""
+    functions = {name: bind(scheme, stream_type) for name, scheme in SCHEMES.items()}
+    functions.update({alias: functions[name] for alias, name in ALIASES.items()})
+    functions["get_initializer"] = _make_get_initializer(functions)
+    return functions
+
+
+def _make_get_initializer(functions):
+    names = sorted([*SCHEMES, *ALIASES])
+
+    def get_initializer(name, **params):
+        """The initializer ``name`` (a scheme or alias) with ``params`` fixed. An unknown name
+        is a ValueError listing the valid ones; an unknown parameter a TypeError naming it."""
+        if not isinstance(name, str) or name not in names:
+            raise ValueError(f"unknown initializer {name!r}; valid names: {', '.join(names)}")
+        canonical = ALIASES.get(name, name)
+        allowed = [p for p in inspect.signature(SCHEMES[canonical]).parameters
+                   if p not in _CALL_ARGS and p != "stream_type"]
+        for key in params:
+            if key not in allowed:
+                raise TypeError(f"{name} takes no parameter {key!r}; it takes: "
+                                f"{', '.join(allowed) or 'none'}")
+        return Initializer(canonical, functions[canonical], params)
+
+    return get_initializer
+
+
+PUBLIC_NAMES = [*SCHEMES, *ALIASES, "get_initializer"]

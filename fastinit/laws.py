@@ -1,0 +1,130 @@
+"""The laws a weight is drawn from. Every random scheme reduces to one of these, which is all a
+stream (engine or reference) or a NumPy Generator needs to know to fill a buffer."""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import log_ndtr, ndtri_exp
+
+from fastinit._validation import real
+
+# Below this probability mass redrawing a normal until it lands in [a, b] is wasteful; the
+# inverse CDF is used directly instead.
+REDRAW_MIN_MASS = 0.25
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: float
+    kind = "constant"
+
+    def __post_init__(self):
+        object.__setattr__(self, "value", real(self.value, "value", finite=False))
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """U[low, high)."""
+    low: float = 0.0
+    high: float = 1.0
+    kind = "uniform"
+
+    def __post_init__(self):
+        low, high = real(self.low, "low"), real(self.high, "high")
+        if not low < high:
+            raise ValueError(f"low must be < high, got low={low}, high={high}")
+        if not math.isfinite(high - low):
+            raise ValueError(f"high - low overflows for low={low}, high={high}")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    def params(self, dtype):
+        """The kernel's parameter vector: shift and scale of U[0, 1)."""
+        return [self.low, self.high - self.low]
+
+
+@dataclass(frozen=True)
+class Normal:
+    """N(mean, std^2); std = 0 is allowed and gives the constant mean."""
+    mean: float = 0.0
+    std: float = 1.0
+    kind = "normal"
+
+    def __post_init__(self):
+        object.__setattr__(self, "mean", real(self.mean, "mean"))
+        object.__setattr__(self, "std", real(self.std, "std", nonnegative=True))
+
+    def params(self, dtype):
+        """The kernel's parameter vector: shift and scale of N(0, 1)."""
+        return [self.mean, self.std]
+
+
+@dataclass(frozen=True)
+class TruncatedNormal:
+    """N(mean, std^2) conditioned on [a, b], bounds in absolute units (not clipped: the exact law)."""
+    mean: float = 0.0
+    std: float = 1.0
+    a: float = -2.0
+    b: float = 2.0
+    kind = "truncated_normal"
+
+    def __post_init__(self):
+        object.__setattr__(self, "mean", real(self.mean, "mean"))
+        object.__setattr__(self, "std", real(self.std, "std", positive=True))
+        a, b = real(self.a, "a", finite=False), real(self.b, "b", finite=False)
+        if not a < b:
+            raise ValueError(f"a must be < b, got a={a}, b={b}")
+        object.__setattr__(self, "a", a)
+        object.__setattr__(self, "b", b)
+
+    def standard_bounds(self):
+        with np.errstate(over="ignore"):
+            return (self.a - self.mean) / self.std, (self.b - self.mean) / self.std
+
+    def inversion(self):
+        """Constants of the inverse-CDF draw, shared by the kernels and the NumPy code.
+
+        For the standardised interval [alpha, beta], mirrored to [-beta, -alpha] when it leans
+        positive (``flip``) so that both ends sit in the lower tail where log Phi is precise:
+
+            log p = log_hi + log(exp_d + u * one_minus_exp_d),   z = ndtri_exp(log p)
+
+        with log_hi = log Phi(hi), d = log Phi(lo) - log_hi, u uniform on (0, 1). Returns
+        (redraw, flip, log_hi, exp_d, one_minus_exp_d); ``redraw`` says the interval holds at
+        least REDRAW_MIN_MASS, so that redrawing normals is the cheaper exact method.
+        """
+        alpha, beta = self.standard_bounds()
+        flip = alpha + beta > 0
+        lo, hi = (-beta, -alpha) if flip else (alpha, beta)
+        log_hi = float(log_ndtr(hi))
+        d = float(log_ndtr(lo)) - log_hi
+        exp_d, one_minus_exp_d = math.exp(d), -math.expm1(d)
+        mass = math.exp(log_hi) * one_minus_exp_d
+        return float(mass >= REDRAW_MIN_MASS), float(flip), log_hi, exp_d, one_minus_exp_d
+
+    def output_bounds(self, dtype):
+        """[a, b] shrunk to the nearest values ``dtype`` can hold, so rounding never leaves it."""
+        t = np.dtype(dtype).type
+        lo, hi = t(self.a), t(self.b)
+        if lo < self.a:
+            lo = np.nextafter(lo, t(np.inf))
+        if hi > self.b:
+            hi = np.nextafter(hi, t(-np.inf))
+        return float(lo), float(hi)
+
+    def standard_from_uniform(self, u):
+        """Inverse-CDF draws of the standardised truncated law from uniforms ``u`` in (0, 1)."""
+        _, flip, log_hi, exp_d, one_minus_exp_d = self.inversion()
+        z = ndtri_exp(log_hi + np.log(exp_d + u * one_minus_exp_d))
+        return -z if flip else z
+
+    def params(self, dtype):
+        """The kernel's parameter vector (see fastinit/_fill.pyx)."""
+        alpha, beta = self.standard_bounds()
+        return [self.mean, self.std, *self.output_bounds(dtype), alpha, beta, *self.inversion()]
+
+
+# The standard deviation of N(0, 1) truncated to [-2, 2]: Keras divides by it so that its
+# truncated normal has the variance it asks for.
+TRUNCATED_2SIGMA_STD = math.sqrt(
+    1.0 - 4.0 * math.exp(-2.0) / math.sqrt(2.0 * math.pi) / math.erf(2.0 / math.sqrt(2.0)))
