@@ -220,14 +220,13 @@ def fill(floating[::1] out, const uint64_t[::1] key, uint64_t offset, int kind,
     cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK
     cdef Py_ssize_t c
     if n == 0:
-        return out
+        return
     if num_threads < 1:
         num_threads = omp_get_max_threads()
     with nogil:
         for c in prange(nchunks, num_threads=num_threads, schedule="static"):
             fill_chunk(&out[0] + c * CHUNK, min(<Py_ssize_t>CHUNK, n - c * CHUNK),
                        offset + c * CHUNK, &key[0], kind, &params[0])
-    return out
 
 
 def raw_words(uint64_t[::1] out, const uint64_t[::1] key, uint64_t first):
@@ -235,4 +234,3 @@ def raw_words(uint64_t[::1] out, const uint64_t[::1] key, uint64_t first):
     if out.shape[0]:
         with nogil:
             fi_philox_words(&key[0], first, out.shape[0], &out[0])
-    return out

@@ -97,7 +97,9 @@ class Stream(StreamBase):
         _fill.fill(flat, self.key, offset, kind, np.asarray(params, float), threads)
 
     def _raw(self, n, offset):
-        return _fill.raw_words(np.empty(n, np.uint64), self.key, offset)
+        words = np.empty(n, np.uint64)
+        _fill.raw_words(words, self.key, offset)
+        return words
 
 
 class GeneratorSource:
