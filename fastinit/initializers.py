@@ -267,7 +267,8 @@ def sparse(stream_type, shape=None, *, sparsity, std=0.01, layout="in_out", rng=
     law = Normal(0.0, std)
     source = _source(stream_type, rng)
     units_last = out if layout == "in_out" else out.T  # (fan_in, fan_out) view
-    num_zeros = math.ceil(Fraction(sparsity) * units_last.shape[0])  # exact: no 0.3 * 10 > 3
+    # the decimal the user wrote, exactly: 0.3 of 10 is 3 zeros, not ceil(3.0000000000000004)
+    num_zeros = math.ceil(Fraction(repr(sparsity)) * units_last.shape[0])
     source.fill(out, law, num_threads=num_threads)
     keys = source.uniform_keys(units_last.shape)
     rows = np.argsort(keys, axis=0, kind="stable")[:num_zeros]
