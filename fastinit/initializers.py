@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 
 from fastinit import fans as _fans
 from fastinit._validation import choice, integer, output, real
@@ -201,14 +202,35 @@ def orthogonal(stream_type, shape=None, *, gain=1.0, layout="in_out", rng=None, 
     rows, cols = _matrix_shape(out.shape, layout)
     if out.size == 0:
         return out
+    # LAPACK wants Fortran order. Square and wide weights are factorised in place, as the
+    # Fortran-ordered transpose of out's memory; a tall one through a Fortran-ordered copy.
     source = _source(stream_type, rng)
-    gaussian = source.fill(np.empty((max(rows, cols), min(rows, cols)), out.dtype), Normal(),
-                           num_threads=num_threads)
-    q, r = scipy.linalg.qr(gaussian, mode="economic", overwrite_a=True, check_finite=False)
-    q *= np.where(np.diagonal(r) < 0, -1.0, 1.0).astype(out.dtype)
-    q *= out.dtype.type(gain)
-    out.reshape(rows, cols)[...] = q if rows >= cols else q.T
+    if cols >= rows:
+        matrix = out.reshape(rows, cols).T
+        source.fill(out, Normal(), num_threads=num_threads)
+    else:
+        matrix = source.fill(np.empty((cols, rows), out.dtype), Normal(),
+                             num_threads=num_threads).T
+    signs = np.where(_orthonormalize(matrix) < 0, -gain, gain).astype(out.dtype)
+    matrix *= signs
+    if cols < rows:
+        out.reshape(rows, cols)[...] = matrix
     return out
+
+
+def _orthonormalize(matrix):
+    """Replace a tall Fortran-ordered matrix in place by the Q of its QR decomposition;
+    returns the diagonal of R."""
+    geqrf, orgqr = scipy.linalg.lapack.get_lapack_funcs(("geqrf", "orgqr"), (matrix,))
+    lwork = int(geqrf(matrix, lwork=-1)[-2][0])
+    packed, tau, _, info = geqrf(matrix, lwork=lwork, overwrite_a=1)
+    diagonal = np.diagonal(packed).copy()
+    q, _, info2 = orgqr(packed, tau, lwork=lwork, overwrite_a=1)
+    if info or info2:
+        raise RuntimeError(f"LAPACK geqrf/orgqr failed with info {info or info2}")
+    if not np.shares_memory(q, matrix):
+        matrix[...] = q
+    return diagonal
 
 
 def identity(stream_type, shape=None, *, gain=1.0, rng=None, dtype=None, out=None,
