@@ -30,126 +30,127 @@ def _source(stream_type, rng):
     return stream_type(source)
 
 
-def _draw(stream_type, law, out, rng, num_threads):
-    """Fill ``out`` from ``law`` once every argument has been checked."""
-    source = _source(stream_type, rng)
-    return source.fill(out, law, num_threads=num_threads)
+_CALL_ARGS = ("shape", "rng", "dtype", "out", "num_threads")
+
+
+def law_scheme(law_of):
+    """The public scheme for ``law_of(shape, **params) -> law``: it checks ``out``/``shape``/
+    ``dtype``, builds the law (which checks the params), then fills from ``rng``.
+    ``scheme.law_of`` stays reachable, so the propagation engine can fuse the draw."""
+    def scheme(stream_type, shape=None, *, rng=None, dtype=None, out=None, num_threads=None,
+               **params):
+        out = output(shape, out, dtype)
+        law = law_of(out.shape, **params)
+        return _source(stream_type, rng).fill(out, law, num_threads=num_threads)
+
+    own = list(inspect.signature(law_of).parameters.values())[1:]
+    call = inspect.signature(scheme).parameters
+    scheme.__signature__ = inspect.Signature(
+        [call["stream_type"], call["shape"], *own,
+         *(call[name] for name in _CALL_ARGS[1:])])
+    scheme.__name__ = scheme.__qualname__ = law_of.__name__
+    scheme.__doc__ = law_of.__doc__
+    scheme.law_of = law_of
+    return scheme
 
 
 # -- constants -------------------------------------------------------------------------------
 
-def constant(stream_type, shape=None, *, value, rng=None, dtype=None, out=None,
-             num_threads=None):
+@law_scheme
+def constant(shape, *, value):
     """W = value everywhere."""
-    out = output(shape, out, dtype)
-    return _draw(stream_type, Constant(value), out, rng, num_threads)
+    return Constant(value)
 
 
-def zeros(stream_type, shape=None, *, rng=None, dtype=None, out=None, num_threads=None):
+@law_scheme
+def zeros(shape):
     """W = 0 (the "zero init" that never breaks symmetry)."""
-    return constant(stream_type, shape, value=0.0, rng=rng, dtype=dtype, out=out,
-                    num_threads=num_threads)
+    return Constant(0.0)
 
 
-def ones(stream_type, shape=None, *, rng=None, dtype=None, out=None, num_threads=None):
+@law_scheme
+def ones(shape):
     """W = 1."""
-    return constant(stream_type, shape, value=1.0, rng=rng, dtype=dtype, out=out,
-                    num_threads=num_threads)
+    return Constant(1.0)
 
 
 # -- plain laws ------------------------------------------------------------------------------
 
-def uniform(stream_type, shape=None, *, low=None, high=None, layout="in_out", rng=None,
-            dtype=None, out=None, num_threads=None):
+@law_scheme
+def uniform(shape, *, low=None, high=None, layout="in_out"):
     """W ~ U[low, high); with neither bound given, U[-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    out = output(shape, out, dtype)
     if low is None and high is None:
-        limit = 1.0 / math.sqrt(select_fan(out.shape, "fan_in", layout))
-        low, high = -limit, limit
-    elif low is None or high is None:
+        return _symmetric_uniform(1.0 / math.sqrt(select_fan(shape, "fan_in", layout)))
+    if low is None or high is None:
         raise TypeError("give both low and high, or neither (then the bounds are ±1/sqrt(fan_in))")
-    return _draw(stream_type, Uniform(low, high), out, rng, num_threads)
+    return Uniform(low, high)
 
 
-def normal(stream_type, shape=None, *, mean=0.0, std=1.0, rng=None, dtype=None, out=None,
-           num_threads=None):
+@law_scheme
+def normal(shape, *, mean=0.0, std=1.0):
     """W ~ N(mean, std^2). std = 0.01 is the classic "small random" init, std = 1 the "big"."""
-    out = output(shape, out, dtype)
-    return _draw(stream_type, Normal(mean, std), out, rng, num_threads)
+    return Normal(mean, std)
 
 
-def truncated_normal(stream_type, shape=None, *, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None,
-                     dtype=None, out=None, num_threads=None):
+@law_scheme
+def truncated_normal(shape, *, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """W ~ N(mean, std^2) conditioned on a <= W <= b (absolute bounds; the exact truncated law,
     not clipping: no value sits on a bound)."""
-    out = output(shape, out, dtype)
-    return _draw(stream_type, TruncatedNormal(mean, std, a, b), out, rng, num_threads)
+    return TruncatedNormal(mean, std, a, b)
 
 
 # -- fan-scaled laws -------------------------------------------------------------------------
 
-def xavier_uniform(stream_type, shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None,
-                   out=None, num_threads=None):
+@law_scheme
+def xavier_uniform(shape, *, gain=1.0, layout="in_out"):
     """Glorot & Bengio (2010): W ~ U[-l, l), l = gain * sqrt(6 / (fan_in + fan_out)),
     so Var W = gain^2 * 2 / (fan_in + fan_out)."""
-    out = output(shape, out, dtype)
-    limit = real(gain, "gain") * math.sqrt(6.0 / fan_sum(out.shape, layout))
-    return _draw(stream_type, _symmetric_uniform(limit), out, rng, num_threads)
+    return _symmetric_uniform(real(gain, "gain") * math.sqrt(6.0 / fan_sum(shape, layout)))
 
 
-def xavier_normal(stream_type, shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None,
-                  out=None, num_threads=None):
+@law_scheme
+def xavier_normal(shape, *, gain=1.0, layout="in_out"):
     """Glorot & Bengio (2010): W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))."""
-    out = output(shape, out, dtype)
-    std = abs(real(gain, "gain")) * math.sqrt(2.0 / fan_sum(out.shape, layout))
-    return _draw(stream_type, Normal(0.0, std), out, rng, num_threads)
+    return Normal(0.0, abs(real(gain, "gain")) * math.sqrt(2.0 / fan_sum(shape, layout)))
 
 
-def he_uniform(stream_type, shape=None, *, mode="fan_in", nonlinearity="relu",
-               negative_slope=0.0, layout="in_out", rng=None, dtype=None, out=None,
-               num_threads=None):
+@law_scheme
+def he_uniform(shape, *, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
+               layout="in_out"):
     """He et al. (2015): W ~ U[-l, l), l = gain * sqrt(3 / fan),
     gain = calculate_gain(nonlinearity, negative_slope), fan = fan_in or fan_out (``mode``)."""
-    out = output(shape, out, dtype)
-    fan = select_fan(out.shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
-    limit = calculate_gain(nonlinearity, negative_slope) * math.sqrt(3.0 / fan)
-    return _draw(stream_type, _symmetric_uniform(limit), out, rng, num_threads)
+    fan = select_fan(shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
+    return _symmetric_uniform(calculate_gain(nonlinearity, negative_slope) * math.sqrt(3.0 / fan))
 
 
-def he_normal(stream_type, shape=None, *, mode="fan_in", nonlinearity="relu",
-              negative_slope=0.0, layout="in_out", rng=None, dtype=None, out=None,
-              num_threads=None):
+@law_scheme
+def he_normal(shape, *, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
+              layout="in_out"):
     """He et al. (2015): W ~ N(0, s^2), s = gain / sqrt(fan); Var W = 2 / fan_in for ReLU."""
-    out = output(shape, out, dtype)
-    fan = select_fan(out.shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
-    std = calculate_gain(nonlinearity, negative_slope) / math.sqrt(fan)
-    return _draw(stream_type, Normal(0.0, std), out, rng, num_threads)
+    fan = select_fan(shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
+    return Normal(0.0, calculate_gain(nonlinearity, negative_slope) / math.sqrt(fan))
 
 
-def lecun_uniform(stream_type, shape=None, *, layout="in_out", rng=None, dtype=None, out=None,
-                  num_threads=None):
+@law_scheme
+def lecun_uniform(shape, *, layout="in_out"):
     """LeCun et al. (1998): W ~ U[-l, l), l = sqrt(3 / fan_in), so Var W = 1 / fan_in."""
-    out = output(shape, out, dtype)
-    limit = math.sqrt(3.0 / select_fan(out.shape, "fan_in", layout))
-    return _draw(stream_type, _symmetric_uniform(limit), out, rng, num_threads)
+    return _symmetric_uniform(math.sqrt(3.0 / select_fan(shape, "fan_in", layout)))
 
 
-def lecun_normal(stream_type, shape=None, *, layout="in_out", rng=None, dtype=None, out=None,
-                 num_threads=None):
+@law_scheme
+def lecun_normal(shape, *, layout="in_out"):
     """LeCun et al. (1998): W ~ N(0, 1 / fan_in), the classic ``randn(fan_in, fan_out) /
     sqrt(fan_in)``. (Keras's lecun_normal is ``variance_scaling(1, "fan_in",
     "truncated_normal")``.)"""
-    out = output(shape, out, dtype)
-    std = 1.0 / math.sqrt(select_fan(out.shape, "fan_in", layout))
-    return _draw(stream_type, Normal(0.0, std), out, rng, num_threads)
+    return Normal(0.0, 1.0 / math.sqrt(select_fan(shape, "fan_in", layout)))
 
 
 VARIANCE_SCALING_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "normal", "uniform")
 
 
-def variance_scaling(stream_type, shape=None, *, scale=1.0, mode="fan_in",
-                     distribution="truncated_normal", layout="in_out", rng=None, dtype=None,
-                     out=None, num_threads=None):
+@law_scheme
+def variance_scaling(shape, *, scale=1.0, mode="fan_in", distribution="truncated_normal",
+                     layout="in_out"):
     """Keras's VarianceScaling: Var W = scale / fan, fan = fan_in, fan_out or their mean.
 
     normal (or untruncated_normal): N(0, scale / fan).
@@ -157,18 +158,15 @@ def variance_scaling(stream_type, shape=None, *, scale=1.0, mode="fan_in",
     truncated_normal: N(0, s^2) truncated to [-2s, 2s], s = sqrt(scale / fan) / 0.8796...,
     the std of N(0, 1) truncated to [-2, 2], so that the variance is still scale / fan.
     """
-    out = output(shape, out, dtype)
     scale = real(scale, "scale", positive=True)
     choice(distribution, "distribution", VARIANCE_SCALING_DISTRIBUTIONS)
-    variance = scale / select_fan(out.shape, mode, layout)
+    variance = scale / select_fan(shape, mode, layout)
     if distribution == "uniform":
-        law = _symmetric_uniform(math.sqrt(3.0 * variance))
-    elif distribution == "truncated_normal":
+        return _symmetric_uniform(math.sqrt(3.0 * variance))
+    if distribution == "truncated_normal":
         std = math.sqrt(variance) / TRUNCATED_2SIGMA_STD
-        law = TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std)
-    else:
-        law = Normal(0.0, math.sqrt(variance))
-    return _draw(stream_type, law, out, rng, num_threads)
+        return TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std)
+    return Normal(0.0, math.sqrt(variance))
 
 
 def _symmetric_uniform(limit):
@@ -312,9 +310,6 @@ ALIASES = {
     "kaiming_uniform": "he_uniform",
     "kaiming_normal": "he_normal",
 }
-_CALL_ARGS = ("shape", "rng", "dtype", "out", "num_threads")
-
-
 def bind(scheme, stream_type):
     """``scheme`` with its stream type fixed: the public function users call."""
     @functools.wraps(scheme)
@@ -334,6 +329,12 @@ class Initializer:
 
     def __init__(self, name, function, params):
         self.name, self.params, self._function = name, dict(params), function
+
+    def law(self, shape):
+        """The law this initializer draws a weight of ``shape`` from, or None for the
+        structured schemes (orthogonal, identity, dirac, sparse)."""
+        law_of = getattr(SCHEMES[self.name], "law_of", None)
+        return None if law_of is None else law_of(tuple(shape), **self.params)
 
     def __call__(self, shape=None, *, rng=None, dtype=None, out=None, num_threads=None):
         return self._function(shape, rng=rng, dtype=dtype, out=out, num_threads=num_threads,

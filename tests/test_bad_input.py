@@ -119,10 +119,10 @@ def test_effective_num_threads():
         _openmp.effective_num_threads(True)
 
 
-def test_show_config_and_version_command(capsys):
+def test_show_config_and_version_command(capsys, tmp_path):
     fastinit.show_config()
     text = capsys.readouterr().out
     assert fastinit.__version__ in text and "openmp" in text and "threads" in text
     result = subprocess.run([sys.executable, "-m", "fastinit", "--version"], capture_output=True,
-                            text=True, check=True)
+                            text=True, check=True, cwd=tmp_path)
     assert "openmp" in result.stdout and fastinit.__version__ in result.stdout

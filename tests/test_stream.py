@@ -93,13 +93,14 @@ def test_multidimensional_out_is_filled_in_c_order():
     assert np.array_equal(grid.ravel(), stream.normal(np.empty(105)))
 
 
-def test_omp_num_threads_is_honoured():
+def test_omp_num_threads_is_honoured(tmp_path):
     code = ("from fastinit import _openmp; import fastinit; "
             "print(_openmp.effective_num_threads(None), _openmp.effective_num_threads(5))")
     for threads in ("1", "3"):
         env = dict(os.environ, OMP_NUM_THREADS=threads)
+        # run outside the checkout, so the installed (compiled) package is the one imported
         result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                text=True, check=True)
+                                text=True, check=True, cwd=tmp_path)
         assert result.stdout.split() == [threads, "5"]
 
 
