@@ -9,6 +9,7 @@ from fastinit._config import show_config
 from fastinit.fans import calculate_gain, compute_fans
 from fastinit.initializers import Initializer
 from fastinit.laws import Constant, Normal, TruncatedNormal, Uniform
+from fastinit.propagation import ACTIVATIONS, Propagation, forward_prop
 from fastinit.seeding import child
 from fastinit.streams import Stream
 
@@ -18,5 +19,5 @@ globals().update(_initializers.namespace(Stream))
 
 __all__ = [
     *_initializers.PUBLIC_NAMES, "Initializer", "Stream", "calculate_gain", "compute_fans",
-    "child", "show_config", "Constant", "Uniform", "Normal", "TruncatedNormal",
+    "child", "show_config", "forward_prop", "Propagation", "ACTIVATIONS", "Constant", "Uniform", "Normal", "TruncatedNormal",
 ]

@@ -1,0 +1,339 @@
+"""The forward pass: draw a network's weights layer by layer, propagate a batch through it and
+measure every layer. ``forward_prop`` here runs on the Cython/OpenMP engine; the same function
+in fastinit.reference runs in plain NumPy and gives the same numbers for the same seed.
+
+Seeding (an int or SeedSequence ``rng``, root ``ss``): the input batch is drawn from
+``child(ss, 0)``, layer ``l``'s weights (0-based) from ``child(ss, l + 1)`` exactly as
+``fastinit.<scheme>((fan_in, fan_out), rng=child(ss, l + 1))`` draws them, and its bias vector
+from ``child(child(ss, l + 1), 1)``. A Generator ``rng`` (compat mode) is drawn from in order:
+the input, then each layer's weights and bias.
+"""
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from fastinit import _openmp, _propagate
+from fastinit._validation import float_dtype, integer, real
+from fastinit.initializers import Initializer
+from fastinit.seeding import child, resolve_rng
+from fastinit.streams import GeneratorSource
+
+ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear", "selu", "elu", "gelu")
+# the range of bounded activations: their default histogram range
+ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+SATURATING = ("tanh", "sigmoid")
+BLOCK_BYTES = 256 * 2**20  # weight matrices larger than this are drawn in row blocks
+
+
+@dataclass
+class LayerStats:
+    """What one layer's activations looked like."""
+    layer: int
+    width: int
+    activation: str
+    mean: float
+    std: float
+    min: float
+    max: float
+    preact_std: float
+    saturated: float  # fraction with |h| > 0.99 of the bound (tanh, sigmoid), else NaN
+    dead: float       # fraction of exact zeros
+    hist: np.ndarray = field(repr=False)
+    bin_edges: np.ndarray = field(repr=False)
+
+    def record(self):
+        return {"layer": self.layer, "width": self.width, "activation": self.activation,
+                "mean": self.mean, "std": self.std, "min": self.min, "max": self.max,
+                "preact_std": self.preact_std, "saturated": self.saturated, "dead": self.dead,
+                "hist": self.hist.tolist(), "bin_edges": self.bin_edges.tolist()}
+
+
+class Propagation:
+    """The result of forward_prop; unpacks as ``acts, means, stds`` like the classic function."""
+
+    def __init__(self, layers, acts):
+        self.layers = layers
+        self.acts = acts
+
+    @property
+    def means(self):
+        return [layer.mean for layer in self.layers]
+
+    @property
+    def stds(self):
+        return [layer.std for layer in self.layers]
+
+    def __iter__(self):
+        return iter((self.acts, self.means, self.stds))
+
+    def __len__(self):
+        return len(self.layers)
+
+    def to_records(self):
+        """One dict per layer with every statistic."""
+        return [layer.record() for layer in self.layers]
+
+    def report(self):
+        """The classic printout: "Hidden layer i had mean m and std s", layers counted from 1."""
+        return "\n".join(f"Hidden layer {s.layer + 1} had mean {s.mean:f} and std {s.std:f}"
+                         for s in self.layers)
+
+    def __repr__(self):
+        return f"Propagation({len(self.layers)} layers)\n{self.report()}"
+
+
+@dataclass
+class Plan:
+    """Every argument of forward_prop, checked and normalised before anything is computed."""
+    widths: list
+    weight_inits: list
+    activations: list
+    biases: list          # per layer: a float, or an Initializer drawing a (width,) vector
+    X: object             # the given input, or None to draw one
+    batch: int
+    input_dim: int
+    source: object        # SeedSequence or Generator
+    dtype: np.dtype
+    keep_activations: bool
+    bins: int
+    hist_range: object
+    negative_slope: float
+    threads: int
+
+    def layer_seed(self, layer):
+        return child(self.source, layer + 1)
+
+    def draw_input(self, stream_type):
+        if self.X is not None:
+            return self.X
+        X = np.empty((self.batch, self.input_dim), self.dtype)
+        if isinstance(self.source, np.random.Generator):
+            return GeneratorSource(self.source).fill(X, _standard_normal())
+        return stream_type(child(self.source, 0)).fill(X, _standard_normal(),
+                                                       num_threads=self.threads)
+
+    def weight_rng(self, layer):
+        return self.source if isinstance(self.source, np.random.Generator) else \
+            self.layer_seed(layer)
+
+    def bias_rng(self, layer):
+        return self.source if isinstance(self.source, np.random.Generator) else \
+            child(self.layer_seed(layer), 1)
+
+    def user_weights(self, layer, fan_in, fan_out):
+        """The user's callable's matrix for ``layer``, checked, as a C-ordered ``dtype`` array."""
+        W = self.weight_inits[layer](fan_in, fan_out)
+        if not isinstance(W, np.ndarray):
+            raise TypeError(f"weight_init returned {type(W).__name__} for layer {layer}; "
+                            "it must return a numpy.ndarray")
+        if W.shape != (fan_in, fan_out):
+            raise ValueError(f"weight_init returned shape {W.shape} for layer {layer}; "
+                             f"expected {(fan_in, fan_out)}")
+        if not np.issubdtype(W.dtype, np.floating) and not np.issubdtype(W.dtype, np.integer):
+            raise TypeError(f"weight_init returned dtype {W.dtype} for layer {layer}")
+        if not np.isfinite(W).all():
+            raise ValueError(f"weight_init returned non-finite values for layer {layer}")
+        return np.ascontiguousarray(W, dtype=self.dtype)
+
+    def hist_edges(self, layer, lo, hi):
+        """Bin edges of ``layer``'s histogram: hist_range, else the activation's range, else the
+        data's [min, max]; empty when there is no finite range or no bins."""
+        if self.bins == 0:
+            return np.empty(0)
+        bounds = self.hist_range or ACTIVATION_RANGES.get(self.activations[layer], (lo, hi))
+        if not (math.isfinite(bounds[0]) and math.isfinite(bounds[1])):
+            return np.empty(0)
+        return np.histogram_bin_edges(np.empty(0), self.bins, range=bounds)
+
+
+def _standard_normal():
+    from fastinit.laws import Normal
+    return Normal(0.0, 1.0)
+
+
+def _as_initializer(spec, what, get_initializer):
+    if isinstance(spec, Initializer):
+        return spec
+    if isinstance(spec, str):
+        try:
+            return get_initializer(spec)
+        except ValueError as error:
+            raise ValueError(f"{what}: {error}") from None
+    return None
+
+
+def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rng, dtype, bias,
+         keep_activations, bins, hist_range, negative_slope, num_threads, get_initializer):
+    """Check every argument of forward_prop and normalise it into a Plan."""
+    if isinstance(hidden_layer_sizes, (str, bytes)) or not hasattr(hidden_layer_sizes, "__len__"):
+        raise TypeError("hidden_layer_sizes must be a sequence of positive ints")
+    widths = [integer(w, "hidden_layer_sizes") for w in hidden_layer_sizes]
+    if not widths:
+        raise ValueError("hidden_layer_sizes is empty: give at least one layer width")
+    if min(widths) <= 0:
+        raise ValueError(f"hidden_layer_sizes must be positive, got {widths}")
+    depth = len(widths)
+
+    init = _as_initializer(weight_init, "weight_init", get_initializer)
+    if init is None and not callable(weight_init):
+        raise TypeError("weight_init must be an initializer name, an Initializer or a callable "
+                        f"(fan_in, fan_out) -> ndarray; got {type(weight_init).__name__}")
+    weight_inits = [init or weight_init] * depth
+
+    activations = [activation] * depth if isinstance(activation, str) else list(activation)
+    if len(activations) != depth:
+        raise ValueError(f"activation has {len(activations)} entries for {depth} layers")
+    for name in activations:
+        if name not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
+
+    dtype = float_dtype(dtype)
+    if isinstance(bias, numbers.Real) and not isinstance(bias, bool):
+        bias_spec = real(bias, "bias")
+    else:
+        bias_spec = _as_initializer(bias, "bias", get_initializer)
+        if bias_spec is None:
+            raise TypeError("bias must be a number, an initializer name or an Initializer")
+
+    if X is not None:
+        if not isinstance(X, np.ndarray):
+            raise TypeError(f"X must be a numpy.ndarray, got {type(X).__name__}")
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (batch, input_dim), got shape {X.shape}")
+        if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
+            raise TypeError(f"X must have a real dtype, got {X.dtype}")
+        if X.size == 0:
+            raise ValueError(f"X must not be empty, got shape {X.shape}")
+        if input_dim is not None and integer(input_dim, "input_dim") != X.shape[1]:
+            raise ValueError(f"input_dim {input_dim} does not match X.shape[1] = {X.shape[1]}")
+        if not np.isfinite(X).all():
+            raise ValueError("X has NaN or infinite values")
+        X = np.ascontiguousarray(X, dtype=dtype)  # a copy unless already right: never modified
+        batch, input_dim = X.shape
+    else:
+        batch = integer(batch, "batch")
+        if batch <= 0:
+            raise ValueError(f"batch must be positive, got {batch}")
+        input_dim = widths[0] if input_dim is None else integer(input_dim, "input_dim")
+        if input_dim <= 0:
+            raise ValueError(f"input_dim must be positive, got {input_dim}")
+
+    if isinstance(bias_spec, Initializer) and bias_spec.law((widths[0],)) is None:
+        raise ValueError(f"bias initializer {bias_spec.name!r} is not a law-based scheme")
+    if init is not None:
+        init.law((input_dim, widths[0]))  # a bad parameter fails here, before any work
+    bins = integer(bins, "bins")
+    if bins < 0:
+        raise ValueError(f"bins must be >= 0, got {bins}")
+    if hist_range is not None:
+        lo, hi = (real(v, "hist_range") for v in hist_range)
+        if not lo < hi:
+            raise ValueError(f"hist_range must be (low, high) with low < high, got {hist_range}")
+        hist_range = (lo, hi)
+    return Plan(widths=widths, weight_inits=weight_inits, activations=activations,
+                biases=[bias_spec] * depth, X=X, batch=batch, input_dim=input_dim,
+                source=resolve_rng(rng), dtype=dtype, keep_activations=bool(keep_activations),
+                bins=bins, hist_range=hist_range,
+                negative_slope=real(negative_slope, "negative_slope"),
+                threads=_openmp.effective_num_threads(num_threads))
+
+
+def layer_stats(plan, layer, width, stats, hist, edges):
+    return LayerStats(layer=layer, width=width, activation=plan.activations[layer],
+                      mean=float(stats["mean"]), std=float(stats["std"]),
+                      min=float(stats["min"]), max=float(stats["max"]),
+                      preact_std=float(stats["preact_std"]), saturated=float(stats["saturated"]),
+                      dead=float(stats["dead"]), hist=np.asarray(hist, np.int64),
+                      bin_edges=np.asarray(edges))
+
+
+def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
+                 input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
+                 bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
+                 block_bytes=BLOCK_BYTES):
+    """Propagate a batch through ``len(hidden_layer_sizes)`` fully connected layers and measure
+    each: ``H_l = activation(H_{l-1} @ W_l + b_l)``, ``W_l`` of shape (fan_in, fan_out).
+
+    weight_init: an initializer name ("xavier_normal"), an Initializer from get_initializer, or
+    a callable ``(fan_in, fan_out) -> ndarray`` called once per layer in layer order.
+    activation: one of ACTIVATIONS, or a list with one per layer (leaky_relu uses
+    ``negative_slope``). bias: a constant added to every pre-activation, or an initializer
+    (name or object) drawing one bias vector per layer. X: the input batch, used as is and never
+    modified; else ``(batch, input_dim)`` standard normal from ``rng`` (input_dim defaults to
+    the first width). Weight matrices over ``block_bytes`` are drawn and multiplied in row
+    blocks (the same numbers; memory stays bounded).
+
+    Returns a Propagation that unpacks as ``acts, means, stds`` (acts empty when
+    keep_activations is False) and carries per-layer LayerStats in ``.layers``.
+    """
+    from fastinit import get_initializer
+    from fastinit.streams import Stream
+    p = plan(hidden_layer_sizes, weight_init, activation=activation, X=X, batch=batch,
+             input_dim=input_dim, rng=rng, dtype=dtype, bias=bias,
+             keep_activations=keep_activations, bins=bins, hist_range=hist_range,
+             negative_slope=negative_slope, num_threads=num_threads,
+             get_initializer=get_initializer)
+    block_bytes = integer(block_bytes, "block_bytes")
+    if block_bytes <= 0:
+        raise ValueError(f"block_bytes must be positive, got {block_bytes}")
+    with threadpool_limits(limits=p.threads, user_api="blas"):
+        return _run(p, Stream, block_bytes)
+
+
+def _run(p, stream_type, block_bytes):
+    H = p.draw_input(stream_type)
+    spare = None  # the buffer a finished layer leaves behind, reused when not keeping
+    acts, layers = {}, []
+    itemsize = p.dtype.itemsize
+    for layer, width in enumerate(p.widths):
+        fan_in = H.shape[1]
+        if spare is not None and spare.shape == (p.batch, width):
+            out, spare = spare, None
+        else:
+            out = np.empty((p.batch, width), p.dtype)
+        _multiply_weights(p, layer, H, out, stream_type, block_bytes // (width * itemsize))
+        bias = p.biases[layer]
+        bias_vector = None
+        if isinstance(bias, Initializer):
+            bias_vector = bias((width,), rng=p.bias_rng(layer), dtype=p.dtype,
+                               num_threads=p.threads)
+        edges = p.hist_edges(layer, -np.inf, np.inf)
+        stats, hist = _propagate.layer_pass(
+            out, bias_vector, 0.0 if bias_vector is not None else bias, p.activations[layer],
+            p.negative_slope, p.activations[layer], edges, p.threads)
+        if p.bins and edges.size == 0:  # unbounded activation: the range is the data's
+            edges = p.hist_edges(layer, stats["min"], stats["max"])
+            hist = _propagate.histogram(out, edges, p.threads) if edges.size else np.zeros(0)
+        layers.append(layer_stats(p, layer, width, stats, hist, edges))
+        if p.keep_activations:
+            acts[layer] = out
+        elif H is not p.X:
+            spare = H
+        H = out
+    return Propagation(layers, acts)
+
+
+def _multiply_weights(p, layer, H, out, stream_type, block_rows):
+    """out = H @ W_layer, W drawn in place; row blocks of W when it exceeds the block size."""
+    fan_in, width = H.shape[1], out.shape[1]
+    init = p.weight_inits[layer]
+    law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
+    if law is None or isinstance(p.source, np.random.Generator):
+        if isinstance(init, Initializer):
+            W = init((fan_in, width), rng=p.weight_rng(layer), dtype=p.dtype,
+                     num_threads=p.threads)
+        else:
+            W = p.user_weights(layer, fan_in, width)
+        _propagate.gemm(H, W, out, 1.0, 0.0)
+        return
+    stream = stream_type(p.layer_seed(layer))
+    rows = max(1, min(fan_in, block_rows))
+    W = np.empty((rows, width), p.dtype)
+    for start in range(0, fan_in, rows):
+        stop = min(start + rows, fan_in)
+        block = W[:stop - start]
+        stream.fill(block, law, offset=start * width, num_threads=p.threads)
+        _propagate.gemm(H[:, start:stop], block, out, 1.0, 0.0 if start == 0 else 1.0)

@@ -1,0 +1,75 @@
+"""forward_prop in plain NumPy: the spec of fastinit.propagation, one readable loop."""
+import numpy as np
+from scipy.special import erf
+
+from fastinit.initializers import Initializer
+from fastinit.propagation import (ACTIVATION_RANGES, SATURATING, Propagation, layer_stats,
+                                  plan)
+
+SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+
+
+def activate(z, name, slope):
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, 0)
+    if name == "leaky_relu":
+        return np.where(z > 0, z, slope * z)
+    if name == "sigmoid":
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-z))
+    if name == "selu":
+        return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(z))
+    if name == "elu":
+        return np.where(z > 0, z, np.expm1(z))
+    if name == "gelu":
+        return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
+    return z
+
+
+def saturated_fraction(h, name):
+    if name == "tanh":
+        return np.mean(np.abs(h) > 0.99)
+    if name == "sigmoid":
+        return np.mean((h < 0.01) | (h > 0.99))
+    return np.nan
+
+
+def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
+                 input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
+                 bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
+                 block_bytes=None):
+    """Same signature and result as fastinit.forward_prop (block_bytes is ignored: the
+    reference always draws whole matrices)."""
+    from fastinit.reference import Stream, get_initializer
+    p = plan(hidden_layer_sizes, weight_init, activation=activation, X=X, batch=batch,
+             input_dim=input_dim, rng=rng, dtype=dtype, bias=bias,
+             keep_activations=keep_activations, bins=bins, hist_range=hist_range,
+             negative_slope=negative_slope, num_threads=num_threads,
+             get_initializer=get_initializer)
+    H = p.draw_input(Stream)
+    acts, layers = {}, []
+    for layer, width in enumerate(p.widths):
+        fan_in = H.shape[1]
+        init = p.weight_inits[layer]
+        if isinstance(init, Initializer):
+            W = init((fan_in, width), rng=p.weight_rng(layer), dtype=p.dtype)
+        else:
+            W = p.user_weights(layer, fan_in, width)
+        b = p.biases[layer]
+        if isinstance(b, Initializer):
+            b = b((width,), rng=p.bias_rng(layer), dtype=p.dtype)
+        Z = H @ W + p.dtype.type(b) if np.isscalar(b) else H @ W + b
+        H = activate(Z, p.activations[layer], p.negative_slope).astype(p.dtype)
+        h = H.astype(np.float64)  # statistics in float64 whatever the dtype
+        stats = {"mean": h.mean(), "std": h.std(), "min": h.min(), "max": h.max(),
+                 "preact_std": Z.astype(np.float64).std(),
+                 "saturated": saturated_fraction(h, p.activations[layer]),
+                 "dead": np.mean(h == 0)}
+        edges = p.hist_edges(layer, stats["min"], stats["max"])
+        hist = np.histogram(h, edges)[0] if edges.size else np.zeros(0, np.int64)
+        layers.append(layer_stats(p, layer, width, stats, hist, edges))
+        if p.keep_activations:
+            acts[layer] = H
+    return Propagation(layers, acts)
