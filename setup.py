@@ -52,8 +52,10 @@ class BuildExt(build_ext):
         if self.compiler.compiler_type == "msvc":
             base = ["/O2"]
         else:
-            # fp-contract=off: no fused multiply-adds, so the kernels round exactly like NumPy
-            base = ["-O3", "-ffp-contract=off"]
+            # fp-contract=off: no fused multiply-adds, so the kernels round exactly like NumPy;
+            # no-trapping-math: selects may be if-converted, so branch-free loops vectorise
+            # (it changes no result, only what the compiler assumes about FP exceptions)
+            base = ["-O3", "-ffp-contract=off", "-fno-trapping-math"]
         for ext in self.extensions:
             ext.extra_compile_args = base + cflags
             ext.extra_link_args = lflags

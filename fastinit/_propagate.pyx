@@ -7,7 +7,7 @@ statistics (count, mean and M2 by Chan et al.'s pairwise update, min, max, count
 land in their own slot and are merged in chunk order afterwards, so every number is identical
 for any thread count. Inputs are validated by fastinit.propagation; nothing here checks them.
 """
-from libc.math cimport erf, exp, expm1, fabs, tanh, tanhf, INFINITY, NAN
+from libc.math cimport erf, expm1, fabs, INFINITY, NAN
 from libc.string cimport memset
 from cython cimport floating
 from cython.parallel cimport prange
@@ -16,7 +16,8 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 import numpy as np
 
 cdef enum:
-    CHUNK_ELEMENTS = 4096
+    CHUNK_ELEMENTS = 4096  # one statistics chunk: fits in L1/L2 for the fused loops
+    ITEM_ROWS = 128         # rows per OpenMP work item (one GEMM call each)
     # activations
     LINEAR = 0
     TANH = 1
@@ -40,44 +41,72 @@ cdef double SELU_ALPHA = 1.6732632423543772848170429916717
 cdef double SQRT1_2 = 0.70710678118654752440
 
 
-def gemm(const floating[:, :] a, const floating[:, ::1] b, floating[:, ::1] c, double alpha,
-         double beta):
-    """c = alpha * a @ b + beta * c, row-major (BLAS sees the transposes); ``a`` may be a column
-    slice of a larger C-ordered matrix (unit stride along its rows)."""
-    cdef int m = a.shape[0], k = a.shape[1], n = b.shape[1]
-    cdef int lda = <int>(a.strides[0] // sizeof(floating))
-    cdef floating alpha_ = <floating>alpha, beta_ = <floating>beta
-    if a.strides[1] != sizeof(floating) and k > 1:
-        raise ValueError("gemm needs a matrix with contiguous rows")
-    if m == 0 or n == 0:
-        return
-    with nogil:
-        if floating is double:
-            dgemm(b"N", b"N", &n, &m, &k, &alpha_, <double*>&b[0, 0], &n, <double*>&a[0, 0],
-                  &lda, &beta_, &c[0, 0], &n)
-        else:
-            sgemm(b"N", b"N", &n, &m, &k, &alpha_, <float*>&b[0, 0], &n, <float*>&a[0, 0],
-                  &lda, &beta_, &c[0, 0], &n)
+cdef void gemm_rows(const floating* a, int lda, const floating* b, floating* c, int m, int k,
+                    int n, floating beta) noexcept nogil:
+    """c = a @ b + beta * c for m rows, row-major (BLAS sees the transposes)."""
+    cdef floating one = 1
+    if floating is double:
+        dgemm(b"N", b"N", &n, &m, &k, &one, <double*>b, &n, <double*>a, &lda, &beta, c, &n)
+    else:
+        sgemm(b"N", b"N", &n, &m, &k, &one, <float*>b, &n, <float*>a, &lda, &beta, c, &n)
 
 
-cdef inline floating activate(floating z, int kind, double slope) noexcept nogil:
+cdef extern from "_reductions.h" nogil:
+    double fi_sum_d(const double* x, size_t n)
+    double fi_sum_f(const float* x, size_t n)
+    double fi_sqdev_d(const double* x, size_t n, double mean)
+    double fi_sqdev_f(const float* x, size_t n, double mean)
+    void fi_range_d(const double* x, size_t n, double* lo, double* hi, long long* zeros)
+    void fi_range_f(const float* x, size_t n, double* lo, double* hi, long long* zeros)
+
+
+cdef inline double chunk_sum(const floating* x, Py_ssize_t n) noexcept nogil:
+    if floating is double:
+        return fi_sum_d(x, n)
+    return fi_sum_f(x, n)
+
+
+cdef inline double chunk_sqdev(const floating* x, Py_ssize_t n, double mean) noexcept nogil:
+    if floating is double:
+        return fi_sqdev_d(x, n, mean)
+    return fi_sqdev_f(x, n, mean)
+
+
+cdef extern from "_activations.h" nogil:
+    void fi_tanh_d(double* h, size_t n)
+    void fi_tanh_f(float* h, size_t n)
+    void fi_sigmoid_d(double* h, size_t n)
+    void fi_sigmoid_f(float* h, size_t n)
+
+
+cdef void activate(floating* h, Py_ssize_t n, int kind, double slope) noexcept nogil:
+    """h = activation(h) in place; one loop per activation so that the common ones vectorise."""
+    cdef Py_ssize_t i
     if kind == TANH:
-        if floating is float:
-            return tanhf(z)
-        return tanh(z)
-    if kind == RELU:
-        return z if z > 0 else 0
-    if kind == LEAKY_RELU:
-        return z if z > 0 else <floating>(slope * z)
-    if kind == SIGMOID:
-        return <floating>(1.0 / (1.0 + exp(-<double>z)))
-    if kind == SELU:
-        return <floating>(SELU_SCALE * (z if z > 0 else SELU_ALPHA * expm1(z)))
-    if kind == ELU:
-        return z if z > 0 else <floating>expm1(z)
-    if kind == GELU:
-        return <floating>(0.5 * z * (1.0 + erf(z * SQRT1_2)))
-    return z
+        if floating is double:
+            fi_tanh_d(h, n)
+        else:
+            fi_tanh_f(h, n)
+    elif kind == RELU:
+        for i in range(n):
+            h[i] = h[i] if h[i] > 0 else 0
+    elif kind == LEAKY_RELU:
+        for i in range(n):
+            h[i] = h[i] if h[i] > 0 else <floating>(slope * h[i])
+    elif kind == SIGMOID:
+        if floating is double:
+            fi_sigmoid_d(h, n)
+        else:
+            fi_sigmoid_f(h, n)
+    elif kind == SELU:
+        for i in range(n):
+            h[i] = <floating>(SELU_SCALE * (h[i] if h[i] > 0 else SELU_ALPHA * expm1(h[i])))
+    elif kind == ELU:
+        for i in range(n):
+            h[i] = h[i] if h[i] > 0 else <floating>expm1(h[i])
+    elif kind == GELU:
+        for i in range(n):
+            h[i] = <floating>(0.5 * h[i] * (1.0 + erf(h[i] * SQRT1_2)))
 
 
 cdef inline int saturated(double h, int mode) noexcept nogil:
@@ -106,40 +135,39 @@ cdef inline Py_ssize_t bin_of(double h, const double* edges, int bins, double sc
 cdef void chunk_pass(floating* h, Py_ssize_t rows, Py_ssize_t width, const floating* bias,
                      double bias_value, int kind, double slope, int saturation, int bins,
                      const double* edges, double scale, double* part, long long* hist) noexcept nogil:
-    # part: mean_z, m2_z, mean_h, m2_h, min, max, saturated, zeros
+    # part: mean_z, m2_z, mean_h, m2_h, min, max, saturated, zeros. A chunk fits in L2, so the
+    # few tight loops over it cost about one pass over memory.
     cdef Py_ssize_t i, j, n = rows * width, b
-    cdef double z, v, sum_z = 0, m2_z = 0, sum_h = 0, m2_h = 0, mean, lo = INFINITY, hi = -INFINITY
+    cdef double mean
     cdef long long n_saturated = 0, n_zero = 0
     cdef floating* row
     for i in range(rows):
         row = h + i * width
-        for j in range(width):
-            row[j] = row[j] + (bias[j] if bias != NULL else <floating>bias_value)
-            sum_z += row[j]
-    mean = sum_z / n
-    for i in range(n):
-        z = h[i]
-        m2_z += (z - mean) * (z - mean)
-        h[i] = activate(h[i], kind, slope)
-        v = h[i]
-        sum_h += v
-        lo = v if v < lo else lo
-        hi = v if v > hi else hi
-        n_saturated += saturated(v, saturation)
-        n_zero += v == 0
-        if bins > 0:
-            b = bin_of(v, edges, bins, scale)
+        if bias != NULL:
+            for j in range(width):
+                row[j] = row[j] + bias[j]
+        elif bias_value != 0:
+            for j in range(width):
+                row[j] = row[j] + <floating>bias_value
+    mean = chunk_sum(h, n) / n
+    part[0] = mean
+    part[1] = chunk_sqdev(h, n, mean)
+    activate(h, n, kind, slope)
+    mean = chunk_sum(h, n) / n
+    part[2] = mean
+    part[3] = chunk_sqdev(h, n, mean)
+    if floating is double:
+        fi_range_d(h, n, &part[4], &part[5], &n_zero)
+    else:
+        fi_range_f(h, n, &part[4], &part[5], &n_zero)
+    if saturation != SATURATION_NONE:
+        for i in range(n):
+            n_saturated += saturated(h[i], saturation)
+    if bins > 0:
+        for i in range(n):
+            b = bin_of(h[i], edges, bins, scale)
             if b >= 0:
                 hist[b] += 1
-    part[0] = mean
-    part[1] = m2_z
-    mean = sum_h / n
-    for i in range(n):
-        m2_h += (h[i] - mean) * (h[i] - mean)
-    part[2] = mean
-    part[3] = m2_h
-    part[4] = lo
-    part[5] = hi
     part[6] = <double>n_saturated
     part[7] = <double>n_zero
 
@@ -158,16 +186,25 @@ cdef inline void merge(double* total, double n_total, const double* part, double
     total[7] += part[7]
 
 
-def layer_pass(floating[:, ::1] h, floating[::1] bias, double bias_value, str activation,
-               double slope, str saturation, const double[::1] edges, int num_threads):
-    """In place: h = activation(h + bias); returns (stats dict, histogram counts).
+def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, ::1] out,
+                  double beta, bint finish, floating[::1] bias, double bias_value,
+                  str activation, double slope, str saturation, const double[::1] edges,
+                  int num_threads):
+    """out = x @ w + beta * out; then, if ``finish``, out = activation(out + bias) measured.
 
-    ``bias`` (one per column) may be None, then ``bias_value`` is added everywhere. ``edges``
-    are the histogram's bin edges (empty: no histogram in this pass).
+    One OpenMP loop over blocks of rows: each block's GEMM (BLAS must run one thread per call:
+    the caller pins it) and, while the block is still in cache, its fused pass. Returns (stats
+    dict, histogram counts) when finishing, else None. ``x`` may be a column slice (a row
+    block of a larger weight multiplies it); ``bias`` may be None, then ``bias_value`` is added
+    everywhere; empty ``edges``: no histogram in this pass.
     """
-    cdef Py_ssize_t rows = h.shape[0], width = h.shape[1]
+    cdef Py_ssize_t rows = out.shape[0], width = out.shape[1], k = x.shape[1]
     cdef Py_ssize_t rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
-    cdef Py_ssize_t nchunks = (rows + rows_per_chunk - 1) // rows_per_chunk, c, r0, k
+    cdef Py_ssize_t nchunks = (rows + rows_per_chunk - 1) // rows_per_chunk
+    cdef Py_ssize_t chunks_per_item = (ITEM_ROWS + rows_per_chunk - 1) // rows_per_chunk
+    cdef Py_ssize_t nitems = (nchunks + chunks_per_item - 1) // chunks_per_item
+    cdef Py_ssize_t item, c, r0, r1, c0, c1
+    cdef int lda = <int>(x.strides[0] // sizeof(floating))
     cdef int kind = ACTIVATION_CODES[activation]
     cdef int sat = SATURATION_CODES.get(saturation, SATURATION_NONE)
     cdef int bins = max(<int>edges.shape[0] - 1, 0)
@@ -178,14 +215,25 @@ def layer_pass(floating[:, ::1] h, floating[::1] bias, double bias_value, str ac
     cdef long long[:, ::1] hists = np.zeros((max(nchunks, 1), max(bins, 1)), dtype=np.int64)
     cdef double total[8]
     cdef double count = 0, n_part
-    if rows == 0 or width == 0:
-        raise ValueError("layer_pass needs a non-empty layer")
+    if rows == 0 or width == 0 or k == 0 or x.shape[0] != rows or w.shape[0] != k \
+            or w.shape[1] != width:
+        raise ValueError("forward_layer needs non-empty matrices of matching shapes")
+    if x.strides[1] != sizeof(floating) and k > 1:
+        raise ValueError("forward_layer needs x with contiguous rows")
     with nogil:
-        for c in prange(nchunks, num_threads=num_threads, schedule="static"):
-            r0 = c * rows_per_chunk
-            chunk_pass(&h[0, 0] + r0 * width, min(rows_per_chunk, rows - r0), width, bias_ptr,
-                       bias_value, kind, slope, sat, bins, edges_ptr, scale, &parts[c, 0],
-                       &hists[c, 0])
+        for item in prange(nitems, num_threads=num_threads, schedule="static"):
+            c0 = item * chunks_per_item
+            c1 = min(c0 + chunks_per_item, nchunks)
+            r0 = c0 * rows_per_chunk
+            r1 = min(c1 * rows_per_chunk, rows)
+            gemm_rows(&x[r0, 0], lda, &w[0, 0], &out[r0, 0], <int>(r1 - r0), <int>k,
+                      <int>width, <floating>beta)
+            if finish:
+                for c in range(c0, c1):
+                    chunk_pass(&out[0, 0] + c * rows_per_chunk * width,
+                               min(rows_per_chunk, rows - c * rows_per_chunk), width, bias_ptr,
+                               bias_value, kind, slope, sat, bins, edges_ptr, scale,
+                               &parts[c, 0], &hists[c, 0])
         memset(total, 0, sizeof(total))
         total[4] = INFINITY
         total[5] = -INFINITY
@@ -193,6 +241,8 @@ def layer_pass(floating[:, ::1] h, floating[::1] bias, double bias_value, str ac
             n_part = <double>(min(rows_per_chunk, rows - c * rows_per_chunk) * width)
             merge(total, count, &parts[c, 0], n_part)
             count += n_part
+    if not finish:
+        return None
     n = rows * width
     stats = {
         "preact_mean": total[0], "preact_std": (total[1] / n) ** 0.5,

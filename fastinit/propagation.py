@@ -279,7 +279,9 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     block_bytes = integer(block_bytes, "block_bytes")
     if block_bytes <= 0:
         raise ValueError(f"block_bytes must be positive, got {block_bytes}")
-    with threadpool_limits(limits=p.threads, user_api="blas"):
+    # The kernels call BLAS from every OpenMP thread, one block of rows each: BLAS itself must
+    # stay single-threaded, or its threads and ours fight over the cores.
+    with threadpool_limits(limits=1, user_api="blas"):
         return _run(p, Stream, block_bytes)
 
 
@@ -287,23 +289,21 @@ def _run(p, stream_type, block_bytes):
     H = p.draw_input(stream_type)
     spare = None  # the buffer a finished layer leaves behind, reused when not keeping
     acts, layers = {}, []
-    itemsize = p.dtype.itemsize
     for layer, width in enumerate(p.widths):
-        fan_in = H.shape[1]
         if spare is not None and spare.shape == (p.batch, width):
             out, spare = spare, None
         else:
             out = np.empty((p.batch, width), p.dtype)
-        _multiply_weights(p, layer, H, out, stream_type, block_bytes // (width * itemsize))
         bias = p.biases[layer]
         bias_vector = None
         if isinstance(bias, Initializer):
             bias_vector = bias((width,), rng=p.bias_rng(layer), dtype=p.dtype,
                                num_threads=p.threads)
         edges = p.hist_edges(layer, -np.inf, np.inf)
-        stats, hist = _propagate.layer_pass(
-            out, bias_vector, 0.0 if bias_vector is not None else bias, p.activations[layer],
-            p.negative_slope, p.activations[layer], edges, p.threads)
+        finish = (bias_vector, 0.0 if bias_vector is not None else bias, p.activations[layer],
+                  p.negative_slope, p.activations[layer], edges, p.threads)
+        block_rows = block_bytes // (width * p.dtype.itemsize)
+        stats, hist = _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish)
         if p.bins and edges.size == 0:  # unbounded activation: the range is the data's
             edges = p.hist_edges(layer, stats["min"], stats["max"])
             hist = _propagate.histogram(out, edges, p.threads) if edges.size else np.zeros(0)
@@ -316,8 +316,9 @@ def _run(p, stream_type, block_bytes):
     return Propagation(layers, acts)
 
 
-def _multiply_weights(p, layer, H, out, stream_type, block_rows):
-    """out = H @ W_layer, W drawn in place; row blocks of W when it exceeds the block size."""
+def _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish):
+    """out = H @ W_layer with W drawn in place (in row blocks when it is larger than the block
+    size), then the fused activation and statistics pass with ``finish``'s arguments."""
     fan_in, width = H.shape[1], out.shape[1]
     init = p.weight_inits[layer]
     law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
@@ -327,8 +328,7 @@ def _multiply_weights(p, layer, H, out, stream_type, block_rows):
                      num_threads=p.threads)
         else:
             W = p.user_weights(layer, fan_in, width)
-        _propagate.gemm(H, W, out, 1.0, 0.0)
-        return
+        return _propagate.forward_layer(H, W, out, 0.0, True, *finish)
     stream = stream_type(p.layer_seed(layer))
     rows = max(1, min(fan_in, block_rows))
     W = np.empty((rows, width), p.dtype)
@@ -336,4 +336,6 @@ def _multiply_weights(p, layer, H, out, stream_type, block_rows):
         stop = min(start + rows, fan_in)
         block = W[:stop - start]
         stream.fill(block, law, offset=start * width, num_threads=p.threads)
-        _propagate.gemm(H[:, start:stop], block, out, 1.0, 0.0 if start == 0 else 1.0)
+        result = _propagate.forward_layer(H[:, start:stop], block, out,
+                                          0.0 if start == 0 else 1.0, stop == fan_in, *finish)
+    return result
