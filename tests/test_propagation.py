@@ -1,0 +1,227 @@
+"""The propagation engine against its NumPy reference (the main oracle), the classic study's
+story, thread-count and blocking invariance, and bad input."""
+import math
+
+import numpy as np
+import pytest
+
+import fastinit
+import fastinit.reference as reference
+
+STATS = ("std", "min", "max", "preact_std")
+
+
+def assert_same(engine, ref, dtype):
+    """Per-layer statistics equal within rtol 1e-9 (float64) or 1e-4 (float32); the mean,
+    which sits near 0, within that fraction of the std."""
+    rtol = 1e-9 if np.dtype(dtype) == np.float64 else 1e-4
+    assert len(engine.layers) == len(ref.layers)
+    for e, r in zip(engine.layers, ref.layers):
+        for name in STATS:
+            assert getattr(e, name) == pytest.approx(getattr(r, name), rel=rtol, abs=1e-300), name
+        assert e.mean == pytest.approx(r.mean, abs=rtol * max(r.std, 1e-300))
+        assert e.dead == pytest.approx(r.dead, abs=rtol)
+        np.testing.assert_equal(e.saturated, r.saturated) if math.isnan(r.saturated) else \
+            pytest.approx(r.saturated, abs=rtol) == e.saturated
+        np.testing.assert_allclose(e.bin_edges, r.bin_edges, rtol=rtol)  # data range if unbounded
+        total = max(r.hist.sum(), 1)
+        assert np.abs(e.hist - r.hist).max(initial=0) <= (0 if rtol == 1e-9 else 1e-4 * total + 2)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("activation", fastinit.ACTIVATIONS)
+def test_engine_equals_reference_every_activation(activation, dtype):
+    kwargs = dict(activation=activation, rng=3, dtype=dtype, batch=300)
+    assert_same(fastinit.forward_prop([200, 150, 120], "lecun_normal", **kwargs),
+                reference.forward_prop([200, 150, 120], "lecun_normal", **kwargs), dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("init", ["xavier_uniform", "he_normal", "orthogonal", "zeros",
+                                  fastinit.get_initializer("normal", std=1.0),
+                                  fastinit.get_initializer("truncated_normal", std=0.1)],
+                         ids=str)
+@pytest.mark.parametrize("widths", [[64] * 6, [500, 128, 257]])
+def test_engine_equals_reference_schemes_and_widths(init, widths, dtype):
+    ref_init = init if isinstance(init, str) else reference.get_initializer(init.name,
+                                                                            **init.params)
+    kwargs = dict(activation="tanh", rng=np.random.SeedSequence(8), dtype=dtype, batch=257)
+    assert_same(fastinit.forward_prop(widths, init, **kwargs),
+                reference.forward_prop(widths, ref_init, **kwargs), dtype)
+
+
+def test_engine_activations_match_reference_activations():
+    e = fastinit.forward_prop([100, 80], "xavier_normal", activation="relu", rng=1, batch=50)
+    r = reference.forward_prop([100, 80], "xavier_normal", activation="relu", rng=1, batch=50)
+    for layer in (0, 1):
+        np.testing.assert_allclose(e.acts[layer], r.acts[layer], rtol=1e-12, atol=1e-15)
+
+
+def test_user_callable_drawing_from_np_random():
+    def init_fn(fan_in, fan_out):
+        return np.random.randn(fan_in, fan_out) / np.sqrt(fan_in)
+    X = np.random.default_rng(0).standard_normal((200, 100))
+    np.random.seed(5)
+    e = fastinit.forward_prop([100] * 4, init_fn, X=X)
+    np.random.seed(5)
+    r = reference.forward_prop([100] * 4, init_fn, X=X)
+    assert_same(e, r, "float64")
+    # the classic loop, written out by hand, from the same seed
+    np.random.seed(5)
+    H = X
+    for layer in range(4):
+        H = np.tanh(H @ init_fn(100, 100))
+        assert e.layers[layer].std == pytest.approx(H.std(), rel=1e-9)
+        assert e.layers[layer].mean == pytest.approx(H.mean(), abs=1e-9 * H.std())
+
+
+@pytest.mark.parametrize("bias", [0.3, "normal", fastinit.get_initializer("uniform", low=-0.5,
+                                                                           high=0.5)], ids=str)
+def test_bias(bias):
+    ref_bias = bias if not isinstance(bias, fastinit.Initializer) else \
+        reference.get_initializer(bias.name, **bias.params)
+    e = fastinit.forward_prop([80] * 3, "xavier_normal", bias=bias, rng=2, batch=100)
+    r = reference.forward_prop([80] * 3, "xavier_normal", bias=ref_bias, rng=2, batch=100)
+    assert_same(e, r, "float64")
+    plain = fastinit.forward_prop([80] * 3, "xavier_normal", rng=2, batch=100)
+    assert e.layers[0].preact_std != pytest.approx(plain.layers[0].preact_std, rel=1e-6) or \
+        e.layers[0].mean != pytest.approx(plain.layers[0].mean, abs=1e-6)
+
+
+def test_bias_vector_is_drawn_from_the_documented_stream():
+    from fastinit.seeding import child
+    X = np.zeros((4, 10))  # zero input: the pre-activation is the bias itself
+    init = fastinit.get_initializer("normal", std=0.7)
+    result = fastinit.forward_prop([10], "xavier_normal", X=X, bias=init, rng=9,
+                                   activation="linear")
+    expected = fastinit.normal(10, std=0.7, rng=child(child(np.random.SeedSequence(9), 1), 1))
+    np.testing.assert_array_equal(result.acts[0], np.tile(expected, (4, 1)))
+
+
+def test_weights_come_from_the_documented_stream():
+    from fastinit.seeding import child
+    X = np.eye(30)  # identity input: the output is the weight matrix itself
+    result = fastinit.forward_prop([20], "he_normal", X=X, rng=4, activation="linear")
+    W = fastinit.he_normal((30, 20), rng=child(np.random.SeedSequence(4), 1))
+    np.testing.assert_allclose(result.acts[0], W, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_same_numbers_on_1_2_3_threads(dtype):
+    runs = [fastinit.forward_prop([300] * 3, "he_normal", activation="relu", rng=6,
+                                  batch=500, dtype=dtype, num_threads=t).to_records()
+            for t in (1, 2, 3)]
+    np.testing.assert_equal(runs[0], runs[1])  # exact, NaN (no saturation for relu) == NaN
+    np.testing.assert_equal(runs[0], runs[2])
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_blocked_wide_layers_give_the_unblocked_statistics(activation):
+    kwargs = dict(activation=activation, rng=7, batch=64, keep_activations=False)
+    whole = fastinit.forward_prop([700, 900], "xavier_uniform", **kwargs)
+    blocked = fastinit.forward_prop([700, 900], "xavier_uniform", block_bytes=10_000, **kwargs)
+    for a, b in zip(whole.layers, blocked.layers):
+        for name in STATS + ("mean",):
+            assert getattr(b, name) == pytest.approx(getattr(a, name), rel=1e-12, abs=1e-15)
+        assert np.abs(a.hist - b.hist).max() <= 1
+
+
+def test_keep_activations_false_keeps_nothing():
+    result = fastinit.forward_prop([50] * 5, "lecun_normal", keep_activations=False, rng=1,
+                                   batch=20)
+    acts, means, stds = result
+    assert acts == {} and len(means) == len(stds) == 5
+
+
+def test_given_X_is_used_and_never_modified():
+    X = np.random.default_rng(1).standard_normal((40, 30))
+    before = X.copy()
+    result = fastinit.forward_prop([25], "lecun_normal", X=X, rng=2, activation="linear")
+    np.testing.assert_array_equal(X, before)
+    W = fastinit.lecun_normal((30, 25), rng=fastinit.child(np.random.SeedSequence(2), 1))
+    np.testing.assert_allclose(result.acts[0], X @ W, rtol=1e-12, atol=1e-14)
+
+
+def test_generator_compat_mode_matches_reference():
+    e = fastinit.forward_prop([60] * 3, "he_normal", rng=np.random.default_rng(3), batch=80)
+    r = reference.forward_prop([60] * 3, "he_normal", rng=np.random.default_rng(3), batch=80)
+    assert_same(e, r, "float64")
+
+
+def test_result_interface():
+    result = fastinit.forward_prop([30, 20], "xavier_normal", rng=1, batch=10)
+    acts, means, stds = result
+    assert set(acts) == {0, 1} and acts[1].shape == (10, 20)
+    assert all(isinstance(v, float) for v in means + stds)
+    records = result.to_records()
+    assert [r["layer"] for r in records] == [0, 1]
+    assert {"mean", "std", "min", "max", "saturated", "dead", "preact_std", "hist"} <= set(
+        records[0])
+    lines = result.report().splitlines()
+    assert lines[0] == f"Hidden layer 1 had mean {means[0]:f} and std {stds[0]:f}"
+    assert sum(records[0]["hist"]) == 10 * 30  # tanh outputs all fall in [-1, 1]
+
+
+def test_classic_study_tells_the_documented_story():
+    def run(init, activation="tanh"):
+        return fastinit.forward_prop([500] * 10, init, activation=activation, rng=0,
+                                     keep_activations=False)
+    small = run(fastinit.get_initializer("normal", std=0.01))
+    assert small.stds[-1] < 1e-5 and all(b < a for a, b in zip(small.stds, small.stds[1:]))
+    big = run(fastinit.get_initializer("normal", std=1.0))
+    assert all(layer.saturated > 0.9 for layer in big.layers)  # tanh pinned at +-1
+    zero = run("zeros")
+    assert all(layer.std == 0 and layer.dead == 1 for layer in zero.layers)
+    xavier = run("xavier_normal")
+    assert 0.15 < xavier.stds[-1] < xavier.stds[0] < 0.7  # a slowly shrinking spread
+    he = run("he_normal", "relu")
+    second_moments = [layer.std**2 + layer.mean**2 for layer in he.layers]
+    assert max(second_moments) / min(second_moments) < 1.5  # kept, where Xavier halves it
+    xavier_relu = run("xavier_normal", "relu")
+    assert xavier_relu.stds[-1] < 0.1 * he.stds[-1]
+
+
+def test_leaky_relu_uses_negative_slope():
+    X = -np.ones((2, 3))
+    out = fastinit.forward_prop([3], "identity", X=X, activation="leaky_relu",
+                                negative_slope=0.2)
+    np.testing.assert_allclose(out.acts[0], np.full((2, 3), -0.2), rtol=1e-15)
+
+
+@pytest.mark.parametrize("api", [fastinit, reference], ids=["engine", "reference"])
+@pytest.mark.parametrize("call, error, match", [
+    (lambda f: f.forward_prop([], "he_normal"), ValueError, "empty"),
+    (lambda f: f.forward_prop([10, 0], "he_normal"), ValueError, "positive"),
+    (lambda f: f.forward_prop([10, -3], "he_normal"), ValueError, "positive"),
+    (lambda f: f.forward_prop([10.5], "he_normal"), TypeError, "hidden_layer_sizes"),
+    (lambda f: f.forward_prop(10, "he_normal"), TypeError, "hidden_layer_sizes"),
+    (lambda f: f.forward_prop([10], "he_normal", batch=0), ValueError, "batch"),
+    (lambda f: f.forward_prop([10], "he_normal", X=np.ones(10)), ValueError, "2-D"),
+    (lambda f: f.forward_prop([10], "he_normal", X=np.ones((3, 4)), input_dim=5), ValueError,
+     "input_dim"),
+    (lambda f: f.forward_prop([10], "he_normal", X=np.array([[1.0, np.nan]])), ValueError,
+     "NaN"),
+    (lambda f: f.forward_prop([10], "he_normal", X=np.ones((2, 2), complex)), TypeError,
+     "dtype"),
+    (lambda f: f.forward_prop([10], "he_normal", X=[[1.0]]), TypeError, "numpy.ndarray"),
+    (lambda f: f.forward_prop([10], "he_normal", activation="swish"), ValueError,
+     "valid: tanh"),
+    (lambda f: f.forward_prop([10, 10], "he_normal", activation=["tanh"]), ValueError,
+     "entries"),
+    (lambda f: f.forward_prop([10], "bogus"), ValueError, "valid names"),
+    (lambda f: f.forward_prop([10], 3.0), TypeError, "weight_init"),
+    (lambda f: f.forward_prop([10], "he_normal", dtype="float16"), TypeError, "dtype"),
+    (lambda f: f.forward_prop([10], "he_normal", bias=float("nan")), ValueError, "bias"),
+    (lambda f: f.forward_prop([10], "he_normal", bias="he_normal"), ValueError,
+     "2 dimensions"),
+    (lambda f: f.forward_prop([10], "he_normal", bins=-1), ValueError, "bins"),
+    (lambda f: f.forward_prop([10], "he_normal", hist_range=(1, 0)), ValueError,
+     "hist_range"),
+    (lambda f: f.forward_prop([10], lambda i, o: np.ones((o, i + 1))), ValueError, "layer 0"),
+    (lambda f: f.forward_prop([10], lambda i, o: [[1.0]]), TypeError, "layer 0"),
+    (lambda f: f.forward_prop([10, 12], lambda i, o: np.full((i, o), np.inf if o == 12 else 1.0)),
+     ValueError, "layer 1"),
+])
+def test_bad_input(api, call, error, match):
+    with pytest.raises(error, match=match):
+        call(api)
