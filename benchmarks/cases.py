@@ -48,3 +48,56 @@ def fill_cases():
           "numpy randn * sqrt(2/fan_in)": lambda: np.random.randn(2000, 2000) * np.sqrt(2 / 2000)}
     cases.append(("he_normal float64 2000x2000", he))
     return cases
+
+
+def classic_numpy(dtype, batch=1000, widths=(500,) * 10):
+    """The classic notebook loop: legacy randn, X @ W, tanh, mean, std, activations kept."""
+    x = np.random.randn(batch, widths[0]).astype(dtype)
+    acts, means, stds = {}, [], []
+    for i, width in enumerate(widths):
+        W = (np.random.randn(x.shape[1], width) / np.sqrt(x.shape[1])).astype(dtype)
+        h = np.tanh(x @ W)
+        acts[i] = h
+        means.append(h.mean())
+        stds.append(h.std())
+        x = h
+    return acts, means, stds
+
+
+def propagation_cases(widths=(128, 500, 2048, 4096)):
+    """The classic workload (batch 1000, 10 tanh layers, lecun_normal) at several widths."""
+    cases = []
+    for dtype in (np.float64, np.float32):
+        tag = np.dtype(dtype).name
+        for width in widths:
+            X = np.random.randn(1000, width).astype(dtype)
+            Ws = [np.random.randn(width, width).astype(dtype) for _ in range(10)]
+            H = np.empty((1000, width), dtype)
+
+            def bare_gemms(X=X, Ws=Ws, H=H):
+                for W in Ws:
+                    np.matmul(X, W, out=H)
+            contenders = {
+                "fastinit": lambda w=width, d=dtype: fastinit.forward_prop(
+                    [w] * 10, "lecun_normal", rng=0, dtype=d, keep_activations=False),
+                "fastinit, activations kept": lambda w=width, d=dtype: fastinit.forward_prop(
+                    [w] * 10, "lecun_normal", rng=0, dtype=d),
+                "10 bare GEMMs (floor)": bare_gemms,
+                "plain NumPy": lambda w=width, d=dtype: classic_numpy(d, widths=(w,) * 10),
+            }
+            if width == 500:
+                contenders["fastinit, user init_fn"] = lambda d=dtype: fastinit.forward_prop(
+                    [500] * 10, lambda i, o: np.random.randn(i, o) / np.sqrt(i),
+                    rng=0, dtype=d, keep_activations=False)
+            if torch is not None:
+                tdtype = torch.float64 if dtype == np.float64 else torch.float32
+
+                def torch_classic(w=width, td=tdtype):
+                    x = torch.randn(1000, w, dtype=td)
+                    for _ in range(10):
+                        W = torch.randn(w, w, dtype=td) / w ** 0.5
+                        x = torch.tanh(x @ W)
+                        x.mean().item(), x.std().item()
+                contenders["PyTorch"] = torch_classic
+            cases.append((f"forward {tag} width {width}", contenders))
+    return cases

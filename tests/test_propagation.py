@@ -225,3 +225,23 @@ def test_leaky_relu_uses_negative_slope():
 def test_bad_input(api, call, error, match):
     with pytest.raises(error, match=match):
         call(api)
+
+
+def test_demo_command_writes_tables_csv_and_figures(tmp_path):
+    import csv
+    import subprocess
+    import sys
+    out = tmp_path / "demo"
+    result = subprocess.run([sys.executable, "-m", "fastinit", "demo", "--out", str(out)],
+                            capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert "Hidden layer 10 had mean" in result.stdout and "== he_normal relu (relu) ==" in \
+        result.stdout
+    with open(out / "classic_study.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6 * 10
+    small = [float(r["std"]) for r in rows if r["init"] == "normal std 0.01"]
+    assert small[-1] < 1e-5  # the collapse the demo is there to show
+    plt = pytest.importorskip("matplotlib.pyplot")
+    image = plt.imread(out / "xavier_normal.png")
+    assert image.shape[0] > 200 and image.shape[1] > 400
+    assert (image[..., :3] < 0.5).mean() > 0.01  # ink on the page, not a blank canvas

@@ -7,9 +7,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from cases import fill_cases  # noqa: E402
+from cases import fill_cases, propagation_cases  # noqa: E402
 
-CASES = [(name, label, fn) for name, contenders in fill_cases()
+CASES = [(name, label, fn) for name, contenders in fill_cases() + propagation_cases((500,))
          for label, fn in contenders.items()]
 
 
