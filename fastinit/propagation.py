@@ -13,7 +13,7 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from fastinit import _openmp, _propagate
 from fastinit._validation import float_dtype, integer, real
@@ -26,6 +26,14 @@ ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear", "selu", "elu",
 ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 SATURATING = ("tanh", "sigmoid")
 BLOCK_BYTES = 256 * 2**20  # weight matrices larger than this are drawn in row blocks
+_THREADPOOLS = []  # one ThreadpoolController, made on first use: finding the BLAS libraries
+                   # costs milliseconds, limiting them afterwards microseconds
+
+
+def _blas_single_threaded():
+    if not _THREADPOOLS:
+        _THREADPOOLS.append(ThreadpoolController())
+    return _THREADPOOLS[0].limit(limits=1, user_api="blas")
 
 
 @dataclass
@@ -281,7 +289,7 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
         raise ValueError(f"block_bytes must be positive, got {block_bytes}")
     # The kernels call BLAS from every OpenMP thread, one block of rows each: BLAS itself must
     # stay single-threaded, or its threads and ours fight over the cores.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_single_threaded():
         return _run(p, Stream, block_bytes)
 
 
