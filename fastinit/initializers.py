@@ -17,7 +17,7 @@ import scipy.linalg.lapack
 
 from fastinit import fans as _fans
 from fastinit._validation import choice, integer, output, real
-from fastinit.fans import calculate_gain, compute_fans, fan_sum, select_fan
+from fastinit.fans import calculate_gain, fan_sum, select_fan
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Constant, Normal, TruncatedNormal, Uniform
 from fastinit.seeding import resolve_rng
 from fastinit.streams import GeneratorSource

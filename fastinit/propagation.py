@@ -18,13 +18,13 @@ from threadpoolctl import ThreadpoolController
 from fastinit import _openmp, _propagate
 from fastinit._validation import float_dtype, integer, real
 from fastinit.initializers import Initializer
+from fastinit.laws import Normal
 from fastinit.seeding import child, resolve_rng
 from fastinit.streams import GeneratorSource
 
 ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear", "selu", "elu", "gelu")
 # the range of bounded activations: their default histogram range
 ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
-SATURATING = ("tanh", "sigmoid")
 BLOCK_BYTES = 256 * 2**20  # weight matrices larger than this are drawn in row blocks
 _THREADPOOLS = []  # one ThreadpoolController, made on first use: finding the BLAS libraries
                    # costs milliseconds, limiting them afterwards microseconds
@@ -119,8 +119,8 @@ class Plan:
             return self.X
         X = np.empty((self.batch, self.input_dim), self.dtype)
         if isinstance(self.source, np.random.Generator):
-            return GeneratorSource(self.source).fill(X, _standard_normal())
-        return stream_type(child(self.source, 0)).fill(X, _standard_normal(),
+            return GeneratorSource(self.source).fill(X, Normal(0.0, 1.0))
+        return stream_type(child(self.source, 0)).fill(X, Normal(0.0, 1.0),
                                                        num_threads=self.threads)
 
     def weight_rng(self, layer):
@@ -155,11 +155,6 @@ class Plan:
         if not (math.isfinite(bounds[0]) and math.isfinite(bounds[1])):
             return np.empty(0)
         return np.histogram_bin_edges(np.empty(0), self.bins, range=bounds)
-
-
-def _standard_normal():
-    from fastinit.laws import Normal
-    return Normal(0.0, 1.0)
 
 
 def _as_initializer(spec, what, get_initializer):

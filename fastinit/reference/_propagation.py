@@ -3,7 +3,7 @@ import numpy as np
 from scipy.special import erf
 
 from fastinit.initializers import Initializer
-from fastinit.propagation import (ACTIVATION_RANGES, SATURATING, Propagation, layer_stats,
+from fastinit.propagation import (Propagation, layer_stats,
                                   plan)
 
 SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
