@@ -17,3 +17,13 @@ CASES = [(name, label, fn) for name, contenders in fill_cases() + propagation_ca
 def test_fill(benchmark, name, label, fn):
     benchmark.group = name
     benchmark.pedantic(fn, rounds=5, warmup_rounds=1)
+
+
+def test_phase_diagram_64x64(benchmark):
+    """Issue 5's target: a 64 x 64 chi_1 phase diagram in under a second."""
+    import numpy as np
+
+    from fastinit import theory
+    benchmark.group = "theory"
+    benchmark.pedantic(theory.phase_diagram, args=(np.linspace(0.5, 4, 64),
+                                                   np.linspace(0, 0.5, 64), "tanh"), rounds=3)

@@ -1,0 +1,101 @@
+"""Mean-field predictions: quadrature against closed forms, the known critical points, and the
+engine's measurements at width 2000 within 3% of the prediction."""
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+import fastinit
+from fastinit import theory
+
+
+def quad_expectation(f, q):
+    g = lambda z: f(math.sqrt(q) * z) * math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)  # noqa: E731
+    return integrate.quad(g, -np.inf, 0, epsabs=1e-14)[0] + \
+        integrate.quad(g, 0, np.inf, epsabs=1e-14)[0]
+
+
+@pytest.mark.parametrize("activation", fastinit.ACTIVATIONS)
+@pytest.mark.parametrize("q", [0.05, 1.0, 7.0])
+def test_quadrature_against_adaptive_integration(activation, q):
+    f = lambda x: float(theory.phi(np.array(x), activation) ** 2)  # noqa: E731
+    assert theory.gaussian_expectation(lambda x: theory.phi(x, activation) ** 2, q) == \
+        pytest.approx(quad_expectation(f, q), rel=1e-10, abs=1e-14)
+
+
+@pytest.mark.parametrize("q", [0.3, 1.0, 4.0])
+def test_relu_and_linear_closed_forms(q):
+    mean, std = theory.moments(q, "relu")
+    assert mean == pytest.approx(math.sqrt(q / (2 * math.pi)), rel=1e-12)
+    assert std**2 + mean**2 == pytest.approx(q / 2, rel=1e-12)
+    assert theory.variance_map(q, 1.5, 0.2, "linear") == pytest.approx(1.5 * q + 0.2, rel=1e-12)
+
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh"])
+@pytest.mark.parametrize("c", [-0.5, 0.3, 0.9])
+def test_correlation_map_against_adaptive_2d_integration(activation, c):
+    q, w2, b2 = 1.7, 1.8, 0.1
+    density = lambda z1, z2: math.exp(-0.5 * (z1 * z1 + z2 * z2)) / (2 * math.pi)  # noqa: E731
+    f = lambda x: float(theory.phi(np.array(x), activation, 0.2))  # noqa: E731
+    s = math.sqrt(1 - c * c)
+    joint = integrate.dblquad(
+        lambda z2, z1: f(math.sqrt(q) * z1) * f(math.sqrt(q) * (c * z1 + s * z2)) *
+        density(z1, z2), -9, 9, -9, 9, epsabs=1e-11)[0]
+    q_next = w2 * quad_expectation(lambda x: f(x) ** 2, q) + b2
+    expected = (w2 * joint + b2) / q_next
+    got = float(theory.correlation_map(c, q, w2, b2, activation, 0.2))
+    assert got == pytest.approx(expected, rel=1e-6)
+    assert float(theory.correlation_map(1.0, q, w2, b2, activation, 0.2)) == pytest.approx(
+        1.0, rel=1e-7)  # the 1-D and 2-D rules agree
+
+
+def test_critical_points():
+    # ReLU: chi_1 = sigma_w^2 / 2 whatever q*, critical at sigma_w^2 = 2 (He)
+    for w2 in (1.0, 2.0, 3.0):
+        assert float(theory.chi_1(w2, 0.0, "relu")) == pytest.approx(w2 / 2, rel=1e-12)
+    # tanh with sigma_b = 0: q* = 0 below sigma_w^2 = 1, where chi_1 = sigma_w^2
+    assert float(theory.chi_1(0.8, 0.0, "tanh")) == pytest.approx(0.8, rel=1e-6)
+    assert float(theory.chi_1(1.5, 0.0, "tanh")) > 1.0
+    diagram = theory.phase_diagram([0.5, 0.9, 1.2, 2.0, 4.0], [0.0, 0.05], "tanh")
+    assert diagram.shape == (2, 5)
+    assert (diagram[0, :2] < 1).all() and (diagram[0, 2:] > 1).all()
+
+
+def test_selu_fixed_point_is_mean_0_variance_1():
+    mean, std = theory.moments(1.0, "selu")
+    assert abs(mean) < 1e-6 and std == pytest.approx(1.0, abs=1e-6)
+    assert float(theory.fixed_point(1.0, 0.0, "selu", q0=3.0)) == pytest.approx(1.0, abs=1e-6)
+    # from an input of mean 1 and variance 4 the network drifts towards mean 0, variance 1
+    X = np.random.default_rng(0).normal(1.0, 2.0, (1000, 500))
+    measured = fastinit.forward_prop([500] * 30, "lecun_normal", activation="selu", rng=0,
+                                     X=X, keep_activations=False, bins=0)
+    assert abs(measured.means[0]) > 0.3 and measured.stds[0] > 1.3
+    assert abs(measured.means[-1]) < 0.05 and measured.stds[-1] == pytest.approx(1.0, abs=0.05)
+
+
+CASES = [  # activation, sigma_w, sigma_b
+    ("tanh", 1.0, 0.0), ("tanh", 2.0, 0.3), ("relu", math.sqrt(2), 0.0), ("relu", 1.2, 0.2),
+    ("sigmoid", 3.0, 0.5), ("selu", 1.0, 0.0), ("selu", 1.3, 0.1),
+]
+
+
+@pytest.mark.parametrize("activation, sigma_w, sigma_b", CASES)
+@pytest.mark.parametrize("law", ["normal", "uniform"])
+def test_measured_std_follows_the_prediction_at_width_2000(activation, sigma_w, sigma_b, law):
+    width = 2000
+    if law == "normal":
+        init = fastinit.get_initializer("normal", std=sigma_w / math.sqrt(width))
+    else:
+        limit = sigma_w * math.sqrt(3.0 / width)
+        init = fastinit.get_initializer("uniform", low=-limit, high=limit)
+    bias = fastinit.get_initializer("normal", std=sigma_b) if sigma_b else 0.0
+    # 3 layers: at finite width each layer's std also moves by O(1/sqrt(width)) at random,
+    # and those moves add up with depth
+    measured = fastinit.forward_prop([width] * 3, init, activation=activation, bias=bias,
+                                     rng=1, batch=1000, keep_activations=False, bins=0)
+    predicted = theory.predict([width] * 3, init, activation=activation,
+                               bias_variance=sigma_b**2)
+    assert theory.weight_variance(init, (width, width)) == pytest.approx(sigma_w**2, rel=1e-12)
+    np.testing.assert_allclose(measured.stds, predicted["std"], rtol=0.03)
