@@ -17,6 +17,7 @@ from threadpoolctl import ThreadpoolController
 
 from fastinit import _openmp, _propagate
 from fastinit._validation import float_dtype, integer, real
+from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
 from fastinit.laws import Normal
 from fastinit.seeding import child, resolve_rng
@@ -51,11 +52,17 @@ class LayerStats:
     dead: float       # fraction of exact zeros
     hist: np.ndarray = field(repr=False)
     bin_edges: np.ndarray = field(repr=False)
+    # backward pass (NaN without one): std of dL/dH at this layer's output, dL/dW's norm, std
+    grad_std: float = math.nan
+    weight_grad_norm: float = math.nan
+    weight_grad_std: float = math.nan
 
     def record(self):
         return {"layer": self.layer, "width": self.width, "activation": self.activation,
                 "mean": self.mean, "std": self.std, "min": self.min, "max": self.max,
                 "preact_std": self.preact_std, "saturated": self.saturated, "dead": self.dead,
+                "grad_std": self.grad_std, "weight_grad_norm": self.weight_grad_norm,
+                "weight_grad_std": self.weight_grad_std,
                 "hist": self.hist.tolist(), "bin_edges": self.bin_edges.tolist()}
 
 
@@ -110,6 +117,8 @@ class Plan:
     hist_range: object
     negative_slope: float
     threads: int
+    backward: bool = False
+    upstream: object = None  # the backward pass's dL/dH_L, or None to draw it
 
     def layer_seed(self, layer):
         return child(self.source, layer + 1)
@@ -122,6 +131,17 @@ class Plan:
             return GeneratorSource(self.source).fill(X, Normal(0.0, 1.0))
         return stream_type(child(self.source, 0)).fill(X, Normal(0.0, 1.0),
                                                        num_threads=self.threads)
+
+    def draw_upstream(self, stream_type):
+        """dL/dH of the last layer: given, or standard normal from child(ss, depth + 1) (a
+        Generator: its next draws)."""
+        if self.upstream is not None:
+            return self.upstream
+        G = np.empty((self.batch, self.widths[-1]), self.dtype)
+        if isinstance(self.source, np.random.Generator):
+            return GeneratorSource(self.source).fill(G, Normal(0.0, 1.0))
+        return stream_type(child(self.source, len(self.widths) + 1)).fill(
+            G, Normal(0.0, 1.0), num_threads=self.threads)
 
     def weight_rng(self, layer):
         return self.source if isinstance(self.source, np.random.Generator) else \
@@ -169,7 +189,8 @@ def _as_initializer(spec, what, get_initializer):
 
 
 def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rng, dtype, bias,
-         keep_activations, bins, hist_range, negative_slope, num_threads, get_initializer):
+         keep_activations, bins, hist_range, negative_slope, num_threads, get_initializer,
+         backward=False, upstream=None):
     """Check every argument of forward_prop and normalise it into a Plan."""
     if isinstance(hidden_layer_sizes, (str, bytes)) or not hasattr(hidden_layer_sizes, "__len__"):
         raise TypeError("hidden_layer_sizes must be a sequence of positive ints")
@@ -236,12 +257,21 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
         if not lo < hi:
             raise ValueError(f"hist_range must be (low, high) with low < high, got {hist_range}")
         hist_range = (lo, hi)
+    if upstream is not None:
+        if not backward:
+            raise ValueError("upstream is the backward pass's gradient: give backward=True")
+        if not isinstance(upstream, np.ndarray) or upstream.shape != (batch, widths[-1]):
+            raise ValueError(f"upstream must be an array of shape {(batch, widths[-1])}")
+        if not np.isfinite(upstream).all():
+            raise ValueError("upstream has NaN or infinite values")
+        upstream = np.ascontiguousarray(upstream, dtype=dtype)
     return Plan(widths=widths, weight_inits=weight_inits, activations=activations,
                 biases=[bias_spec] * depth, X=X, batch=batch, input_dim=input_dim,
                 source=resolve_rng(rng), dtype=dtype, keep_activations=bool(keep_activations),
                 bins=bins, hist_range=hist_range,
                 negative_slope=real(negative_slope, "negative_slope"),
-                threads=_openmp.effective_num_threads(num_threads))
+                threads=_openmp.effective_num_threads(num_threads),
+                backward=bool(backward), upstream=upstream)
 
 
 def layer_stats(plan, layer, width, stats, hist, edges):
@@ -256,7 +286,7 @@ def layer_stats(plan, layer, width, stats, hist, edges):
 def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
                  input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
                  bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
-                 block_bytes=BLOCK_BYTES):
+                 block_bytes=BLOCK_BYTES, backward=False, upstream=None):
     """Propagate a batch through ``len(hidden_layer_sizes)`` fully connected layers and measure
     each: ``H_l = activation(H_{l-1} @ W_l + b_l)``, ``W_l`` of shape (fan_in, fan_out).
 
@@ -267,7 +297,10 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     (name or object) drawing one bias vector per layer. X: the input batch, used as is and never
     modified; else ``(batch, input_dim)`` standard normal from ``rng`` (input_dim defaults to
     the first width). Weight matrices over ``block_bytes`` are drawn and multiplied in row
-    blocks (the same numbers; memory stays bounded).
+    blocks (the same numbers; memory stays bounded). backward=True also sends a gradient back
+    (``upstream``, default standard normal) and records per layer ``grad_std``,
+    ``weight_grad_norm`` and ``weight_grad_std`` (fastinit.gradients); it keeps every layer's
+    output until then and draws the weights again from their counters.
 
     Returns a Propagation that unpacks as ``acts, means, stds`` (acts empty when
     keep_activations is False) and carries per-layer LayerStats in ``.layers``.
@@ -278,7 +311,7 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
              input_dim=input_dim, rng=rng, dtype=dtype, bias=bias,
              keep_activations=keep_activations, bins=bins, hist_range=hist_range,
              negative_slope=negative_slope, num_threads=num_threads,
-             get_initializer=get_initializer)
+             get_initializer=get_initializer, backward=backward, upstream=upstream)
     block_bytes = integer(block_bytes, "block_bytes")
     if block_bytes <= 0:
         raise ValueError(f"block_bytes must be positive, got {block_bytes}")
@@ -290,8 +323,9 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
 
 def _run(p, stream_type, block_bytes):
     H = p.draw_input(stream_type)
-    spare = None  # the buffer a finished layer leaves behind, reused when not keeping
+    spare = None  # the buffer a finished layer leaves behind, reused when nothing keeps it
     acts, layers = {}, []
+    inputs, outputs, added, kept_weights = [], [], [], {}  # what a backward pass reads
     for layer, width in enumerate(p.widths):
         if spare is not None and spare.shape == (p.batch, width):
             out, spare = spare, None
@@ -306,22 +340,47 @@ def _run(p, stream_type, block_bytes):
         finish = (bias_vector, 0.0 if bias_vector is not None else bias, p.activations[layer],
                   p.negative_slope, p.activations[layer], edges, p.threads)
         block_rows = block_bytes // (width * p.dtype.itemsize)
-        stats, hist = _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish)
+        (stats, hist), W = _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish)
         if p.bins and edges.size == 0:  # unbounded activation: the range is the data's
             edges = p.hist_edges(layer, stats["min"], stats["max"])
             hist = _propagate.histogram(out, edges, p.threads) if edges.size else np.zeros(0)
         layers.append(layer_stats(p, layer, width, stats, hist, edges))
+        if p.backward:
+            inputs.append(H)
+            outputs.append(out)
+            added.append(bias if bias_vector is None else bias_vector)
+            if W is not None:
+                kept_weights[layer] = W
         if p.keep_activations:
             acts[layer] = out
-        elif H is not p.X:
+        elif H is not p.X and not p.backward:
             spare = H
         H = out
+    if p.backward:
+        def weights(layer):  # drawn weights come back from their counters, not from memory
+            if layer in kept_weights:
+                return kept_weights[layer]
+            shape = (inputs[layer].shape[1], p.widths[layer])
+            law = p.weight_inits[layer].law(shape)
+            return stream_type(p.layer_seed(layer)).fill(np.empty(shape, p.dtype), law,
+                                                         num_threads=p.threads)
+        with _THREADPOOLS[0].limit(limits=p.threads, user_api="blas"):
+            grads = backward_pass(p, inputs, outputs, weights, added,
+                                  p.draw_upstream(stream_type))
+        attach_gradients(layers, grads)
     return Propagation(layers, acts)
+
+
+def attach_gradients(layers, grads):
+    for layer, grad in zip(layers, grads):
+        for name, value in grad.items():
+            setattr(layer, name, value)
 
 
 def _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish):
     """out = H @ W_layer with W drawn in place (in row blocks when it is larger than the block
-    size), then the fused activation and statistics pass with ``finish``'s arguments."""
+    size), then the fused activation and statistics pass with ``finish``'s arguments.
+    Returns the pass's (stats, histogram) and W when it was built whole (else None)."""
     fan_in, width = H.shape[1], out.shape[1]
     init = p.weight_inits[layer]
     law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
@@ -331,7 +390,7 @@ def _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish):
                      num_threads=p.threads)
         else:
             W = p.user_weights(layer, fan_in, width)
-        return _propagate.forward_layer(H, W, out, 0.0, True, *finish)
+        return _propagate.forward_layer(H, W, out, 0.0, True, *finish), W
     stream = stream_type(p.layer_seed(layer))
     rows = max(1, min(fan_in, block_rows))
     W = np.empty((rows, width), p.dtype)
@@ -341,4 +400,4 @@ def _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish):
         stream.fill(block, law, offset=start * width, num_threads=p.threads)
         result = _propagate.forward_layer(H[:, start:stop], block, out,
                                           0.0 if start == 0 else 1.0, stop == fan_in, *finish)
-    return result
+    return result, None

@@ -3,8 +3,8 @@ import numpy as np
 from scipy.special import erf
 
 from fastinit.initializers import Initializer
-from fastinit.propagation import (Propagation, layer_stats,
-                                  plan)
+from fastinit.gradients import backward_pass
+from fastinit.propagation import Propagation, attach_gradients, layer_stats, plan
 
 SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
 
@@ -39,7 +39,7 @@ def saturated_fraction(h, name):
 def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
                  input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
                  bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
-                 block_bytes=None):
+                 block_bytes=None, backward=False, upstream=None):
     """Same signature and result as fastinit.forward_prop (block_bytes is ignored: the
     reference always draws whole matrices)."""
     from fastinit.reference import Stream, get_initializer
@@ -47,9 +47,10 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
              input_dim=input_dim, rng=rng, dtype=dtype, bias=bias,
              keep_activations=keep_activations, bins=bins, hist_range=hist_range,
              negative_slope=negative_slope, num_threads=num_threads,
-             get_initializer=get_initializer)
+             get_initializer=get_initializer, backward=backward, upstream=upstream)
     H = p.draw_input(Stream)
     acts, layers = {}, []
+    inputs, outputs, weights, added = [], [], [], []
     for layer, width in enumerate(p.widths):
         fan_in = H.shape[1]
         init = p.weight_inits[layer]
@@ -61,6 +62,9 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
         if isinstance(b, Initializer):
             b = b((width,), rng=p.bias_rng(layer), dtype=p.dtype)
         Z = H @ W + p.dtype.type(b) if np.isscalar(b) else H @ W + b
+        inputs.append(H)
+        weights.append(W)
+        added.append(b)
         H = activate(Z, p.activations[layer], p.negative_slope).astype(p.dtype)
         h = H.astype(np.float64)  # statistics in float64 whatever the dtype
         stats = {"mean": h.mean(), "std": h.std(), "min": h.min(), "max": h.max(),
@@ -70,6 +74,11 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
         edges = p.hist_edges(layer, stats["min"], stats["max"])
         hist = np.histogram(h, edges)[0] if edges.size else np.zeros(0, np.int64)
         layers.append(layer_stats(p, layer, width, stats, hist, edges))
+        outputs.append(H)
         if p.keep_activations:
             acts[layer] = H
+    if p.backward:
+        grads = backward_pass(p, inputs, outputs, weights.__getitem__, added,
+                              p.draw_upstream(Stream))
+        attach_gradients(layers, grads)
     return Propagation(layers, acts)
