@@ -30,10 +30,11 @@ def derivative(h, activation, slope, z=None):
     return dphi(z, activation, slope).astype(h.dtype)
 
 
-def backward_pass(p, inputs, outputs, weights, biases, upstream):
+def backward_pass(p, inputs, outputs, weights, biases, upstream, matmul=np.matmul):
     """Per-layer gradient statistics, last layer first computed, returned in layer order.
 
-    inputs[l], outputs[l]: H_{l-1} and H_l; weights(l): W_l; biases[l]: what was added to Z_l.
+    inputs[l], outputs[l]: H_{l-1} and H_l; weights(l): W_l; biases[l]: what was added to Z_l;
+    matmul(a, b): the product to use (the engine passes its own, parallel one).
     """
     G = upstream
     stats = [None] * len(outputs)
@@ -43,10 +44,9 @@ def backward_pass(p, inputs, outputs, weights, biases, upstream):
         if p.activations[layer] == "gelu":
             z = inputs[layer] @ W + biases[layer]
         D = G * derivative(outputs[layer], p.activations[layer], p.negative_slope, z)
-        dW = inputs[layer].T @ D
-        dW64 = dW.astype(np.float64)
-        stats[layer] = {"grad_std": float(G.astype(np.float64).std()),
-                        "weight_grad_norm": float(np.linalg.norm(dW64)),
-                        "weight_grad_std": float(dW64.std())}
-        G = D @ W.T
+        dW = matmul(inputs[layer].T, D)
+        stats[layer] = {"grad_std": float(G.std(dtype=np.float64)),
+                        "weight_grad_norm": float(np.sqrt(np.sum(np.square(dW, dtype=np.float64)))),
+                        "weight_grad_std": float(dW.std(dtype=np.float64))}
+        G = matmul(D, W.T)
     return stats

@@ -364,9 +364,14 @@ def _run(p, stream_type, block_bytes):
             law = p.weight_inits[layer].law(shape)
             return stream_type(p.layer_seed(layer)).fill(np.empty(shape, p.dtype), law,
                                                          num_threads=p.threads)
-        with _THREADPOOLS[0].limit(limits=p.threads, user_api="blas"):
-            grads = backward_pass(p, inputs, outputs, weights, added,
-                                  p.draw_upstream(stream_type))
+        def matmul(a, b):  # the kernel's parallel GEMM: BLAS stays on one thread
+            out = np.empty((a.shape[0], b.shape[1]), p.dtype)
+            _propagate.forward_layer(np.ascontiguousarray(a), np.ascontiguousarray(b), out, 0.0,
+                                     False, None, 0.0, "linear", 0.0, "linear", np.empty(0),
+                                     p.threads)
+            return out
+        grads = backward_pass(p, inputs, outputs, weights, added, p.draw_upstream(stream_type),
+                              matmul)
         attach_gradients(layers, grads)
     return Propagation(layers, acts)
 
