@@ -56,6 +56,9 @@ class LayerStats:
     grad_std: float = math.nan
     weight_grad_norm: float = math.nan
     weight_grad_std: float = math.nan
+    # mean-field theory's prediction (fastinit.theory), NaN where it does not apply
+    predicted_mean: float = math.nan
+    predicted_std: float = math.nan
 
     def record(self):
         return {"layer": self.layer, "width": self.width, "activation": self.activation,
@@ -63,6 +66,7 @@ class LayerStats:
                 "preact_std": self.preact_std, "saturated": self.saturated, "dead": self.dead,
                 "grad_std": self.grad_std, "weight_grad_norm": self.weight_grad_norm,
                 "weight_grad_std": self.weight_grad_std,
+                "predicted_mean": self.predicted_mean, "predicted_std": self.predicted_std,
                 "hist": self.hist.tolist(), "bin_edges": self.bin_edges.tolist()}
 
 
@@ -92,9 +96,15 @@ class Propagation:
         return [layer.record() for layer in self.layers]
 
     def report(self):
-        """The classic printout: "Hidden layer i had mean m and std s", layers counted from 1."""
-        return "\n".join(f"Hidden layer {s.layer + 1} had mean {s.mean:f} and std {s.std:f}"
-                         for s in self.layers)
+        """The classic printout, "Hidden layer i had mean m and std s" (layers counted from 1),
+        with the mean-field prediction after it where the theory applies."""
+        lines = []
+        for s in self.layers:
+            line = f"Hidden layer {s.layer + 1} had mean {s.mean:f} and std {s.std:f}"
+            if not math.isnan(s.predicted_std):
+                line += f" (predicted mean {s.predicted_mean:f} and std {s.predicted_std:f})"
+            lines.append(line)
+        return "\n".join(lines)
 
     def __repr__(self):
         return f"Propagation({len(self.layers)} layers)\n{self.report()}"
@@ -373,7 +383,32 @@ def _run(p, stream_type, block_bytes):
         grads = backward_pass(p, inputs, outputs, weights, added, p.draw_upstream(stream_type),
                               matmul)
         attach_gradients(layers, grads)
+    attach_predictions(p, layers)
     return Propagation(layers, acts)
+
+
+def attach_predictions(p, layers):
+    """Put the mean-field prediction beside each layer's measurement where the theory applies:
+    zero-mean weights with a law, no bias or a zero-mean random one, the whole network."""
+    from fastinit import theory
+    second = 1.0 if p.X is None else float(np.mean(np.square(p.X, dtype=np.float64)))
+    fan_in = p.input_dim
+    predictions = []
+    for layer, width in enumerate(p.widths):
+        init, bias = p.weight_inits[layer], p.biases[layer]
+        law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
+        bias_law = bias.law((width,)) if isinstance(bias, Initializer) else None
+        if law is None or getattr(law, "mean", 0.0) != 0.0 or (
+                bias_law is None and bias != 0.0) or getattr(bias_law, "mean", 0.0) != 0.0:
+            return
+        bias_variance = 0.0 if bias_law is None else theory.law_variance(bias_law)
+        q = fan_in * theory.law_variance(law) * second + bias_variance
+        mean, std = theory.moments(q, p.activations[layer], p.negative_slope)
+        predictions.append((float(mean), float(std)))
+        second = float(std) ** 2 + float(mean) ** 2
+        fan_in = width
+    for stats, (mean, std) in zip(layers, predictions):
+        stats.predicted_mean, stats.predicted_std = mean, std
 
 
 def attach_gradients(layers, grads):

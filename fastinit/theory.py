@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import erf
 
 from fastinit.initializers import Initializer
-from fastinit.laws import Constant, Normal, TruncatedNormal, Uniform
+from fastinit.laws import Constant, Normal, Uniform
 
 _HALF_LINE = 10.0  # N(0, 1) mass beyond 10 is 8e-24
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(96)
@@ -167,25 +167,28 @@ def phase_diagram(sigma_w2, sigma_b2, activation, slope=0.01):
     return chi_1(w2, b2, activation, slope)
 
 
+def law_variance(law):
+    """The variance of a law (fastinit.laws)."""
+    if isinstance(law, Constant):
+        return 0.0
+    if isinstance(law, Uniform):
+        return (law.high - law.low) ** 2 / 12.0
+    if isinstance(law, Normal):
+        return law.std**2
+    from scipy.stats import truncnorm
+    alpha, beta = law.standard_bounds()
+    return float(truncnorm(alpha, beta, scale=law.std).var())
+
+
 def weight_variance(init, shape):
     """sigma_w^2 = fan_in * Var(W) of an initializer's law for a (fan_in, fan_out) weight."""
     if not isinstance(init, Initializer):
         from fastinit import get_initializer
         init = get_initializer(init)
     law = init.law(shape)
-    if law is None:  # orthogonal and friends: unit-norm columns
+    if law is None:  # orthogonal and friends
         raise ValueError(f"{init.name} has no law to read a variance from")
-    if isinstance(law, Constant):
-        variance = 0.0
-    elif isinstance(law, Uniform):
-        variance = (law.high - law.low) ** 2 / 12.0
-    elif isinstance(law, Normal):
-        variance = law.std**2
-    elif isinstance(law, TruncatedNormal):
-        from scipy.stats import truncnorm
-        alpha, beta = law.standard_bounds()
-        variance = float(truncnorm(alpha, beta, scale=law.std).var())
-    return shape[0] * variance
+    return shape[0] * law_variance(law)
 
 
 def predict(hidden_layer_sizes, weight_init, *, activation="tanh", input_variance=1.0,

@@ -99,3 +99,18 @@ def test_measured_std_follows_the_prediction_at_width_2000(activation, sigma_w, 
                                bias_variance=sigma_b**2)
     assert theory.weight_variance(init, (width, width)) == pytest.approx(sigma_w**2, rel=1e-12)
     np.testing.assert_allclose(measured.stds, predicted["std"], rtol=0.03)
+
+
+def test_results_carry_the_prediction_where_the_theory_applies():
+    result = fastinit.forward_prop([1000] * 3, "xavier_normal", rng=0, keep_activations=False)
+    predicted = theory.predict([1000] * 3, "xavier_normal")
+    assert [layer.predicted_std for layer in result.layers] == pytest.approx(predicted["std"],
+                                                                            rel=1e-12)
+    np.testing.assert_allclose(result.stds, predicted["std"], rtol=0.03)
+    assert "predicted mean" in result.report().splitlines()[0]
+    assert "predicted_std" in result.to_records()[0]
+    # no law to read (orthogonal), or a biased mean: no prediction
+    for kwargs in ({"weight_init": "orthogonal"}, {"weight_init": "he_normal", "bias": 0.5}):
+        r = fastinit.forward_prop([50, 50], rng=0, batch=20, **kwargs)
+        assert all(np.isnan(layer.predicted_std) for layer in r.layers)
+        assert "predicted" not in r.report()

@@ -4,7 +4,8 @@ from scipy.special import erf
 
 from fastinit.initializers import Initializer
 from fastinit.gradients import backward_pass
-from fastinit.propagation import Propagation, attach_gradients, layer_stats, plan
+from fastinit.propagation import (Propagation, attach_gradients, attach_predictions,
+                                  layer_stats, plan)
 
 SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
 
@@ -81,4 +82,5 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
         grads = backward_pass(p, inputs, outputs, weights.__getitem__, added,
                               p.draw_upstream(Stream))
         attach_gradients(layers, grads)
+    attach_predictions(p, layers)
     return Propagation(layers, acts)
