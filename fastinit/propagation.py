@@ -10,7 +10,7 @@ the input, then each layer's weights and bias.
 """
 import math
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -59,6 +59,10 @@ class LayerStats:
     # mean-field theory's prediction (fastinit.theory), NaN where it does not apply
     predicted_mean: float = math.nan
     predicted_std: float = math.nan
+    # perturbation (NaN without one): mean squared distance between the outputs for X and for
+    # X + eps * noise, and their correlation sum(h1 h2) / sqrt(sum(h1^2) sum(h2^2))
+    distance: float = math.nan
+    correlation: float = math.nan
 
     def record(self):
         return {"layer": self.layer, "width": self.width, "activation": self.activation,
@@ -67,6 +71,7 @@ class LayerStats:
                 "grad_std": self.grad_std, "weight_grad_norm": self.weight_grad_norm,
                 "weight_grad_std": self.weight_grad_std,
                 "predicted_mean": self.predicted_mean, "predicted_std": self.predicted_std,
+                "distance": self.distance, "correlation": self.correlation,
                 "hist": self.hist.tolist(), "bin_edges": self.bin_edges.tolist()}
 
 
@@ -129,6 +134,7 @@ class Plan:
     threads: int
     backward: bool = False
     upstream: object = None  # the backward pass's dL/dH_L, or None to draw it
+    perturbation: object = None  # eps of the perturbed second input, or None
 
     def layer_seed(self, layer):
         return child(self.source, layer + 1)
@@ -200,7 +206,7 @@ def _as_initializer(spec, what, get_initializer):
 
 def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rng, dtype, bias,
          keep_activations, bins, hist_range, negative_slope, num_threads, get_initializer,
-         backward=False, upstream=None):
+         backward=False, upstream=None, perturbation=None):
     """Check every argument of forward_prop and normalise it into a Plan."""
     if isinstance(hidden_layer_sizes, (str, bytes)) or not hasattr(hidden_layer_sizes, "__len__"):
         raise TypeError("hidden_layer_sizes must be a sequence of positive ints")
@@ -267,6 +273,12 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
         if not lo < hi:
             raise ValueError(f"hist_range must be (low, high) with low < high, got {hist_range}")
         hist_range = (lo, hi)
+    if perturbation is not None:
+        perturbation = real(perturbation, "perturbation", nonnegative=True)
+        if isinstance(resolve_rng(rng) if rng is not None else None, np.random.Generator) or \
+                init is None:
+            raise ValueError("perturbation runs the network twice on the same weights: it needs "
+                             "an int or SeedSequence rng and a named or Initializer weight_init")
     if upstream is not None:
         if not backward:
             raise ValueError("upstream is the backward pass's gradient: give backward=True")
@@ -281,7 +293,7 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
                 bins=bins, hist_range=hist_range,
                 negative_slope=real(negative_slope, "negative_slope"),
                 threads=_openmp.effective_num_threads(num_threads),
-                backward=bool(backward), upstream=upstream)
+                backward=bool(backward), upstream=upstream, perturbation=perturbation)
 
 
 def layer_stats(plan, layer, width, stats, hist, edges):
@@ -296,7 +308,7 @@ def layer_stats(plan, layer, width, stats, hist, edges):
 def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
                  input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
                  bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
-                 block_bytes=BLOCK_BYTES, backward=False, upstream=None):
+                 block_bytes=BLOCK_BYTES, backward=False, upstream=None, perturbation=None):
     """Propagate a batch through ``len(hidden_layer_sizes)`` fully connected layers and measure
     each: ``H_l = activation(H_{l-1} @ W_l + b_l)``, ``W_l`` of shape (fan_in, fan_out).
 
@@ -310,7 +322,9 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     blocks (the same numbers; memory stays bounded). backward=True also sends a gradient back
     (``upstream``, default standard normal) and records per layer ``grad_std``,
     ``weight_grad_norm`` and ``weight_grad_std`` (fastinit.gradients); it keeps every layer's
-    output until then and draws the weights again from their counters.
+    output until then and draws the weights again from their counters. perturbation=eps
+    also runs X + eps * noise through the same weights and records per layer ``distance`` and
+    ``correlation`` between the two signals (run_perturbed).
 
     Returns a Propagation that unpacks as ``acts, means, stds`` (acts empty when
     keep_activations is False) and carries per-layer LayerStats in ``.layers``.
@@ -321,13 +335,16 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
              input_dim=input_dim, rng=rng, dtype=dtype, bias=bias,
              keep_activations=keep_activations, bins=bins, hist_range=hist_range,
              negative_slope=negative_slope, num_threads=num_threads,
-             get_initializer=get_initializer, backward=backward, upstream=upstream)
+             get_initializer=get_initializer, backward=backward, upstream=upstream,
+             perturbation=perturbation)
     block_bytes = integer(block_bytes, "block_bytes")
     if block_bytes <= 0:
         raise ValueError(f"block_bytes must be positive, got {block_bytes}")
     # The kernels call BLAS from every OpenMP thread, one block of rows each: BLAS itself must
     # stay single-threaded, or its threads and ours fight over the cores.
     with _blas_single_threaded():
+        if p.perturbation is not None:
+            return run_perturbed(p, lambda q: _run(q, Stream, block_bytes), Stream)
         return _run(p, Stream, block_bytes)
 
 
@@ -409,6 +426,27 @@ def attach_predictions(p, layers):
         fan_in = width
     for stats, (mean, std) in zip(layers, predictions):
         stats.predicted_mean, stats.predicted_std = mean, std
+
+
+def run_perturbed(p, run, stream_type):
+    """Run the network on X and on X + eps * noise (noise standard normal from
+    child(ss, depth + 2)), with the same weights, and measure per layer how far apart the two
+    signals are: the order-to-chaos story, measured."""
+    X = p.draw_input(stream_type)
+    noise = stream_type(child(p.source, len(p.widths) + 2)).fill(
+        np.empty_like(X), Normal(0.0, 1.0), num_threads=p.threads)
+    first = run(replace(p, X=X, keep_activations=True))
+    second = run(replace(p, X=X + p.dtype.type(p.perturbation) * noise, keep_activations=True,
+                         backward=False))
+    for layer, stats in enumerate(first.layers):
+        a, b = first.acts[layer], second.acts[layer]
+        stats.distance = float(np.mean(np.square(a - b, dtype=np.float64)))
+        norms = np.sum(np.square(a, dtype=np.float64)) * np.sum(np.square(b, dtype=np.float64))
+        stats.correlation = float(np.sum(a * b, dtype=np.float64) / np.sqrt(norms)) \
+            if norms > 0 else math.nan
+    if not p.keep_activations:
+        first.acts = {}
+    return first
 
 
 def attach_gradients(layers, grads):

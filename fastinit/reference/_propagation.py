@@ -5,7 +5,7 @@ from scipy.special import erf
 from fastinit.initializers import Initializer
 from fastinit.gradients import backward_pass
 from fastinit.propagation import (Propagation, attach_gradients, attach_predictions,
-                                  layer_stats, plan)
+                                  layer_stats, plan, run_perturbed)
 
 SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
 
@@ -40,7 +40,7 @@ def saturated_fraction(h, name):
 def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
                  input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
                  bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
-                 block_bytes=None, backward=False, upstream=None):
+                 block_bytes=None, backward=False, upstream=None, perturbation=None):
     """Same signature and result as fastinit.forward_prop (block_bytes is ignored: the
     reference always draws whole matrices)."""
     from fastinit.reference import Stream, get_initializer
@@ -48,7 +48,14 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
              input_dim=input_dim, rng=rng, dtype=dtype, bias=bias,
              keep_activations=keep_activations, bins=bins, hist_range=hist_range,
              negative_slope=negative_slope, num_threads=num_threads,
-             get_initializer=get_initializer, backward=backward, upstream=upstream)
+             get_initializer=get_initializer, backward=backward, upstream=upstream,
+             perturbation=perturbation)
+    if p.perturbation is not None:
+        return run_perturbed(p, lambda q: _run(q, Stream), Stream)
+    return _run(p, Stream)
+
+
+def _run(p, Stream):
     H = p.draw_input(Stream)
     acts, layers = {}, []
     inputs, outputs, weights, added = [], [], [], []

@@ -1,0 +1,60 @@
+"""Sensitivity to input noise: X and X + eps * noise through the same weights."""
+import numpy as np
+import pytest
+
+import fastinit
+import fastinit.reference as reference
+from fastinit.seeding import child
+
+
+def test_linear_layer_distance_is_the_propagated_noise():
+    root = np.random.SeedSequence(3)
+    r = fastinit.forward_prop([20], "lecun_normal", activation="linear", rng=root, batch=50,
+                              perturbation=0.1)
+    noise = fastinit.normal((50, 20), rng=child(root, 3))  # child(ss, depth + 2)
+    W = fastinit.lecun_normal((20, 20), rng=child(root, 1))
+    X = fastinit.normal((50, 20), rng=child(root, 0))
+    assert r.layers[0].distance == pytest.approx(np.mean((0.1 * noise @ W) ** 2), rel=1e-9)
+    a, b = X @ W, (X + 0.1 * noise) @ W
+    assert r.layers[0].correlation == pytest.approx(
+        np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b)), rel=1e-12)
+
+
+def test_zero_perturbation():
+    r = fastinit.forward_prop([40] * 3, "xavier_normal", rng=1, batch=30, perturbation=0.0)
+    assert all(layer.distance == 0 and layer.correlation == pytest.approx(1.0, abs=1e-15)
+               for layer in r.layers)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_engine_equals_reference(dtype):
+    kwargs = dict(rng=2, batch=100, perturbation=1e-2, dtype=dtype, activation="tanh")
+    e = fastinit.forward_prop([80] * 4, "he_normal", **kwargs)
+    r = reference.forward_prop([80] * 4, "he_normal", **kwargs)
+    rtol = 1e-9 if dtype == "float64" else 1e-3
+    for a, b in zip(e.layers, r.layers):
+        assert a.distance == pytest.approx(b.distance, rel=rtol)
+        assert a.correlation == pytest.approx(b.correlation, rel=rtol)
+
+
+def test_small_noise_dies_out_when_ordered_and_grows_when_chaotic():
+    def distances(sigma_w2):
+        init = fastinit.get_initializer("normal", std=np.sqrt(sigma_w2 / 500))
+        r = fastinit.forward_prop([500] * 10, init, rng=0, perturbation=1e-3,
+                                  keep_activations=False, bins=0)
+        return [layer.distance for layer in r.layers]
+    ordered, chaotic = distances(0.5), distances(4.0)
+    assert all(b < a for a, b in zip(ordered, ordered[1:]))
+    assert all(b > a for a, b in zip(chaotic, chaotic[1:]))
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"perturbation": -1.0}, ValueError),
+    ({"perturbation": 0.1, "rng": np.random.default_rng(0)}, ValueError),
+    ({"perturbation": 0.1, "weight_init": lambda i, o: np.ones((i, o))}, ValueError),
+    ({"perturbation": "big"}, TypeError),
+])
+def test_bad_perturbation(kwargs, error):
+    kwargs = {"weight_init": "he_normal", **kwargs}
+    with pytest.raises(error, match="perturbation"):
+        fastinit.forward_prop([5], batch=4, **kwargs)
