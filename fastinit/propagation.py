@@ -59,6 +59,7 @@ class LayerStats:
     # mean-field theory's prediction (fastinit.theory), NaN where it does not apply
     predicted_mean: float = math.nan
     predicted_std: float = math.nan
+    predicted_grad_std: float = math.nan  # from the last layer's measured grad_std down
     # perturbation (NaN without one): mean squared distance between the outputs for X and for
     # X + eps * noise, and their correlation sum(h1 h2) / sqrt(sum(h1^2) sum(h2^2))
     distance: float = math.nan
@@ -71,6 +72,7 @@ class LayerStats:
                 "grad_std": self.grad_std, "weight_grad_norm": self.weight_grad_norm,
                 "weight_grad_std": self.weight_grad_std,
                 "predicted_mean": self.predicted_mean, "predicted_std": self.predicted_std,
+                "predicted_grad_std": self.predicted_grad_std,
                 "distance": self.distance, "correlation": self.correlation,
                 "hist": self.hist.tolist(), "bin_edges": self.bin_edges.tolist()}
 
@@ -410,7 +412,7 @@ def attach_predictions(p, layers):
     from fastinit import theory
     second = 1.0 if p.X is None else float(np.mean(np.square(p.X, dtype=np.float64)))
     fan_in = p.input_dim
-    predictions = []
+    predictions, gains = [], []
     for layer, width in enumerate(p.widths):
         init, bias = p.weight_inits[layer], p.biases[layer]
         law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
@@ -422,10 +424,20 @@ def attach_predictions(p, layers):
         q = fan_in * theory.law_variance(law) * second + bias_variance
         mean, std = theory.moments(q, p.activations[layer], p.negative_slope)
         predictions.append((float(mean), float(std)))
+        # backward: Var G_{l-1} = width * Var(W) * E[phi'(Z_l)^2] * Var G_l
+        activation = p.activations[layer]
+        slope2 = theory.gaussian_expectation(
+            lambda x, a=activation: theory.dphi(x, a, p.negative_slope) ** 2, q)
+        gains.append(math.sqrt(width * theory.law_variance(law) * float(slope2)))
         second = float(std) ** 2 + float(mean) ** 2
         fan_in = width
     for stats, (mean, std) in zip(layers, predictions):
         stats.predicted_mean, stats.predicted_std = mean, std
+    if p.backward:  # from the last layer's measured gradient down
+        grad = layers[-1].grad_std
+        for layer in reversed(range(len(layers))):
+            layers[layer].predicted_grad_std = grad
+            grad *= gains[layer]
 
 
 def run_perturbed(p, run, stream_type):

@@ -105,3 +105,15 @@ def test_glorot_bengio_story():
 def test_bad_upstream(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fastinit.forward_prop([5, 4], "he_normal", batch=10, **kwargs)
+
+
+@pytest.mark.parametrize("init, activation", [("xavier_normal", "tanh"), ("he_normal", "relu"),
+                                              ("lecun_uniform", "selu"),
+                                              ("xavier_uniform", "sigmoid")])
+def test_measured_gradient_stds_follow_the_prediction(init, activation):
+    r = fastinit.forward_prop([1500] * 4, init, activation=activation, rng=0, batch=1000,
+                              backward=True, keep_activations=False, bins=0)
+    measured = [layer.grad_std for layer in r.layers]
+    predicted = [layer.predicted_grad_std for layer in r.layers]
+    assert predicted[-1] == measured[-1]  # the prediction starts from the measured upstream
+    np.testing.assert_allclose(measured, predicted, rtol=0.04)
