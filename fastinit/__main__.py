@@ -22,6 +22,7 @@ def demo(out_dir, seed, quiet):
     rows = []
     try:
         import matplotlib  # noqa: F401  (the plot extra)
+
         from fastinit.plot import classic_figure
     except ImportError:
         classic_figure = None

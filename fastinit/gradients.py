@@ -8,7 +8,7 @@ Shared by the engine and the reference: both feed it their own forward pass.
 """
 import numpy as np
 
-from fastinit.theory import SELU_ALPHA, SELU_SCALE, dphi
+from fastinit.activations import SELU_ALPHA, SELU_SCALE, dphi
 
 
 def derivative(h, activation, slope, z=None):

@@ -18,8 +18,8 @@ line by Gauss-Legendre quadrature, exact to ~1e-12 for every activation here (th
 import math
 
 import numpy as np
-from scipy.special import erf
 
+from fastinit.activations import dphi, phi
 from fastinit.initializers import Initializer
 from fastinit.laws import Constant, Normal, Uniform
 
@@ -27,53 +27,6 @@ _HALF_LINE = 10.0  # N(0, 1) mass beyond 10 is 8e-24
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(96)
 Z = 0.5 * _HALF_LINE * (_NODES + 1.0)  # nodes on [0, 10]
 _W = 0.5 * _HALF_LINE * _WEIGHTS * np.exp(-0.5 * Z * Z) / math.sqrt(2 * math.pi)
-
-SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
-
-
-def phi(x, activation, slope=0.01):
-    """The activation (the engine's definitions)."""
-    if activation == "tanh":
-        return np.tanh(x)
-    if activation == "relu":
-        return np.maximum(x, 0.0)
-    if activation == "leaky_relu":
-        return np.where(x > 0, x, slope * x)
-    if activation == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * x))
-    if activation == "linear":
-        return x
-    if activation == "selu":
-        return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
-    if activation == "elu":
-        return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
-    if activation == "gelu":
-        return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
-    raise ValueError(f"unknown activation {activation!r}")
-
-
-def dphi(x, activation, slope=0.01):
-    """The activation's derivative (the right one at a kink: it has measure zero)."""
-    if activation == "tanh":
-        return 1.0 - np.tanh(x) ** 2
-    if activation == "relu":
-        return (x > 0).astype(float)
-    if activation == "leaky_relu":
-        return np.where(x > 0, 1.0, slope)
-    if activation == "sigmoid":
-        s = 0.5 * (1.0 + np.tanh(0.5 * x))
-        return s * (1.0 - s)
-    if activation == "linear":
-        return np.ones_like(x)
-    if activation == "selu":
-        return SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(x, 0)))
-    if activation == "elu":
-        return np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))
-    if activation == "gelu":
-        return 0.5 * (1.0 + erf(x / math.sqrt(2.0))) + x * np.exp(-0.5 * x * x) / math.sqrt(
-            2 * math.pi)
-    raise ValueError(f"unknown activation {activation!r}")
-
 
 def gaussian_expectation(f, q):
     """E[f(sqrt(q) z)], z ~ N(0, 1), for every q in an array (vectorised)."""

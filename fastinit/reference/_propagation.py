@@ -1,32 +1,17 @@
 """forward_prop in plain NumPy: the spec of fastinit.propagation, one readable loop."""
 import numpy as np
-from scipy.special import erf
 
-from fastinit.initializers import Initializer
+from fastinit.activations import phi as activate
 from fastinit.gradients import backward_pass
-from fastinit.propagation import (Propagation, attach_gradients, attach_predictions,
-                                  layer_stats, plan, run_perturbed)
-
-SELU_SCALE, SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
-
-
-def activate(z, name, slope):
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0)
-    if name == "leaky_relu":
-        return np.where(z > 0, z, slope * z)
-    if name == "sigmoid":
-        with np.errstate(over="ignore"):
-            return 1.0 / (1.0 + np.exp(-z))
-    if name == "selu":
-        return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(z))
-    if name == "elu":
-        return np.where(z > 0, z, np.expm1(z))
-    if name == "gelu":
-        return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
-    return z
+from fastinit.initializers import Initializer
+from fastinit.propagation import (
+    Propagation,
+    attach_gradients,
+    attach_predictions,
+    layer_stats,
+    plan,
+    run_perturbed,
+)
 
 
 def saturated_fraction(h, name):
