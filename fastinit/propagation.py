@@ -142,24 +142,26 @@ class Plan:
         return child(self.source, layer + 1)
 
     def draw_input(self, stream_type):
+        """The input batch: given, or standard normal from child(ss, 0)."""
         if self.X is not None:
             return self.X
-        X = np.empty((self.batch, self.input_dim), self.dtype)
-        if isinstance(self.source, np.random.Generator):
-            return GeneratorSource(self.source).fill(X, Normal(0.0, 1.0))
-        return stream_type(child(self.source, 0)).fill(X, Normal(0.0, 1.0),
-                                                       num_threads=self.threads)
+        return self.standard_normal((self.batch, self.input_dim), 0, stream_type)
 
     def draw_upstream(self, stream_type):
-        """dL/dH of the last layer: given, or standard normal from child(ss, depth + 1) (a
-        Generator: its next draws)."""
+        """dL/dH of the last layer: given, or standard normal from child(ss, depth + 1)."""
         if self.upstream is not None:
             return self.upstream
-        G = np.empty((self.batch, self.widths[-1]), self.dtype)
+        return self.standard_normal((self.batch, self.widths[-1]), len(self.widths) + 1,
+                                     stream_type)
+
+    def standard_normal(self, shape, child_index, stream_type):
+        """N(0, 1) of ``shape`` from child(ss, child_index)."""
+        # a Generator (compat mode) gives its next draws instead of a child stream
+        out = np.empty(shape, self.dtype)
         if isinstance(self.source, np.random.Generator):
-            return GeneratorSource(self.source).fill(G, Normal(0.0, 1.0))
-        return stream_type(child(self.source, len(self.widths) + 1)).fill(
-            G, Normal(0.0, 1.0), num_threads=self.threads)
+            return GeneratorSource(self.source).fill(out, Normal(0.0, 1.0))
+        return stream_type(child(self.source, child_index)).fill(out, Normal(0.0, 1.0),
+                                                                 num_threads=self.threads)
 
     def weight_rng(self, layer):
         return self.source if isinstance(self.source, np.random.Generator) else \
@@ -445,8 +447,7 @@ def run_perturbed(p, run, stream_type):
     child(ss, depth + 2)), with the same weights, and measure per layer how far apart the two
     signals are: the order-to-chaos story, measured."""
     X = p.draw_input(stream_type)
-    noise = stream_type(child(p.source, len(p.widths) + 2)).fill(
-        np.empty_like(X), Normal(0.0, 1.0), num_threads=p.threads)
+    noise = p.standard_normal(X.shape, len(p.widths) + 2, stream_type)
     first = run(replace(p, X=X, keep_activations=True))
     second = run(replace(p, X=X + p.dtype.type(p.perturbation) * noise, keep_activations=True,
                          backward=False))
