@@ -120,6 +120,20 @@ def phase_diagram(sigma_w2, sigma_b2, activation, slope=0.01):
     return chi_1(w2, b2, activation, slope)
 
 
+def critical_line(sigma_b2, activation, slope=0.01, w_max=16.0, iterations=60):
+    """The sigma_w^2 where chi_1 = 1 for each sigma_b^2 (vectorised bisection: chi_1 grows
+    with sigma_w^2), NaN where there is no crossing in (0, w_max]. Interpolating a grid would
+    not do: at sigma_b = 0, tanh's chi_1 exceeds 1 only at second order above sigma_w^2 = 1."""
+    b2 = np.atleast_1d(np.asarray(sigma_b2, float))
+    lo, hi = np.full_like(b2, 1e-6), np.full_like(b2, float(w_max))
+    crosses = (chi_1(lo, b2, activation, slope) < 1.0) & (chi_1(hi, b2, activation, slope) > 1.0)
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        above = chi_1(mid, b2, activation, slope) > 1.0
+        hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
+    return np.where(crosses, 0.5 * (lo + hi), np.nan)
+
+
 def law_variance(law):
     """The variance of a law (fastinit.laws)."""
     if isinstance(law, Constant):

@@ -114,3 +114,18 @@ def test_results_carry_the_prediction_where_the_theory_applies():
         r = fastinit.forward_prop([50, 50], rng=0, batch=20, **kwargs)
         assert all(np.isnan(layer.predicted_std) for layer in r.layers)
         assert "predicted" not in r.report()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "selu", "elu"])
+def test_critical_line_is_where_chi_1_is_one(activation):
+    sigma_b2 = np.array([0.02, 0.1, 0.3])
+    critical = theory.critical_line(sigma_b2, activation)
+    assert np.all(np.isfinite(critical))
+    np.testing.assert_allclose(theory.chi_1(critical, sigma_b2, activation), 1.0, atol=1e-6)
+    assert np.all(theory.chi_1(critical * 0.95, sigma_b2, activation) < 1)
+    assert np.all(theory.chi_1(critical * 1.05, sigma_b2, activation) > 1)
+
+
+def test_sigmoid_has_no_edge_of_chaos_below_sixteen():
+    # its slope is at most 1/4: chi_1 <= sigma_w^2 / 16, ordered everywhere
+    assert np.isnan(theory.critical_line([0.0, 0.1], "sigmoid", w_max=16.0)).all()
