@@ -1,0 +1,218 @@
+"""Sweeps: the grid, records equal to single runs, placement independence (threads, processes,
+a Dask cluster), result files, resume after a torn write, failures recorded."""
+import concurrent.futures
+import math
+import os
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import sweep as sweeps
+from fastinit.sweep import Config
+
+
+def same_records(a, b):
+    """Equal record lists, in any order, NaN equal to NaN, every float bit for bit."""
+    def key(r):
+        return (r["init"], r["activation"], r["depth"], r["width"], r["batch"], r["dtype"],
+                r["seed"], str(r["bias"]), -1 if r["layer"] is None else r["layer"])
+    a, b = sorted(a, key=key), sorted(b, key=key)
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.keys() == y.keys()
+        for k in x:
+            if isinstance(x[k], float) and math.isnan(x[k]):
+                assert isinstance(y[k], float) and math.isnan(y[k]), k
+            else:
+                assert x[k] == y[k], (k, x[k], y[k])
+
+
+SMALL = dict(init=["lecun_normal", "normal:std=0.01|1"], activation=["tanh", "relu"], depth=3,
+             width=[16, 24], batch=40, seeds=2)
+
+
+def test_grid_expands_every_combination_in_order():
+    configs = sweeps.grid(**SMALL)
+    assert len(configs) == 3 * 2 * 2 * 2
+    assert configs[0] == Config("lecun_normal", "tanh", 3, 16, 40, "float64", 0, 0.0)
+    assert configs[1].seed == 1 and configs[2].width == 24
+    assert {c.init for c in configs} == {"lecun_normal", "normal:std=0.01", "normal:std=1"}
+    assert len(set(configs)) == len(configs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(init="nope"), "unknown initializer"),
+    (dict(init="normal:std"), "KEY=VALUE"),
+    (dict(init="normal:stdev=1"), "stdev"),
+    (dict(init="he_normal", activation="swish"), "unknown activation"),
+    (dict(init="he_normal", depth=0), "depth"),
+    (dict(init="he_normal", width=[]), "width is empty"),
+    (dict(init="he_normal", dtype="float16"), "dtype"),
+    (dict(init="he_normal", seeds=0), "seeds"),
+    (dict(init="he_normal", bias=float("nan")), "bias"),
+])
+def test_grid_rejects_bad_values_naming_them(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        sweeps.grid(**kwargs)
+
+
+def test_records_are_the_single_runs():
+    result = sweeps.sweep(**SMALL, num_threads=1)
+    assert len(result) == 24 * 3 and not result.failed
+    for config in sweeps.grid(**SMALL)[::5]:
+        run = fastinit.forward_prop([config.width] * config.depth,
+                                    _initializer(config.init),
+                                    activation=config.activation, batch=config.batch,
+                                    rng=config.seed, keep_activations=False)
+        rows = [r for r in result.records if Config.from_record(r) == config]
+        assert [r["layer"] for r in rows] == [0, 1, 2]
+        for row, layer in zip(rows, run.layers):
+            assert (row["mean"], row["std"], row["max"]) == (layer.mean, layer.std, layer.max)
+
+
+def _initializer(spec):
+    name, _, rest = spec.partition(":")
+    params = dict(item.split("=") for item in rest.split(",") if item)
+    return fastinit.get_initializer(name, **{k: float(v) for k, v in params.items()})
+
+
+def test_same_records_on_any_thread_count_and_in_a_process_pool():
+    one = sweeps.sweep(**SMALL, num_threads=1)
+    two = sweeps.sweep(**SMALL, num_threads=2)
+    same_records(one.records, two.records)
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        pooled = sweeps.sweep(**SMALL, executor=pool, chunk_size=5)
+    same_records(one.records, pooled.records)
+
+
+def test_large_configurations_run_on_the_engine_threads_with_the_same_records(monkeypatch):
+    configs = sweeps.grid("he_normal", activation="relu", depth=2, width=32, batch=20, seeds=3)
+    small = sweeps.sweep(configs, num_threads=2)
+    monkeypatch.setattr(sweeps, "SMALL_LAYER_FLOPS", 0)  # everything counts as large
+    large = sweeps.sweep(configs, num_threads=2)
+    same_records(small.records, large.records)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_file_reads_back_bit_identical(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    result = sweeps.sweep(**SMALL, out=path, histograms=(suffix == ".jsonl"))
+    same_records(sweeps.read_records(path), result.records)
+    path2 = tmp_path / f"again{suffix}"
+    getattr(result, "to_" + suffix[1:])(path2)
+    same_records(sweeps.read_records(path2), result.records)
+
+
+def test_csv_has_the_documented_columns(tmp_path):
+    path = tmp_path / "out.csv"
+    sweeps.sweep(init="he_normal", depth=2, width=8, batch=4, out=path)
+    header = path.read_text().splitlines()[0].split(",")
+    assert header[:14] == ["init", "activation", "depth", "width", "batch", "dtype", "seed",
+                           "layer", "mean", "std", "min", "max", "saturated", "dead"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_resume_repairs_a_torn_file_and_runs_only_what_is_missing(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    full = sweeps.sweep(**SMALL, out=path)
+    lines = path.read_text().splitlines(keepends=True)
+    # keep the header and the first 10 rows, then half of the 11th: a write cut by a kill
+    header = 1 if suffix == ".csv" else 0
+    path.write_text("".join(lines[:header + 10]) + lines[header + 10][:17])
+    resumed = sweeps.sweep(**SMALL, out=path, resume=True)
+    assert resumed.resumed == 3  # 10 rows = three whole 3-layer configurations and a partial
+    same_records(resumed.records, full.records)
+    same_records(sweeps.read_records(path), full.records)  # each row once, nothing torn
+    assert path.read_text().endswith("\n")
+
+
+def test_resume_without_a_file_runs_everything_and_needs_out(tmp_path):
+    result = sweeps.sweep(init="he_normal", depth=2, width=8, batch=4, out=tmp_path / "x.csv",
+                          resume=True)
+    assert result.resumed == 0 and len(result) == 2
+    with pytest.raises(ValueError, match="resume needs out"):
+        sweeps.sweep(init="he_normal", resume=True)
+
+
+def test_a_failing_configuration_is_recorded_and_the_rest_go_on(tmp_path):
+    configs = [Config("he_normal", "relu", 2, 8, 4), Config("normal:std=-1", "tanh", 2, 8, 4),
+               Config("xavier_normal", "tanh", 2, 8, 4)]
+    result = sweeps.sweep(configs, out=tmp_path / "x.csv")
+    assert len(result.failed) == 1 and "std" in result.failed[0]["error"]
+    assert len(result) == 5 and "1 failed" in result.summary()
+    assert math.isnan(result.failed[0]["std"]) and result.failed[0]["layer"] is None
+    same_records(sweeps.read_records(tmp_path / "x.csv"), result.records)
+    # a failed configuration is run again on resume (out of memory may not happen twice)
+    again = sweeps.sweep(configs, out=tmp_path / "x.csv", resume=True)
+    assert again.resumed == 2 and len(again.failed) == 1
+
+
+def test_bad_arguments_raise_before_anything_runs(tmp_path):
+    with pytest.raises(ValueError, match="out must end"):
+        sweeps.sweep(init="he_normal", out=tmp_path / "x.txt")
+    with pytest.raises(TypeError, match="executor"):
+        sweeps.sweep(init="he_normal", executor="dask")
+    with pytest.raises(TypeError, match="Config"):
+        sweeps.sweep([("he_normal", "relu")])
+    with pytest.raises(ValueError, match="chunk_size"):
+        sweeps.sweep(init="he_normal", chunk_size=0)
+    with pytest.raises(ValueError, match="give configs, or init"):
+        sweeps.sweep()
+    assert not (tmp_path / "x.txt").exists()
+
+
+def test_to_pandas_has_one_row_per_record():
+    pandas = pytest.importorskip("pandas")
+    frame = sweeps.sweep(init="he_normal", depth=3, width=8, batch=4).to_pandas()
+    assert isinstance(frame, pandas.DataFrame) and len(frame) == 3
+    assert list(frame["layer"]) == [0, 1, 2]
+
+
+def test_histograms_are_optional_and_count_every_value():
+    result = sweeps.sweep(init="xavier_normal", depth=2, width=10, batch=6, histograms=True,
+                          bins=7)
+    assert all(sum(r["hist"]) == 60 and len(r["bin_edges"]) == 8 for r in result.records)
+    assert "hist" not in sweeps.sweep(init="xavier_normal", depth=2, width=10,
+                                      batch=6).records[0]
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("dask.distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_dask_cluster_gives_the_in_process_records(dask_client):
+    local = sweeps.sweep(**SMALL, num_threads=1)
+    remote = sweeps.sweep(**SMALL, executor=dask_client, chunk_size=4)
+    same_records(local.records, remote.records)
+    via_executor = sweeps.sweep(**SMALL, executor=dask_client.get_executor())
+    same_records(local.records, via_executor.records)
+
+
+def test_a_dask_worker_that_dies_costs_a_retry_not_the_sweep(dask_client, tmp_path):
+    marker = tmp_path / "died"
+    name, path = sweeps.FAULT_ENV, str(marker)
+    # lambdas travel by value: a bound os.environ method would set a copy's item
+    dask_client.run(lambda: os.environ.update({name: path}))
+    try:
+        result = sweeps.sweep(**SMALL, executor=dask_client, chunk_size=3)
+    finally:
+        dask_client.run(lambda: os.environ.pop(name, None))
+    assert marker.exists()  # a worker did die mid-sweep
+    same_records(result.records, sweeps.sweep(**SMALL, num_threads=1).records)
+
+
+def test_bias_spec_runs_random_biases():
+    result = sweeps.sweep(init="xavier_normal", bias=["0", "normal:std=0.5"], depth=2,
+                          width=30, batch=50)
+    no_bias, random_bias = result.records[:2], result.records[2:]
+    assert random_bias[0]["bias"] == "normal:std=0.5" and no_bias[0]["bias"] == 0.0
+    assert random_bias[0]["preact_std"] > no_bias[0]["preact_std"]
+    assert np.isfinite(random_bias[1]["predicted_std"])
