@@ -1,4 +1,5 @@
-"""Figures of a propagation (matplotlib, the ``plot`` extra)."""
+"""Figures (matplotlib, the ``plot`` extra), always written to files with the Agg backend."""
+import math
 
 
 def _pyplot():
@@ -11,17 +12,27 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path, plt):
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def classic_figure(result, title, path):
-    """The classic figure of one network: layer mean and std against layer index, and a row of
-    per-layer activation histograms. Written to ``path``."""
+    """The classic figure of one network: layer mean and std against layer index (with the
+    mean-field prediction dashed where there is one), and a row of per-layer histograms."""
     plt = _pyplot()
     depth = len(result.layers)
     fig = plt.figure(figsize=(max(10, 1.6 * depth), 6))
     grid = fig.add_gridspec(2, depth)
     index = [layer.layer + 1 for layer in result.layers]
-    for column, (values, name) in enumerate(((result.means, "mean"), (result.stds, "std"))):
+    for column, name in enumerate(("mean", "std")):
         ax = fig.add_subplot(grid[0, column * depth // 2:(column + 1) * depth // 2])
-        ax.plot(index, values, "o-")
+        ax.plot(index, [getattr(s, name) for s in result.layers], "o-", label="measured")
+        predicted = [getattr(s, "predicted_" + name) for s in result.layers]
+        if not any(math.isnan(v) for v in predicted):
+            ax.plot(index, predicted, "k--", label="mean-field prediction")
+            ax.legend(fontsize=7)
         ax.set_xlabel("layer")
         ax.set_title(f"layer {name}")
     for layer in result.layers:
@@ -32,6 +43,83 @@ def classic_figure(result, title, path):
         ax.tick_params(labelsize=6)
         ax.set_yticks([])
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    _save(fig, path, plt)
+
+
+def _label(record, by):
+    return ", ".join(str(record[key]) for key in by)
+
+
+def sweep_overlay(records, path, stat="std", by=("init", "activation"), theory=True):
+    """Per-layer ``stat`` against layer index, one line per value of the ``by`` columns (the
+    mean over seeds and any other swept column), on one axis; the prediction dashed."""
+    plt = _pyplot()
+    groups = {}
+    for r in records:
+        if r.get("layer") is not None:
+            groups.setdefault(_label(r, by), {}).setdefault(r["layer"], []).append(r)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, layers in groups.items():
+        index = sorted(layers)
+        line, = ax.plot([i + 1 for i in index],
+                        [_mean(r[stat] for r in layers[i]) for i in index], "o-", ms=3,
+                        label=label)
+        predicted = [_mean(r.get("predicted_" + stat, math.nan) for r in layers[i])
+                     for i in index]
+        if theory and not any(math.isnan(v) for v in predicted):
+            ax.plot([i + 1 for i in index], predicted, "--", color=line.get_color(), lw=1)
+    ax.set_xlabel("layer")
+    ax.set_ylabel(f"activation {stat}")
+    if stat == "std":
+        ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    ax.set_title(f"per-layer {stat}" + (" (dashed: mean-field prediction)" if theory else ""))
+    _save(fig, path, plt)
+
+
+def _mean(values):
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(values) / len(values) if values else math.nan
+
+
+def sweep_heatmap(records, path, stat="std", x="depth", y="width", layer=-1):
+    """A heatmap of ``stat`` at ``layer`` (-1: each network's last) over the swept ``x`` and
+    ``y`` columns, averaged over everything else."""
+    plt = _pyplot()
+    cells = {}
+    for r in records:
+        if r.get("layer") is None or r["layer"] != (r["depth"] - 1 if layer == -1 else layer):
+            continue
+        cells.setdefault((r[x], r[y]), []).append(r[stat])
+    if not cells:
+        raise ValueError(f"no records at layer {layer} to draw")
+    xs, ys = sorted({k[0] for k in cells}), sorted({k[1] for k in cells})
+    grid = [[_mean(cells.get((a, b), [])) for a in xs] for b in ys]
+    fig, ax = plt.subplots(figsize=(1.2 * len(xs) + 3, 0.8 * len(ys) + 2.5))
+    image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(len(xs)), [str(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [str(v) for v in ys])
+    for i, row in enumerate(grid):
+        for j, value in enumerate(row):
+            ax.text(j, i, f"{value:.3g}", ha="center", va="center", color="w", fontsize=8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.colorbar(image, ax=ax, label=stat)
+    ax.set_title(f"{stat} at {'the last layer' if layer == -1 else f'layer {layer + 1}'}")
+    _save(fig, path, plt)
+
+
+def phase_figure(sigma_w2, sigma_b2, chi, activation, path):
+    """log chi_1 over (sigma_w^2, sigma_b^2), with the critical line chi_1 = 1."""
+    import numpy as np
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    with np.errstate(divide="ignore"):
+        image = ax.pcolormesh(sigma_w2, sigma_b2, np.log(chi), cmap="coolwarm", shading="auto",
+                              vmin=-2, vmax=2)
+    ax.contour(sigma_w2, sigma_b2, chi, levels=[1.0], colors="k")
+    fig.colorbar(image, ax=ax, label="log chi_1 (< 0 ordered, > 0 chaotic)")
+    ax.set_xlabel("sigma_w^2")
+    ax.set_ylabel("sigma_b^2")
+    ax.set_title(f"{activation}: order-to-chaos phase diagram")
+    _save(fig, path, plt)

@@ -1,0 +1,406 @@
+"""The ``fastinit`` command line: demo, run, sweep, phase, bench.
+
+Exit status: 0 on success, 2 on bad usage (one line on stderr, no traceback), 1 when a run
+fails (for a sweep: when any configuration failed; the others are still written).
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+
+# The classic study (CS231n): 10 layers of 500 units, batch 1000, under five initializations.
+CLASSIC = [
+    ("zeros", "zeros", {}, "tanh"),
+    ("normal std 0.01", "normal", {"std": 0.01}, "tanh"),
+    ("normal std 1", "normal", {"std": 1.0}, "tanh"),
+    ("xavier_normal", "xavier_normal", {}, "tanh"),
+    ("xavier_normal relu", "xavier_normal", {}, "relu"),
+    ("he_normal relu", "he_normal", {}, "relu"),
+]
+RUN_COLUMNS = ("layer", "mean", "std", "min", "max", "saturated", "dead")
+THEORY_COLUMNS = ("predicted_mean", "predicted_std")
+BACKWARD_COLUMNS = ("grad_std", "predicted_grad_std", "weight_grad_norm")
+PERTURBATION_COLUMNS = ("distance", "correlation")
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing: exit 2 with its one-line message."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _plot_module():
+    try:
+        from fastinit import plot
+        plot._pyplot()
+    except ImportError as error:
+        raise UsageError(str(error)) from None
+    return plot
+
+
+def demo(args):
+    """The classic study: a table per initialization, a CSV of every layer, and figures."""
+    import fastinit
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
+    try:
+        plot = _plot_module()
+    except UsageError:
+        plot = None
+    for label, name, params, activation in CLASSIC:
+        result = fastinit.forward_prop([500] * 10, fastinit.get_initializer(name, **params),
+                                       activation=activation, rng=args.seed, batch=1000,
+                                       keep_activations=False)
+        if not args.quiet:
+            print(f"== {label} ({activation}) ==\n{result.report()}\n")
+        for record in result.to_records():
+            record.pop("hist"), record.pop("bin_edges")
+            rows.append({"init": label, **record})
+        if plot is not None:
+            filename = label.replace(" ", "_").replace(".", "") + ".png"
+            plot.classic_figure(result, f"{label}, {activation}",
+                                os.path.join(args.out, filename))
+    with open(os.path.join(args.out, "classic_study.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    if not args.quiet:
+        figures = "figures and " if plot else "(no matplotlib: no figures) "
+        print(f"wrote {figures}classic_study.csv to {args.out}")
+    return 0
+
+
+def _json_ready(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _table(rows, columns):
+    def cell(value):
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return "nan" if math.isnan(value) else f"{value:.6g}"
+        return str(value)
+    cells = [[cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def run(args):
+    """One network, its per-layer statistics as a table, JSON or CSV."""
+    import fastinit
+    from fastinit import specs
+    try:
+        widths = specs.layers(args.layers)
+        init = specs.initializer(args.init, "--init")
+        activation = specs.activation(args.activation)
+        bias = _bias_arg(args.bias)
+        if args.perturbation is not None:
+            specs.number(args.perturbation, "--perturbation")
+        plan_args = dict(activation=activation, batch=args.batch, rng=args.seed,
+                         dtype=args.dtype, bias=bias, keep_activations=False, bins=args.bins,
+                         num_threads=args.threads, backward=args.backward,
+                         perturbation=args.perturbation)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    try:
+        result = fastinit.forward_prop(widths, init, **plan_args)
+    except (ValueError, TypeError) as error:  # what the engine's own checks reject
+        raise UsageError(str(error)) from None
+    columns = list(RUN_COLUMNS)
+    if args.theory:
+        columns += THEORY_COLUMNS
+    if args.backward:
+        columns += BACKWARD_COLUMNS
+    if args.perturbation is not None:
+        columns += PERTURBATION_COLUMNS
+    records = [{"layer": r["layer"] + 1, **{k: r[k] for k in columns if k != "layer"}}
+               for r in result.to_records()]
+    config = {"init": args.init, "activation": activation, "layers": widths,
+              "batch": args.batch, "dtype": args.dtype, "seed": args.seed, "bias": args.bias}
+    if args.quiet:
+        pass
+    elif args.format == "json":
+        print(json.dumps({"config": config, "layers": [
+            {k: _json_ready(v) for k, v in r.items()} for r in records]}))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        print(_table(records, columns))
+    if args.plot:
+        _plot_module().classic_figure(result, f"{args.init}, {activation}", args.plot)
+    return 0
+
+
+def _bias_arg(text):
+    try:
+        return float(text)
+    except ValueError:
+        from fastinit import specs
+        return specs.initializer(text, "--bias")
+
+
+SWEEP_KEYS = ("init", "activation", "depth", "width", "batch", "dtype", "bias", "seeds")
+
+
+def _sweep_grid(args):
+    """The grid's values: the TOML file's, overridden by the flags given."""
+    from fastinit import specs
+    values = {"init": None, "activation": "tanh", "depth": "10", "width": "500",
+              "batch": "1000", "dtype": "float64", "bias": "0", "seeds": "1"}
+    if args.config:
+        values.update(_read_toml(args.config))
+    for key in SWEEP_KEYS:
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    if values["init"] is None:
+        raise UsageError("sweep needs --init (or init in --config)")
+    grid = {}
+    for key in SWEEP_KEYS:
+        value = values[key]
+        if isinstance(value, str):
+            items = specs.split_list(value, key)
+        else:
+            items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if key in ("depth", "width", "batch"):
+            items = [specs.count(v, key) for v in items]
+        elif key == "bias":
+            items = [v if isinstance(v, (int, float)) else _bias_number_or_spec(v)
+                     for v in items]
+        grid[key] = items
+    if len(grid["seeds"]) != 1:
+        raise UsageError("--seeds is a count N (seeds 0..N-1)")
+    grid["seeds"] = specs.count(grid["seeds"][0], "seeds")
+    return grid
+
+
+def _bias_number_or_spec(text):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _read_toml(path):
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            table = tomllib.load(f)
+    except OSError as error:
+        raise UsageError(f"--config: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"--config: {path} is not valid TOML: {error}") from None
+    table = table.get("sweep", table)
+    unknown = sorted(set(table) - set(SWEEP_KEYS))
+    if unknown:
+        raise UsageError(f"--config: unknown keys {unknown}; valid: {', '.join(SWEEP_KEYS)}")
+    return table
+
+
+def _executor(args):
+    if args.workers is None and args.scheduler is None:
+        return None, None
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--workers/--scheduler need dask: pip install 'fastinit[dask]'") \
+            from None
+    if args.scheduler:
+        client = Client(args.scheduler)
+        return client, client
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def sweep(args):
+    """A grid of networks to a CSV/JSON-lines file, on all cores or a Dask cluster."""
+    from fastinit import sweep as sweeps
+    try:
+        grid = _sweep_grid(args)
+        configs = sweeps.grid(**grid)
+        if args.workers is not None and args.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {args.workers}")
+        sweeps._suffix(args.out)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    plot = _plot_module() if (args.plot or args.heatmap) else None
+    client, closer = _executor(args)
+    try:
+        result = sweeps.sweep(configs, executor=client, num_threads=args.threads, out=args.out,
+                              resume=args.resume, histograms=args.histograms,
+                              backward=args.backward,
+                              progress=False if args.quiet else None)
+    finally:
+        if closer is not None:
+            closer.close()
+            if closer is not client:
+                client.close()
+    if not args.quiet:
+        print(f"{result.summary()}; wrote {args.out}")
+        for record in result.failed[:5]:
+            print(f"  failed: {record['init']} {record['activation']} depth {record['depth']} "
+                  f"width {record['width']} seed {record['seed']}: {record['error']}")
+    if args.plot:
+        plot.sweep_overlay(result.records, args.plot)
+    if args.heatmap:
+        plot.sweep_heatmap(result.records, args.heatmap)
+    return 1 if result.failed else 0
+
+
+def phase(args):
+    """chi_1 over (sigma_w^2, sigma_b^2): the critical line, as a table and a figure."""
+    import numpy as np
+
+    from fastinit import specs, theory
+    try:
+        activation = specs.activation(args.activation)
+        size = specs.count(args.grid, "--grid", minimum=2)
+        w_max = specs.number(args.w_max, "--w-max")
+        b_max = specs.number(args.b_max, "--b-max")
+        if w_max <= 0 or b_max < 0:
+            raise ValueError("--w-max must be > 0 and --b-max >= 0")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    sigma_w2 = np.linspace(w_max / size, w_max, size)
+    sigma_b2 = np.linspace(0.0, b_max, size)
+    chi = theory.phase_diagram(sigma_w2, sigma_b2, activation)
+    critical = theory.critical_line(sigma_b2, activation, w_max=w_max)
+    rows = [{"sigma_b2": float(b2), "critical_sigma_w2": None if np.isnan(w2) else float(w2)}
+            for b2, w2 in zip(sigma_b2, critical)]
+    if args.format == "json":
+        print(json.dumps({"activation": activation, "critical_line": rows}))
+    else:
+        step = max(1, len(rows) // 8)
+        print(f"{activation}: chi_1 = 1 (ordered for smaller sigma_w^2, chaotic for larger)")
+        print(_table(rows[::step], ("sigma_b2", "critical_sigma_w2")))
+    if args.plot:
+        _plot_module().phase_figure(sigma_w2, sigma_b2, chi, activation, args.plot)
+    return 0
+
+
+def bench(args):
+    """Engine vs the NumPy reference and a plain NumPy loop, side by side."""
+    from fastinit import benchmark
+    try:
+        widths = [int(w) for w in args.widths.split(",")]
+        if min(widths) < 1 or args.repeats < 1:
+            raise ValueError
+    except ValueError:
+        raise UsageError("--widths takes positive ints like 128,500; --repeats >= 1") \
+            from None
+    rows = benchmark.propagation_table(widths, depth=args.depth, batch=args.batch,
+                                       repeats=args.repeats)
+    print(_table(rows, list(rows[0])))
+    return 0
+
+
+def build_parser():
+    parser = Parser(prog="fastinit", description="Weight initialization and signal "
+                    "propagation: fast initializers, per-layer statistics, sweeps.")
+    parser.add_argument("--version", action="store_true",
+                        help="print the version, OpenMP status and thread count")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = commands.add_parser("demo", help="run the classic initialization study")
+    p.add_argument("--out", default="fastinit-demo", help="folder for the CSV and PNGs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=demo)
+
+    p = commands.add_parser("run", help="one network's per-layer statistics")
+    p.add_argument("--init", default="lecun_normal", help="initializer spec, e.g. "
+                   "he_normal or normal:std=0.01 (default lecun_normal)")
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--layers", default="500x10", help="WIDTHxDEPTH or w1,w2,... (500x10)")
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float64")
+    p.add_argument("--bias", default="0", help="a constant, or an initializer spec")
+    p.add_argument("--bins", type=int, default=30)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--theory", action="store_true", help="add the mean-field prediction")
+    p.add_argument("--backward", action="store_true", help="add back-propagated gradients")
+    p.add_argument("--perturbation", type=float, default=None, metavar="EPS",
+                   help="add distance and correlation to the run on X + EPS * noise")
+    p.add_argument("--plot", metavar="FILE", help="write the classic figure (PNG)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=run)
+
+    p = commands.add_parser("sweep", help="a grid of networks to a result file")
+    for key, example in (("init", "lecun_normal,normal:std=0.01|1"), ("activation", "tanh,relu"),
+                         ("depth", "10,50"), ("width", "64,500"), ("batch", "1000"),
+                         ("dtype", "float32,float64"), ("bias", "0,normal:std=0.05")):
+        p.add_argument(f"--{key}", default=None, help=f"comma-separated, e.g. {example}")
+    p.add_argument("--seeds", default=None, help="run seeds 0..N-1 (default 1)")
+    p.add_argument("--config", metavar="FILE.toml", help="grid values (flags override)")
+    p.add_argument("--out", required=True, metavar="FILE", help="a .csv or .jsonl file")
+    p.add_argument("--resume", action="store_true", help="run only what --out lacks")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="start a local Dask cluster of N processes")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--histograms", action="store_true")
+    p.add_argument("--backward", action="store_true")
+    p.add_argument("--plot", metavar="FILE", help="overlay of per-layer std (PNG)")
+    p.add_argument("--heatmap", metavar="FILE", help="last-layer std over depth x width (PNG)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=sweep)
+
+    p = commands.add_parser("phase", help="the order-to-chaos phase diagram")
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--grid", default=64, help="points per axis (64)")
+    p.add_argument("--w-max", default=4.0, help="largest sigma_w^2 (4)")
+    p.add_argument("--b-max", default=0.5, help="largest sigma_b^2 (0.5)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--plot", metavar="FILE", help="write the diagram (PNG)")
+    p.set_defaults(handler=phase)
+
+    p = commands.add_parser("bench", help="engine vs NumPy ratios on this machine")
+    p.add_argument("--widths", default="128,500,2048")
+    p.add_argument("--depth", type=int, default=10)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--repeats", type=int, default=3)
+    p.set_defaults(handler=bench)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from fastinit import show_config
+        show_config()
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        print(f"fastinit {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fastinit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a failed run: one line, and the traceback only on request
+        if os.environ.get("FASTINIT_DEBUG"):
+            raise
+        print(f"fastinit {args.command}: failed: {type(error).__name__}: {error}",
+              file=sys.stderr)
+        return 1

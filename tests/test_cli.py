@@ -1,0 +1,215 @@
+"""The command line as a user runs it: `python -m fastinit ...` in a subprocess."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import sweep as sweeps
+
+from test_sweep import same_records
+
+
+def fastinit_cli(*args, cwd, check=True):
+    result = subprocess.run([sys.executable, "-m", "fastinit", *map(str, args)],
+                            capture_output=True, text=True, cwd=cwd)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_run_json_is_the_engine_result(tmp_path):
+    out = fastinit_cli("run", "--init", "he_normal", "--activation", "relu", "--layers", "64x4",
+                       "--batch", 100, "--seed", 3, "--format", "json", cwd=tmp_path).stdout
+    data = json.loads(out)
+    assert data["config"]["init"] == "he_normal" and data["config"]["layers"] == [64] * 4
+    expected = fastinit.forward_prop([64] * 4, "he_normal", activation="relu", batch=100,
+                                     rng=3, keep_activations=False)
+    assert [row["layer"] for row in data["layers"]] == [1, 2, 3, 4]
+    for row, layer in zip(data["layers"], expected.layers):
+        assert set(row) == {"layer", "mean", "std", "min", "max", "saturated", "dead"}
+        assert (row["mean"], row["std"], row["dead"]) == (layer.mean, layer.std, layer.dead)
+        assert row["saturated"] is None  # ReLU has no saturation: null, not NaN
+
+
+def test_run_theory_csv_and_table(tmp_path):
+    out = fastinit_cli("run", "--init", "normal:std=0.05", "--layers", "100,80", "--batch", 200,
+                       "--theory", "--format", "csv", cwd=tmp_path).stdout
+    rows = list(csv.DictReader(out.splitlines()))
+    assert len(rows) == 2 and "predicted_std" in rows[0]
+    assert float(rows[0]["std"]) == pytest.approx(float(rows[0]["predicted_std"]), rel=0.1)
+    table = fastinit_cli("run", "--layers", "50x3", "--batch", 60, cwd=tmp_path).stdout
+    assert table.splitlines()[0].split()[:3] == ["layer", "mean", "std"]
+    assert len(table.splitlines()) == 4
+
+
+def test_run_plot_writes_a_figure(tmp_path):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fastinit_cli("run", "--layers", "50x3", "--batch", 60, "--plot", "run.png", "--quiet",
+                 cwd=tmp_path)
+    image = plt.imread(tmp_path / "run.png")
+    assert image.shape[1] > 400 and (image[..., :3] < 0.5).mean() > 0.01
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--init", "nope"], "unknown initializer"),
+    (["run", "--layers", "0x3"], "width must be >= 1"),
+    (["run", "--layers", "abc"], "layers"),
+    (["run", "--activation", "swish"], "unknown activation"),
+    (["run", "--batch", "0"], "batch"),
+    (["run", "--dtype", "float16"], "invalid choice"),
+    (["run", "--bogus"], "unrecognized arguments"),
+    (["sweep", "--init", "he_normal", "--out", "x.txt"], "must end in .csv or .jsonl"),
+    (["sweep", "--out", "x.csv"], "needs --init"),
+    (["sweep", "--init", "he_normal", "--depth", "two", "--out", "x.csv"], "depth"),
+    (["sweep", "--init", "he_normal"], "--out"),
+    (["sweep", "--init", "he_normal", "--out", "x.csv", "--workers", "2", "--scheduler",
+      "tcp://x:1"], "not allowed with"),
+    (["sweep", "--init", "he_normal", "--out", "x.csv", "--config", "missing.toml"],
+     "--config"),
+    (["phase", "--activation", "swish"], "unknown activation"),
+    (["bench", "--widths", "a,b"], "--widths"),
+    ([], "usage"),
+])
+def test_bad_usage_exits_2_with_one_line(tmp_path, args, message):
+    result = fastinit_cli(*args, cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert message in result.stderr or message in result.stdout
+    assert "Traceback" not in result.stderr
+    if args:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["demo", "run", "sweep", "phase", "bench"])
+def test_help_everywhere(tmp_path, command):
+    assert "usage: fastinit" in fastinit_cli(command, "--help", cwd=tmp_path).stdout
+
+
+GRID = ["--init", "lecun_normal,normal:std=0.01|1", "--activation", "tanh,relu",
+        "--depth", "2,3", "--width", "16", "--batch", "20", "--seeds", "2"]
+
+
+def test_sweep_writes_every_row_with_the_documented_columns(tmp_path):
+    out = fastinit_cli("sweep", *GRID, "--out", "s.csv", cwd=tmp_path).stdout
+    assert "24 configurations" in out and "none failed" in out
+    with open(tmp_path / "s.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12 * 2 + 12 * 3
+    assert list(rows[0])[:14] == ["init", "activation", "depth", "width", "batch", "dtype",
+                                  "seed", "layer", "mean", "std", "min", "max", "saturated",
+                                  "dead"]
+    expected = sweeps.sweep(init=["lecun_normal", "normal:std=0.01|1"],
+                            activation=["tanh", "relu"], depth=[2, 3], width=16, batch=20,
+                            seeds=2)
+    same_records(sweeps.read_records(tmp_path / "s.csv"), expected.records)
+
+
+def test_sweep_config_file_and_flags_override_it(tmp_path):
+    (tmp_path / "grid.toml").write_text(
+        'init = ["he_normal", "xavier_normal"]\nactivation = "relu"\ndepth = [2]\n'
+        'width = [8, 12]\nbatch = 10\nseeds = 2\n')
+    fastinit_cli("sweep", "--config", "grid.toml", "--width", "8", "--out", "s.jsonl",
+                 "--quiet", cwd=tmp_path)
+    records = sweeps.read_records(tmp_path / "s.jsonl")
+    assert len(records) == 2 * 1 * 2 * 2  # inits x widths x seeds x layers
+    assert {r["width"] for r in records} == {8} and {r["activation"] for r in records} == \
+        {"relu"}
+    (tmp_path / "bad.toml").write_text("init = [\n")
+    result = fastinit_cli("sweep", "--config", "bad.toml", "--out", "s.csv", cwd=tmp_path,
+                          check=False)
+    assert result.returncode == 2 and "not valid TOML" in result.stderr
+
+
+def test_sweep_with_a_failing_configuration_exits_1_and_keeps_the_rest(tmp_path):
+    result = fastinit_cli("sweep", "--init", "he_normal,normal:std=-1", "--depth", "2",
+                          "--width", "8", "--batch", "4", "--out", "s.csv", cwd=tmp_path,
+                          check=False)
+    assert result.returncode == 1 and "1 failed" in result.stdout
+    records = sweeps.read_records(tmp_path / "s.csv")
+    assert len(records) == 3 and sum(bool(r["error"]) for r in records) == 1
+
+
+def test_sweep_killed_with_sigkill_is_repaired_by_resume(tmp_path):
+    grid = ["--init", "lecun_normal", "--depth", "8", "--width", "128", "--batch", "400",
+            "--seeds", "400", "--threads", "2", "--out", "s.jsonl", "--quiet"]
+    process = subprocess.Popen([sys.executable, "-m", "fastinit", "sweep", *grid],
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    path = tmp_path / "s.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if path.exists() and path.stat().st_size > 40 * 300:  # about 40 rows written
+            break
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, process.stderr.read()
+    written = path.read_text().count("\n")
+    assert 0 < written < 400 * 8
+    fastinit_cli("sweep", *grid, "--resume", cwd=tmp_path)
+    expected = sweeps.sweep(init="lecun_normal", depth=8, width=128, batch=400, seeds=400)
+    same_records(sweeps.read_records(path), expected.records)  # every row exactly once
+
+
+def test_sweep_on_a_local_dask_cluster_gives_the_same_rows(tmp_path):
+    pytest.importorskip("dask.distributed")
+    fastinit_cli("sweep", *GRID, "--workers", "2", "--out", "d.csv", "--quiet", cwd=tmp_path)
+    fastinit_cli("sweep", *GRID, "--threads", "1", "--out", "l.csv", "--quiet", cwd=tmp_path)
+    same_records(sweeps.read_records(tmp_path / "d.csv"),
+                 sweeps.read_records(tmp_path / "l.csv"))
+
+
+def test_sweep_figures(tmp_path):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fastinit_cli("sweep", *GRID, "--out", "s.csv", "--plot", "overlay.png", "--heatmap",
+                 "heat.png", "--quiet", cwd=tmp_path)
+    for name in ("overlay.png", "heat.png"):
+        image = plt.imread(tmp_path / name)
+        assert image.shape[0] > 200 and image.shape[1] > 200
+        ink = image[..., :3].std(axis=2) > 0.05  # coloured pixels: lines or cells, not blank
+        assert ink.mean() > 0.005, name
+
+
+def test_phase_finds_the_critical_points(tmp_path):
+    data = json.loads(fastinit_cli("phase", "--activation", "tanh", "--grid", 41, "--w-max", 4,
+                                   "--b-max", 0.4, "--format", "json", cwd=tmp_path).stdout)
+    line = data["critical_line"]
+    assert line[0]["sigma_b2"] == 0 and line[0]["critical_sigma_w2"] == pytest.approx(1, abs=0.02)
+    critical = [row["critical_sigma_w2"] for row in line]
+    assert all(np.diff(critical) > 0)  # bias moves the edge of chaos to larger weights
+    relu = json.loads(fastinit_cli("phase", "--activation", "relu", "--b-max", 0, "--grid", 40,
+                                   "--format", "json", cwd=tmp_path).stdout)
+    assert relu["critical_line"][0]["critical_sigma_w2"] == pytest.approx(2, abs=0.05)
+
+
+def test_phase_plot(tmp_path):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fastinit_cli("phase", "--grid", 24, "--plot", "phase.png", cwd=tmp_path)
+    image = plt.imread(tmp_path / "phase.png")
+    assert (image[..., :3].std(axis=2) > 0.05).mean() > 0.1
+
+
+def test_bench_prints_ratios(tmp_path):
+    out = fastinit_cli("bench", "--widths", "32,64", "--depth", 2, "--batch", 50, "--repeats", 1,
+                       cwd=tmp_path).stdout.splitlines()
+    assert out[0].split() == ["dtype", "width", "engine_ms", "numpy_ms", "reference_ms",
+                              "x_numpy", "x_reference"]
+    assert len(out) == 5 and all(float(line.split()[-1]) > 0 for line in out[1:])
+
+
+def test_version(tmp_path):
+    assert fastinit.__version__ in fastinit_cli("--version", cwd=tmp_path).stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a POSIX shell")
+def test_console_script_is_installed(tmp_path):
+    script = os.path.join(os.path.dirname(sys.executable), "fastinit")
+    if not os.path.exists(script):
+        pytest.skip("console script not installed in this environment")
+    result = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and "fastinit" in result.stdout
