@@ -1,6 +1,7 @@
 """``fastinit bench``: the engine against the NumPy reference and a plain NumPy loop on the
 classic workload, timed side by side in this process (best of ``repeats``)."""
 import time
+from functools import partial
 
 import numpy as np
 
@@ -37,11 +38,11 @@ def propagation_table(widths, depth=10, batch=1000, repeats=3):
         for width in widths:
             layers = [width] * depth
             args = dict(batch=batch, dtype=dtype, rng=0, keep_activations=False)
-            engine = _best(lambda: fastinit.forward_prop(layers, "lecun_normal", **args),
+            engine = _best(partial(fastinit.forward_prop, layers, "lecun_normal", **args),
                            repeats)
-            reference = _best(lambda: fastinit.reference.forward_prop(layers, "lecun_normal",
-                                                                      **args), repeats)
-            numpy = _best(lambda: plain_numpy(layers, batch, dtype), repeats)
+            reference = _best(partial(fastinit.reference.forward_prop, layers, "lecun_normal",
+                                      **args), repeats)
+            numpy = _best(partial(plain_numpy, layers, batch, dtype), repeats)
             rows.append({"dtype": dtype, "width": width, "engine_ms": engine * 1e3,
                          "numpy_ms": numpy * 1e3, "reference_ms": reference * 1e3,
                          "x_numpy": numpy / engine, "x_reference": reference / engine})
