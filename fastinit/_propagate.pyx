@@ -36,6 +36,20 @@ ACTIVATION_CODES = {"linear": LINEAR, "tanh": TANH, "relu": RELU, "leaky_relu": 
                     "sigmoid": SIGMOID, "selu": SELU, "elu": ELU, "gelu": GELU}
 SATURATION_CODES = {"tanh": SATURATION_SYMMETRIC, "sigmoid": SATURATION_UNIT}
 
+# saturated: |h| > 0.99 (tanh), h < 0.01 or h > 0.99 (sigmoid), as (below, above) per mode. The
+# float32 bounds are the float32 values that make v < below and v > above the same tests as in
+# double: the nearest float32 on the side away from the saturated region.
+cdef double SATURATION_BOUNDS64[6]
+cdef float SATURATION_BOUNDS32[6]
+SATURATION_BOUNDS64[:] = [-INFINITY, INFINITY, -0.99, 0.99, 0.01, 0.99]
+for _i, _bound in enumerate([-np.inf, np.inf, -0.99, 0.99, 0.01, 0.99]):
+    _f = np.float32(_bound)
+    if _i % 2 == 0 and _f < _bound:    # below: the smallest float32 >= bound
+        _f = np.nextafter(_f, np.float32(np.inf))
+    elif _i % 2 == 1 and _f > _bound:  # above: the largest float32 <= bound
+        _f = np.nextafter(_f, np.float32(-np.inf))
+    SATURATION_BOUNDS32[_i] = _f
+
 cdef double SELU_SCALE = 1.0507009873554804934193349852946
 cdef double SELU_ALPHA = 1.6732632423543772848170429916717
 cdef double SQRT1_2 = 0.70710678118654752440
@@ -56,8 +70,16 @@ cdef extern from "_reductions.h" nogil:
     double fi_sum_f(const float* x, size_t n)
     double fi_sqdev_d(const double* x, size_t n, double mean)
     double fi_sqdev_f(const float* x, size_t n, double mean)
-    void fi_range_d(const double* x, size_t n, double* lo, double* hi, long long* zeros)
-    void fi_range_f(const float* x, size_t n, double* lo, double* hi, long long* zeros)
+    void fi_range_d(const double* x, size_t n, double* lo, double* hi)
+    void fi_range_f(const float* x, size_t n, double* lo, double* hi)
+    void fi_count_d(const double* x, size_t n, double below, double above, long long* zeros,
+                    long long* outside)
+    void fi_count_f(const float* x, size_t n, float below, float above, long long* zeros,
+                    long long* outside)
+    void fi_histogram_d(const double* x, size_t n, const double* edges, int bins, double scale,
+                        long long* hist)
+    void fi_histogram_f(const float* x, size_t n, const double* edges, int bins, double scale,
+                        long long* hist)
 
 
 cdef inline double chunk_sum(const floating* x, Py_ssize_t n) noexcept nogil:
@@ -70,6 +92,14 @@ cdef inline double chunk_sqdev(const floating* x, Py_ssize_t n, double mean) noe
     if floating is double:
         return fi_sqdev_d(x, n, mean)
     return fi_sqdev_f(x, n, mean)
+
+
+cdef inline void chunk_histogram(const floating* x, Py_ssize_t n, const double* edges, int bins,
+                                 double scale, long long* hist) noexcept nogil:
+    if floating is double:
+        fi_histogram_d(x, n, edges, bins, scale, hist)
+    else:
+        fi_histogram_f(x, n, edges, bins, scale, hist)
 
 
 cdef extern from "_activations.h" nogil:
@@ -109,35 +139,12 @@ cdef void activate(floating* h, Py_ssize_t n, int kind, double slope) noexcept n
             h[i] = <floating>(0.5 * h[i] * (1.0 + erf(h[i] * SQRT1_2)))
 
 
-cdef inline int saturated(double h, int mode) noexcept nogil:
-    if mode == SATURATION_SYMMETRIC:
-        return fabs(h) > 0.99
-    if mode == SATURATION_UNIT:
-        return h < 0.01 or h > 0.99
-    return 0
-
-
-cdef inline Py_ssize_t bin_of(double h, const double* edges, int bins, double scale) noexcept nogil:
-    """np.histogram's bin of h (last bin closed), or -1 outside [edges[0], edges[bins]]."""
-    cdef Py_ssize_t i
-    if not (edges[0] <= h <= edges[bins]):
-        return -1
-    i = <Py_ssize_t>((h - edges[0]) * scale)
-    if i >= bins:
-        i = bins - 1
-    if h < edges[i]:
-        i -= 1
-    elif i != bins - 1 and h >= edges[i + 1]:
-        i += 1
-    return i
-
-
 cdef void chunk_pass(floating* h, Py_ssize_t rows, Py_ssize_t width, const floating* bias,
                      double bias_value, int kind, double slope, int saturation, int bins,
                      const double* edges, double scale, double* part, long long* hist) noexcept nogil:
     # part: mean_z, m2_z, mean_h, m2_h, min, max, saturated, zeros. A chunk fits in L2, so the
     # few tight loops over it cost about one pass over memory.
-    cdef Py_ssize_t i, j, n = rows * width, b
+    cdef Py_ssize_t i, j, n = rows * width
     cdef double mean
     cdef long long n_saturated = 0, n_zero = 0
     cdef floating* row
@@ -157,17 +164,15 @@ cdef void chunk_pass(floating* h, Py_ssize_t rows, Py_ssize_t width, const float
     part[2] = mean
     part[3] = chunk_sqdev(h, n, mean)
     if floating is double:
-        fi_range_d(h, n, &part[4], &part[5], &n_zero)
+        fi_range_d(h, n, &part[4], &part[5])
+        fi_count_d(h, n, SATURATION_BOUNDS64[2 * saturation],
+                   SATURATION_BOUNDS64[2 * saturation + 1], &n_zero, &n_saturated)
     else:
-        fi_range_f(h, n, &part[4], &part[5], &n_zero)
-    if saturation != SATURATION_NONE:
-        for i in range(n):
-            n_saturated += saturated(h[i], saturation)
+        fi_range_f(h, n, &part[4], &part[5])
+        fi_count_f(h, n, SATURATION_BOUNDS32[2 * saturation],
+                   SATURATION_BOUNDS32[2 * saturation + 1], &n_zero, &n_saturated)
     if bins > 0:
-        for i in range(n):
-            b = bin_of(h[i], edges, bins, scale)
-            if b >= 0:
-                hist[b] += 1
+        chunk_histogram(h, n, edges, bins, scale, hist)
     part[6] = <double>n_saturated
     part[7] = <double>n_zero
 
@@ -256,7 +261,7 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
 def histogram(const floating[:, ::1] h, const double[::1] edges, int num_threads):
     """np.histogram(h, edges) for equal-width edges, by chunks merged in order."""
     cdef Py_ssize_t n = h.shape[0] * h.shape[1]
-    cdef Py_ssize_t nchunks = (n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, c, i, b, end
+    cdef Py_ssize_t nchunks = (n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, c, end
     cdef int bins = <int>edges.shape[0] - 1
     cdef double scale = bins / (edges[bins] - edges[0])
     cdef long long[:, ::1] hists = np.zeros((max(nchunks, 1), bins), dtype=np.int64)
@@ -264,8 +269,6 @@ def histogram(const floating[:, ::1] h, const double[::1] edges, int num_threads
     with nogil:
         for c in prange(nchunks, num_threads=num_threads, schedule="static"):
             end = min((c + 1) * CHUNK_ELEMENTS, n)
-            for i in range(c * CHUNK_ELEMENTS, end):
-                b = bin_of(data[i], &edges[0], bins, scale)
-                if b >= 0:
-                    hists[c, b] += 1
+            chunk_histogram(data + c * CHUNK_ELEMENTS, end - c * CHUNK_ELEMENTS, &edges[0], bins,
+                            scale, &hists[c, 0])
     return np.asarray(hists).sum(axis=0)

@@ -1,57 +1,224 @@
 /*
  * Chunk reductions for the fused layer pass. A plain `s += x[i]` loop waits on the previous
- * add each step; four interleaved accumulators (combined in a fixed order, so the result is
- * the same on every run) keep the adder busy and let the compiler use vector lanes.
+ * add each step; eight accumulators, one per lane, keep the adders busy and let the compiler
+ * vectorise without reassociating anything (they are combined in a fixed order, so every build
+ * and every clone gives the same bits).
  */
 #ifndef FASTINIT_REDUCTIONS_H
 #define FASTINIT_REDUCTIONS_H
 
 #include <stddef.h>
+#include <string.h>
+#include "_simd.h"
 
-#define FI_DEFINE_REDUCTIONS(T, SUFFIX)                                                       \
-    static inline double fi_sum_##SUFFIX(const T *x, size_t n)                                \
+#define FI_LANES 8
+
+static inline double fi_combine(const double *a)
+{
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+#define FI_DEFINE_REDUCTIONS(T, C, SUFFIX)                                                       \
+    FI_VECTOR_CLONES static double fi_sum_##SUFFIX(const T *x, size_t n)                      \
     {                                                                                         \
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                \
+        double acc[FI_LANES] = {0};                                                           \
         size_t i = 0;                                                                         \
-        for (; i + 4 <= n; i += 4) {                                                          \
-            a0 += x[i]; a1 += x[i + 1]; a2 += x[i + 2]; a3 += x[i + 3];                       \
-        }                                                                                     \
-        for (; i < n; i++) a0 += x[i];                                                        \
-        return (a0 + a1) + (a2 + a3);                                                         \
+        for (; i + FI_LANES <= n; i += FI_LANES)                                              \
+            for (int j = 0; j < FI_LANES; j++) acc[j] += (double)x[i + j];                    \
+        for (; i < n; i++) acc[i % FI_LANES] += (double)x[i];                                 \
+        return fi_combine(acc);                                                               \
     }                                                                                         \
     /* sum of (x - mean)^2 */                                                                 \
-    static inline double fi_sqdev_##SUFFIX(const T *x, size_t n, double mean)                 \
+    FI_VECTOR_CLONES static double fi_sqdev_##SUFFIX(const T *x, size_t n, double mean)       \
     {                                                                                         \
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, d0, d1, d2, d3;                                \
+        double acc[FI_LANES] = {0};                                                           \
         size_t i = 0;                                                                         \
-        for (; i + 4 <= n; i += 4) {                                                          \
-            d0 = x[i] - mean; d1 = x[i + 1] - mean; d2 = x[i + 2] - mean; d3 = x[i + 3] - mean; \
-            a0 += d0 * d0; a1 += d1 * d1; a2 += d2 * d2; a3 += d3 * d3;                       \
-        }                                                                                     \
-        for (; i < n; i++) { d0 = x[i] - mean; a0 += d0 * d0; }                               \
-        return (a0 + a1) + (a2 + a3);                                                         \
-    }                                                                                         \
-    /* min, max and the number of exact zeros */                                             \
-    static inline void fi_range_##SUFFIX(const T *x, size_t n, double *lo, double *hi,        \
-                                         long long *zeros)                                    \
-    {                                                                                         \
-        T l0 = x[0], l1 = x[0], h0 = x[0], h1 = x[0];                                         \
-        long long z0 = 0, z1 = 0;                                                             \
-        size_t i = 0;                                                                         \
-        for (; i + 2 <= n; i += 2) {                                                          \
-            l0 = x[i] < l0 ? x[i] : l0; h0 = x[i] > h0 ? x[i] : h0; z0 += x[i] == 0;          \
-            l1 = x[i + 1] < l1 ? x[i + 1] : l1; h1 = x[i + 1] > h1 ? x[i + 1] : h1;           \
-            z1 += x[i + 1] == 0;                                                              \
-        }                                                                                     \
+        for (; i + FI_LANES <= n; i += FI_LANES)                                              \
+            for (int j = 0; j < FI_LANES; j++) {                                              \
+                double d = (double)x[i + j] - mean;                                           \
+                acc[j] += d * d;                                                              \
+            }                                                                                 \
         for (; i < n; i++) {                                                                  \
-            l0 = x[i] < l0 ? x[i] : l0; h0 = x[i] > h0 ? x[i] : h0; z0 += x[i] == 0;          \
+            double d = (double)x[i] - mean;                                                   \
+            acc[i % FI_LANES] += d * d;                                                       \
         }                                                                                     \
-        *lo = l0 < l1 ? l0 : l1;                                                              \
-        *hi = h0 > h1 ? h0 : h1;                                                              \
-        *zeros = z0 + z1;                                                                     \
+        return fi_combine(acc);                                                               \
+    }                                                                                         \
+    /* exact zeros, and values below `below` or above `above` (saturated). Counters C are as  \
+     * wide as T so that comparison masks add straight in; n < 2^31. */                       \
+    FI_VECTOR_CLONES static void fi_count_##SUFFIX(const T *x, size_t n, T below, T above,    \
+                                                   long long *zeros, long long *outside)      \
+    {                                                                                         \
+        C z[FI_LANES] = {0}, o[FI_LANES] = {0};                                               \
+        long long zs = 0, os = 0;                                                             \
+        size_t i = 0;                                                                         \
+        for (; i + FI_LANES <= n; i += FI_LANES)                                              \
+            for (int j = 0; j < FI_LANES; j++) {                                              \
+                T v = x[i + j];                                                               \
+                z[j] += v == 0 ? 1 : 0;                                                       \
+                o[j] += (v < below || v > above) ? 1 : 0;                                     \
+            }                                                                                 \
+        for (; i < n; i++) {                                                                  \
+            zs += x[i] == 0;                                                                  \
+            os += x[i] < below || x[i] > above;                                               \
+        }                                                                                     \
+        for (int j = 0; j < FI_LANES; j++) { zs += z[j]; os += o[j]; }                        \
+        *zeros = zs;                                                                          \
+        *outside = os;                                                                        \
+    }                                                                                         \
+    /* np.histogram's counts for equal-width edges (last bin closed), added to hist. The     \
+     * index from the scaled offset is corrected against the edges exactly as NumPy does.     \
+     * Neighbouring values often share a bin: four interleaved sub-histograms keep their      \
+     * increments from waiting on each other. */                                              \
+    static void fi_histogram_##SUFFIX(const T *x, size_t n, const double *edges, int bins,    \
+                                      double scale, long long *hist)                          \
+    {                                                                                         \
+        long long sub[4][FI_SMALL_BINS];                                                      \
+        long long *target[4];                                                                 \
+        double first = edges[0], last = edges[bins];                                          \
+        int split = bins <= FI_SMALL_BINS;                                                    \
+        for (int k = 0; k < 4; k++) {                                                         \
+            target[k] = split ? sub[k] : hist;                                                \
+            if (split) memset(sub[k], 0, sizeof(long long) * (size_t)bins);                   \
+        }                                                                                     \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            double v = (double)x[i];                                                          \
+            long b;                                                                           \
+            if (!(v >= first && v <= last)) continue;                                         \
+            b = (long)((v - first) * scale);                                                  \
+            b = b >= bins ? bins - 1 : b;                                                     \
+            b -= v < edges[b];                                                                \
+            b += (b != bins - 1) & (v >= edges[b + 1]);                                       \
+            target[i & 3][b]++;                                                               \
+        }                                                                                     \
+        if (split)                                                                            \
+            for (int b = 0; b < bins; b++)                                                    \
+                hist[b] += (sub[0][b] + sub[1][b]) + (sub[2][b] + sub[3][b]);                 \
     }
 
-FI_DEFINE_REDUCTIONS(double, d)
-FI_DEFINE_REDUCTIONS(float, f)
+#define FI_SMALL_BINS 128
+
+FI_DEFINE_REDUCTIONS(double, long long, d)
+FI_DEFINE_REDUCTIONS(float, int, f)
+
+/*
+ * min and max. GCC will not turn `v < m ? v : m` into vector min/max without fast-math, so the
+ * AVX2 path says it with intrinsics: _mm256_min_ps(v, m) is exactly `v < m ? v : m` per lane
+ * (NaN and signed zeros included), and lanes are combined in the scalar path's order, so both
+ * paths give the same result.
+ */
+#define FI_DEFINE_RANGE_SCALAR(T, SUFFIX)                                                     \
+    static void fi_range_scalar_##SUFFIX(const T *x, size_t n, size_t lanes, double *lo,      \
+                                         double *hi)                                          \
+    {                                                                                         \
+        T l[8], h[8], lo_all, hi_all;                                                         \
+        size_t i = 0;                                                                         \
+        for (size_t j = 0; j < lanes; j++) l[j] = h[j] = x[0];                                \
+        for (; i + lanes <= n; i += lanes)                                                    \
+            for (size_t j = 0; j < lanes; j++) {                                              \
+                l[j] = x[i + j] < l[j] ? x[i + j] : l[j];                                     \
+                h[j] = x[i + j] > h[j] ? x[i + j] : h[j];                                     \
+            }                                                                                 \
+        lo_all = l[0];                                                                        \
+        hi_all = h[0];                                                                        \
+        for (size_t j = 1; j < lanes; j++) {                                                  \
+            lo_all = l[j] < lo_all ? l[j] : lo_all;                                           \
+            hi_all = h[j] > hi_all ? h[j] : hi_all;                                           \
+        }                                                                                     \
+        for (; i < n; i++) {                                                                  \
+            lo_all = x[i] < lo_all ? x[i] : lo_all;                                           \
+            hi_all = x[i] > hi_all ? x[i] : hi_all;                                           \
+        }                                                                                     \
+        *lo = lo_all;                                                                         \
+        *hi = hi_all;                                                                         \
+    }
+
+FI_DEFINE_RANGE_SCALAR(double, d)
+FI_DEFINE_RANGE_SCALAR(float, f)
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FI_HAVE_AVX2_RANGE 1
+
+
+__attribute__((target("avx2"))) static void fi_range_avx2_f(const float *x, size_t n,
+                                                            double *lo, double *hi)
+{
+    __m256 l = _mm256_set1_ps(x[0]), h = l;
+    float ls[8], hs[8], lo_all, hi_all;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        l = _mm256_min_ps(v, l);
+        h = _mm256_max_ps(v, h);
+    }
+    _mm256_storeu_ps(ls, l);
+    _mm256_storeu_ps(hs, h);
+    lo_all = ls[0];
+    hi_all = hs[0];
+    for (int j = 1; j < 8; j++) {
+        lo_all = ls[j] < lo_all ? ls[j] : lo_all;
+        hi_all = hs[j] > hi_all ? hs[j] : hi_all;
+    }
+    for (; i < n; i++) {
+        lo_all = x[i] < lo_all ? x[i] : lo_all;
+        hi_all = x[i] > hi_all ? x[i] : hi_all;
+    }
+    *lo = lo_all;
+    *hi = hi_all;
+}
+
+/* doubles: two registers make the same 8 lanes as the scalar path */
+__attribute__((target("avx2"))) static void fi_range_avx2_d(const double *x, size_t n,
+                                                            double *lo, double *hi)
+{
+    __m256d l0 = _mm256_set1_pd(x[0]), l1 = l0, h0 = l0, h1 = l0;
+    double ls[8], hs[8], lo_all, hi_all;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256d v0 = _mm256_loadu_pd(x + i), v1 = _mm256_loadu_pd(x + i + 4);
+        l0 = _mm256_min_pd(v0, l0);
+        l1 = _mm256_min_pd(v1, l1);
+        h0 = _mm256_max_pd(v0, h0);
+        h1 = _mm256_max_pd(v1, h1);
+    }
+    _mm256_storeu_pd(ls, l0);
+    _mm256_storeu_pd(ls + 4, l1);
+    _mm256_storeu_pd(hs, h0);
+    _mm256_storeu_pd(hs + 4, h1);
+    lo_all = ls[0];
+    hi_all = hs[0];
+    for (int j = 1; j < 8; j++) {
+        lo_all = ls[j] < lo_all ? ls[j] : lo_all;
+        hi_all = hs[j] > hi_all ? hs[j] : hi_all;
+    }
+    for (; i < n; i++) {
+        lo_all = x[i] < lo_all ? x[i] : lo_all;
+        hi_all = x[i] > hi_all ? x[i] : hi_all;
+    }
+    *lo = lo_all;
+    *hi = hi_all;
+}
+#endif
+
+#define FI_DEFINE_RANGE(T, SUFFIX)                                                            \
+    static inline void fi_range_##SUFFIX(const T *x, size_t n, double *lo, double *hi)        \
+    {                                                                                         \
+        FI_RANGE_DISPATCH(SUFFIX)                                                             \
+        fi_range_scalar_##SUFFIX(x, n, 8, lo, hi);                                            \
+    }
+#ifdef FI_HAVE_AVX2_RANGE
+#define FI_RANGE_DISPATCH(SUFFIX)                                                             \
+    if (__builtin_cpu_supports("avx2")) {                                                     \
+        fi_range_avx2_##SUFFIX(x, n, lo, hi);                                                 \
+        return;                                                                               \
+    }
+#else
+#define FI_RANGE_DISPATCH(SUFFIX)
+#endif
+
+FI_DEFINE_RANGE(double, d)
+FI_DEFINE_RANGE(float, f)
+
 
 #endif /* FASTINIT_REDUCTIONS_H */
