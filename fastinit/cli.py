@@ -109,7 +109,8 @@ def run(args):
         plan_args = dict(activation=activation, batch=args.batch, rng=args.seed,
                          dtype=args.dtype, bias=bias, keep_activations=False, bins=args.bins,
                          num_threads=args.threads, backward=args.backward,
-                         perturbation=args.perturbation)
+                         perturbation=args.perturbation,
+                         input_correlation=args.input_correlation)
     except ValueError as error:
         raise UsageError(str(error)) from None
     try:
@@ -123,6 +124,8 @@ def run(args):
         columns += BACKWARD_COLUMNS
     if args.perturbation is not None:
         columns += PERTURBATION_COLUMNS
+    if args.input_correlation is not None:
+        columns += (*PERTURBATION_COLUMNS, "predicted_correlation")
     records = [{"layer": r["layer"] + 1, **{k: r[k] for k in columns if k != "layer"}}
                for r in result.to_records()]
     config = {"init": args.init, "activation": activation, "layers": widths,
@@ -338,6 +341,9 @@ def build_parser():
     p.add_argument("--backward", action="store_true", help="add back-propagated gradients")
     p.add_argument("--perturbation", type=float, default=None, metavar="EPS",
                    help="add distance and correlation to the run on X + EPS * noise")
+    p.add_argument("--input-correlation", type=float, default=None, metavar="C",
+                   help="add distance, correlation and its prediction for a second input "
+                   "correlated C with the first")
     p.add_argument("--plot", metavar="FILE", help="write the classic figure (PNG)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=run)

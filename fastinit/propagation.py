@@ -8,6 +8,7 @@ Seeding (an int or SeedSequence ``rng``, root ``ss``): the input batch is drawn 
 from ``child(child(ss, l + 1), 1)``. A Generator ``rng`` (compat mode) is drawn from in order:
 the input, then each layer's weights and bias.
 """
+import functools
 import math
 import numbers
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,7 @@ class LayerStats:
     # X + eps * noise, and their correlation sum(h1 h2) / sqrt(sum(h1^2) sum(h2^2))
     distance: float = math.nan
     correlation: float = math.nan
+    predicted_correlation: float = math.nan  # mean-field value of ``correlation``
 
     def record(self):
         return {"layer": self.layer, "width": self.width, "activation": self.activation,
@@ -74,6 +76,7 @@ class LayerStats:
                 "predicted_mean": self.predicted_mean, "predicted_std": self.predicted_std,
                 "predicted_grad_std": self.predicted_grad_std,
                 "distance": self.distance, "correlation": self.correlation,
+                "predicted_correlation": self.predicted_correlation,
                 "hist": self.hist.tolist(), "bin_edges": self.bin_edges.tolist()}
 
 
@@ -137,6 +140,7 @@ class Plan:
     backward: bool = False
     upstream: object = None  # the backward pass's dL/dH_L, or None to draw it
     perturbation: object = None  # eps of the perturbed second input, or None
+    input_correlation: object = None  # c of a second input correlated c with X, or None
 
     def layer_seed(self, layer):
         return child(self.source, layer + 1)
@@ -194,7 +198,16 @@ class Plan:
         bounds = self.hist_range or ACTIVATION_RANGES.get(self.activations[layer], (lo, hi))
         if not (math.isfinite(bounds[0]) and math.isfinite(bounds[1])):
             return np.empty(0)
-        return np.histogram_bin_edges(np.empty(0), self.bins, range=bounds)
+        return _bin_edges(self.bins, float(bounds[0]), float(bounds[1]))
+
+
+@functools.lru_cache(maxsize=256)
+def _bin_edges(bins, lo, hi):
+    """np.histogram's edges for ``bins`` over [lo, hi] (cached and read-only: every layer of a
+    bounded activation shares them)."""
+    edges = np.histogram_bin_edges(np.empty(0), bins, range=(lo, hi))
+    edges.flags.writeable = False
+    return edges
 
 
 def _as_initializer(spec, what, get_initializer):
@@ -210,7 +223,7 @@ def _as_initializer(spec, what, get_initializer):
 
 def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rng, dtype, bias,
          keep_activations, bins, hist_range, negative_slope, num_threads, get_initializer,
-         backward=False, upstream=None, perturbation=None):
+         backward=False, upstream=None, perturbation=None, input_correlation=None):
     """Check every argument of forward_prop and normalise it into a Plan."""
     if isinstance(hidden_layer_sizes, (str, bytes)) or not hasattr(hidden_layer_sizes, "__len__"):
         raise TypeError("hidden_layer_sizes must be a sequence of positive ints")
@@ -277,11 +290,19 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
         if not lo < hi:
             raise ValueError(f"hist_range must be (low, high) with low < high, got {hist_range}")
         hist_range = (lo, hi)
+    if perturbation is not None and input_correlation is not None:
+        raise ValueError("give perturbation or input_correlation, not both")
     if perturbation is not None:
         perturbation = real(perturbation, "perturbation", nonnegative=True)
-        if isinstance(resolve_rng(rng) if rng is not None else None, np.random.Generator) or \
-                init is None:
-            raise ValueError("perturbation runs the network twice on the same weights: it needs "
+    if input_correlation is not None:
+        input_correlation = real(input_correlation, "input_correlation")
+        if not -1.0 <= input_correlation <= 1.0:
+            raise ValueError(f"input_correlation must be in [-1, 1], got {input_correlation}")
+    for name, value in (("perturbation", perturbation),
+                        ("input_correlation", input_correlation)):
+        if value is not None and (init is None or isinstance(
+                resolve_rng(rng) if rng is not None else None, np.random.Generator)):
+            raise ValueError(f"{name} runs the network twice on the same weights: it needs "
                              "an int or SeedSequence rng and a named or Initializer weight_init")
     if upstream is not None:
         if not backward:
@@ -297,7 +318,8 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
                 bins=bins, hist_range=hist_range,
                 negative_slope=real(negative_slope, "negative_slope"),
                 threads=_openmp.effective_num_threads(num_threads),
-                backward=bool(backward), upstream=upstream, perturbation=perturbation)
+                backward=bool(backward), upstream=upstream, perturbation=perturbation,
+                input_correlation=input_correlation)
 
 
 def layer_stats(plan, layer, width, stats, hist, edges):
@@ -312,7 +334,8 @@ def layer_stats(plan, layer, width, stats, hist, edges):
 def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
                  input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
                  bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
-                 block_bytes=BLOCK_BYTES, backward=False, upstream=None, perturbation=None):
+                 block_bytes=BLOCK_BYTES, backward=False, upstream=None, perturbation=None,
+                 input_correlation=None):
     """Propagate a batch through ``len(hidden_layer_sizes)`` fully connected layers and measure
     each: ``H_l = activation(H_{l-1} @ W_l + b_l)``, ``W_l`` of shape (fan_in, fan_out).
 
@@ -328,7 +351,9 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     ``weight_grad_norm`` and ``weight_grad_std`` (fastinit.gradients); it keeps every layer's
     output until then and draws the weights again from their counters. perturbation=eps
     also runs X + eps * noise through the same weights and records per layer ``distance`` and
-    ``correlation`` between the two signals (run_perturbed).
+    ``correlation`` between the two signals (run_perturbed); input_correlation=c does the
+    same with a second input whose rows have correlation c with X's, and records the
+    mean-field ``predicted_correlation`` beside the measured one.
 
     Returns a Propagation that unpacks as ``acts, means, stds`` (acts empty when
     keep_activations is False) and carries per-layer LayerStats in ``.layers``.
@@ -340,14 +365,14 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
              keep_activations=keep_activations, bins=bins, hist_range=hist_range,
              negative_slope=negative_slope, num_threads=num_threads,
              get_initializer=get_initializer, backward=backward, upstream=upstream,
-             perturbation=perturbation)
+             perturbation=perturbation, input_correlation=input_correlation)
     block_bytes = integer(block_bytes, "block_bytes")
     if block_bytes <= 0:
         raise ValueError(f"block_bytes must be positive, got {block_bytes}")
     # The kernels call BLAS from every OpenMP thread, one block of rows each: BLAS itself must
     # stay single-threaded, or its threads and ours fight over the cores.
     with _blas_single_threaded():
-        if p.perturbation is not None:
+        if p.perturbation is not None or p.input_correlation is not None:
             return run_perturbed(p, lambda q: _run(q, Stream, block_bytes), Stream)
         return _run(p, Stream, block_bytes)
 
@@ -411,28 +436,11 @@ def _run(p, stream_type, block_bytes):
 def attach_predictions(p, layers):
     """Put the mean-field prediction beside each layer's measurement where the theory applies:
     zero-mean weights with a law, no bias or a zero-mean random one, the whole network."""
-    from fastinit import theory
+    network = _theory_network(p)
+    if network is None:
+        return
     second = 1.0 if p.X is None else float(np.mean(np.square(p.X, dtype=np.float64)))
-    fan_in = p.input_dim
-    predictions, gains = [], []
-    for layer, width in enumerate(p.widths):
-        init, bias = p.weight_inits[layer], p.biases[layer]
-        law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
-        bias_law = bias.law((width,)) if isinstance(bias, Initializer) else None
-        if law is None or getattr(law, "mean", 0.0) != 0.0 or (
-                bias_law is None and bias != 0.0) or getattr(bias_law, "mean", 0.0) != 0.0:
-            return
-        bias_variance = 0.0 if bias_law is None else theory.law_variance(bias_law)
-        q = fan_in * theory.law_variance(law) * second + bias_variance
-        mean, std = theory.moments(q, p.activations[layer], p.negative_slope)
-        predictions.append((float(mean), float(std)))
-        # backward: Var G_{l-1} = width * Var(W) * E[phi'(Z_l)^2] * Var G_l
-        activation = p.activations[layer]
-        slope2 = theory.gaussian_expectation(
-            lambda x, a=activation: theory.dphi(x, a, p.negative_slope) ** 2, q)
-        gains.append(math.sqrt(width * theory.law_variance(law) * float(slope2)))
-        second = float(std) ** 2 + float(mean) ** 2
-        fan_in = width
+    predictions, gains = _predictions(network, second, p.negative_slope)
     for stats, (mean, std) in zip(layers, predictions):
         stats.predicted_mean, stats.predicted_std = mean, std
     if p.backward:  # from the last layer's measured gradient down
@@ -442,24 +450,84 @@ def attach_predictions(p, layers):
             grad *= gains[layer]
 
 
+def _theory_network(p):
+    """The network as the theory sees it: per layer (fan_in, width, Var W, Var b, activation),
+    or None where the theory does not apply (a weight law that is not zero-mean, a structured
+    scheme or callable, a non-zero constant bias or a biased random one)."""
+    from fastinit import theory
+    fan_in = p.input_dim
+    network = []
+    for layer, width in enumerate(p.widths):
+        init, bias = p.weight_inits[layer], p.biases[layer]
+        law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
+        bias_law = bias.law((width,)) if isinstance(bias, Initializer) else None
+        if law is None or getattr(law, "mean", 0.0) != 0.0 or (
+                bias_law is None and bias != 0.0) or getattr(bias_law, "mean", 0.0) != 0.0:
+            return None
+        bias_variance = 0.0 if bias_law is None else theory.law_variance(bias_law)
+        network.append((fan_in, width, theory.law_variance(law), bias_variance,
+                        p.activations[layer]))
+        fan_in = width
+    return tuple(network)
+
+
+@functools.lru_cache(maxsize=1024)
+def _predictions(network, second, slope):
+    """Per layer (mean, std) and backward gain for ``network``, a tuple of (fan_in, width,
+    Var W, Var b, activation). Cached: a sweep's seeds share one prediction."""
+    from fastinit import theory
+    predictions, gains = [], []
+    for fan_in, width, weight_variance, bias_variance, activation in network:
+        q = fan_in * weight_variance * second + bias_variance
+        mean, std = theory.moments(q, activation, slope)
+        predictions.append((float(mean), float(std)))
+        # backward: Var G_{l-1} = width * Var(W) * E[phi'(Z_l)^2] * Var G_l
+        slope2 = theory.gaussian_expectation(
+            lambda x, a=activation: theory.dphi(x, a, slope) ** 2, q)
+        gains.append(math.sqrt(width * weight_variance * float(slope2)))
+        second = float(std) ** 2 + float(mean) ** 2
+    return tuple(predictions), tuple(gains)
+
+
 def run_perturbed(p, run, stream_type):
-    """Run the network on X and on X + eps * noise (noise standard normal from
-    child(ss, depth + 2)), with the same weights, and measure per layer how far apart the two
-    signals are: the order-to-chaos story, measured."""
+    """Run the network on X and on a second input through the same weights, and measure per
+    layer how far apart the two signals are: the order-to-chaos story, measured. The second
+    input is X + eps * noise (perturbation) or c X + sqrt(1 - c^2) noise (input_correlation),
+    noise standard normal from child(ss, depth + 2)."""
     X = p.draw_input(stream_type)
     noise = p.standard_normal(X.shape, len(p.widths) + 2, stream_type)
+    if p.input_correlation is not None:
+        c = p.input_correlation
+        second_input = p.dtype.type(c) * X + p.dtype.type(math.sqrt(1.0 - c * c)) * noise
+    else:
+        second_input = X + p.dtype.type(p.perturbation) * noise
     first = run(replace(p, X=X, keep_activations=True))
-    second = run(replace(p, X=X + p.dtype.type(p.perturbation) * noise, keep_activations=True,
-                         backward=False))
+    second = run(replace(p, X=second_input, keep_activations=True, backward=False))
     for layer, stats in enumerate(first.layers):
         a, b = first.acts[layer], second.acts[layer]
         stats.distance = float(np.mean(np.square(a - b, dtype=np.float64)))
         norms = np.sum(np.square(a, dtype=np.float64)) * np.sum(np.square(b, dtype=np.float64))
         stats.correlation = float(np.sum(a * b, dtype=np.float64) / np.sqrt(norms)) \
             if norms > 0 else math.nan
+    if p.input_correlation is not None:
+        attach_correlation_predictions(p, first.layers)
     if not p.keep_activations:
         first.acts = {}
     return first
+
+
+def attach_correlation_predictions(p, layers):
+    """The mean-field correlation of the two signals per layer (theory.predict_correlation),
+    where the theory applies (as for attach_predictions)."""
+    from fastinit import theory
+    network = _theory_network(p)
+    if network is None:
+        return
+    second = 1.0 if p.X is None else float(np.mean(np.square(p.X, dtype=np.float64)))
+    predicted = theory.predict_correlation(network, p.input_correlation, p.negative_slope,
+                                           input_variance=second)
+    for stats, value in zip(layers, predicted):
+        stats.predicted_correlation = float(value)
 
 
 def attach_gradients(layers, grads):

@@ -85,25 +85,46 @@ def _relu_kernel(c, q):
     return q / (2 * math.pi) * (np.sqrt(1 - c * c) + (math.pi - np.arccos(c)) * c)
 
 
-def correlation_map(c, q, sigma_w2, sigma_b2, activation, slope=0.01, nodes=128):
-    """The next layer's correlation of two inputs with correlation c, both of variance q.
-    Closed forms for ReLU and leaky ReLU (whose kinks 2-D quadrature resolves poorly), 2-D
-    Gauss-Hermite quadrature for the smooth activations."""
-    q_next = variance_map(q, sigma_w2, sigma_b2, activation, slope)
+def joint_expectation(c, q, activation, slope=0.01, nodes=128):
+    """E[phi(u1) phi(u2)] for (u1, u2) ~ N(0, q [[1, c], [c, 1]]). Closed forms for ReLU and
+    leaky ReLU (whose kinks 2-D quadrature resolves poorly), 2-D Gauss-Hermite quadrature for
+    the smooth activations."""
+    c = np.asarray(c, float)
     if activation in ("relu", "leaky_relu"):
         a = 0.0 if activation == "relu" else slope
-        c = np.asarray(c, float)
         # leaky(x) = relu(x) - a relu(-x)
-        joint = (1 + a * a) * _relu_kernel(c, q) - 2 * a * _relu_kernel(-c, q)
-        return (sigma_w2 * joint + sigma_b2) / q_next
+        return (1 + a * a) * _relu_kernel(c, q) - 2 * a * _relu_kernel(-c, q)
     z, w = np.polynomial.hermite_e.hermegauss(nodes)
     w = w / math.sqrt(2 * math.pi)
-    c = np.asarray(c, float)[..., None, None]
+    c = c[..., None, None]
     u1 = math.sqrt(q) * z[:, None]
     u2 = math.sqrt(q) * (c * z[:, None] + np.sqrt(1 - c**2) * z[None, :])
-    joint = np.sum(phi(u1, activation, slope) * phi(u2, activation, slope) * w[:, None]
-                   * w[None, :], axis=(-2, -1))
-    return (sigma_w2 * joint + sigma_b2) / q_next
+    return np.sum(phi(u1, activation, slope) * phi(u2, activation, slope) * w[:, None]
+                  * w[None, :], axis=(-2, -1))
+
+
+def correlation_map(c, q, sigma_w2, sigma_b2, activation, slope=0.01, nodes=128):
+    """The next layer's correlation of two inputs with correlation c, both of variance q:
+    (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q_next."""
+    q_next = variance_map(q, sigma_w2, sigma_b2, activation, slope)
+    return (sigma_w2 * joint_expectation(c, q, activation, slope, nodes) + sigma_b2) / q_next
+
+
+def predict_correlation(network, input_correlation, slope=0.01, input_variance=1.0):
+    """Per layer, the predicted cosine sum(h1 h2) / sqrt(sum h1^2 sum h2^2) between a network's
+    outputs for two inputs of second moment ``input_variance`` whose rows have correlation
+    ``input_correlation``: E[phi(u1) phi(u2)] / E[phi(u)^2] with (u1, u2) the layer's
+    pre-activations, of variance q^l and correlation c^l. ``network``: per layer (fan_in,
+    width, Var W, Var b, activation), as forward_prop's results are predicted."""
+    second, cross = float(input_variance), float(input_correlation) * float(input_variance)
+    out = []
+    for fan_in, _, weight_variance, bias_variance, activation in network:
+        q = fan_in * weight_variance * second + bias_variance
+        c = (fan_in * weight_variance * cross + bias_variance) / q
+        cross = float(joint_expectation(min(max(c, -1.0), 1.0), q, activation, slope))
+        second = float(gaussian_expectation(lambda x, a=activation: phi(x, a, slope) ** 2, q))
+        out.append(cross / second if second > 0 else math.nan)
+    return out
 
 
 def depth_scale_correlation(sigma_w2, sigma_b2, activation, slope=0.01):

@@ -213,3 +213,13 @@ def test_console_script_is_installed(tmp_path):
         pytest.skip("console script not installed in this environment")
     result = subprocess.run([script, "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and "fastinit" in result.stdout
+
+
+def test_run_input_correlation_prints_measured_and_predicted(tmp_path):
+    data = json.loads(fastinit_cli("run", "--layers", "300x3", "--batch", 100,
+                                   "--input-correlation", "0.4", "--format", "json",
+                                   cwd=tmp_path).stdout)
+    for row in data["layers"]:
+        assert row["correlation"] == pytest.approx(row["predicted_correlation"], abs=0.03)
+    bad = fastinit_cli("run", "--input-correlation", "2", cwd=tmp_path, check=False)
+    assert bad.returncode == 2 and "input_correlation must be in" in bad.stderr

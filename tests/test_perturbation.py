@@ -58,3 +58,57 @@ def test_bad_perturbation(kwargs, error):
     kwargs = {"weight_init": "he_normal", **kwargs}
     with pytest.raises(error, match="perturbation"):
         fastinit.forward_prop([5], batch=4, **kwargs)
+
+
+@pytest.mark.parametrize("activation, sigma_w2, sigma_b2, tolerance", [
+    ("tanh", 0.8, 0.0, 0.01), ("tanh", 1.5, 0.0, 0.01), ("tanh", 3.0, 0.05, 0.01),
+    ("sigmoid", 4.0, 0.0, 0.01), ("selu", 1.0, 0.0, 0.01), ("relu", 2.0, 0.0, 0.03),
+])
+def test_measured_correlations_follow_the_correlation_map(activation, sigma_w2, sigma_b2,
+                                                         tolerance):
+    width = 1000
+    init = fastinit.get_initializer("normal", std=np.sqrt(sigma_w2 / width))
+    bias = fastinit.get_initializer("normal", std=np.sqrt(sigma_b2)) if sigma_b2 else 0.0
+    r = fastinit.forward_prop([width] * 8, init, activation=activation, bias=bias, rng=1,
+                              batch=400, input_correlation=0.5, keep_activations=False, bins=0)
+    measured = [layer.correlation for layer in r.layers]
+    predicted = [layer.predicted_correlation for layer in r.layers]
+    np.testing.assert_allclose(measured, predicted, atol=tolerance)
+    # and the prediction is not the trivial one: the correlation moves over depth
+    assert abs(predicted[-1] - 0.5) > 0.03
+
+
+def test_linear_network_keeps_the_input_correlation_in_theory_and_in_measurement():
+    r = fastinit.forward_prop([800] * 3, "lecun_normal", activation="linear", rng=4, batch=300,
+                              input_correlation=-0.3, keep_activations=False, bins=0)
+    for layer in r.layers:
+        assert layer.predicted_correlation == pytest.approx(-0.3, abs=1e-12)
+        assert layer.correlation == pytest.approx(-0.3, abs=0.01)
+
+
+def test_fully_correlated_inputs_are_the_same_input():
+    r = fastinit.forward_prop([50] * 3, "xavier_normal", rng=3, batch=20, input_correlation=1.0)
+    assert all(layer.distance == 0 and layer.correlation == pytest.approx(1, abs=1e-14)
+               for layer in r.layers)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_correlated_pair_engine_equals_reference(dtype):
+    kwargs = dict(rng=5, batch=60, input_correlation=0.2, dtype=dtype, activation="selu")
+    e = fastinit.forward_prop([70] * 3, "lecun_normal", **kwargs)
+    r = reference.forward_prop([70] * 3, "lecun_normal", **kwargs)
+    rtol = 1e-9 if dtype == "float64" else 1e-3
+    for a, b in zip(e.layers, r.layers):
+        assert a.correlation == pytest.approx(b.correlation, rel=rtol)
+        assert a.predicted_correlation == b.predicted_correlation
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"input_correlation": 1.5}, "input_correlation must be in"),
+    ({"input_correlation": 0.5, "perturbation": 0.1}, "not both"),
+    ({"input_correlation": "high"}, "input_correlation"),
+    ({"input_correlation": 0.5, "rng": np.random.default_rng(0)}, "input_correlation"),
+])
+def test_bad_input_correlation(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        fastinit.forward_prop([5], "he_normal", batch=4, **kwargs)

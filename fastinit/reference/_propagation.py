@@ -25,7 +25,8 @@ def saturated_fraction(h, name):
 def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
                  input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
                  bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
-                 block_bytes=None, backward=False, upstream=None, perturbation=None):
+                 block_bytes=None, backward=False, upstream=None, perturbation=None,
+                 input_correlation=None):
     """Same signature and result as fastinit.forward_prop (block_bytes is ignored: the
     reference always draws whole matrices)."""
     from fastinit.reference import Stream, get_initializer
@@ -34,8 +35,8 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
              keep_activations=keep_activations, bins=bins, hist_range=hist_range,
              negative_slope=negative_slope, num_threads=num_threads,
              get_initializer=get_initializer, backward=backward, upstream=upstream,
-             perturbation=perturbation)
-    if p.perturbation is not None:
+             perturbation=perturbation, input_correlation=input_correlation)
+    if p.perturbation is not None or p.input_correlation is not None:
         return run_perturbed(p, lambda q: _run(q, Stream), Stream)
     return _run(p, Stream)
 
