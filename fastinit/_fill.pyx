@@ -217,16 +217,22 @@ def fill(floating[::1] out, const uint64_t[::1] key, uint64_t offset, int kind,
     as values of out's dtype.
     """
     cdef Py_ssize_t n = out.shape[0]
-    cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK
-    cdef Py_ssize_t c
     if n == 0:
         return
     if num_threads < 1:
         num_threads = omp_get_max_threads()
     with nogil:
-        for c in prange(nchunks, num_threads=num_threads, schedule="static"):
-            fill_chunk(&out[0] + c * CHUNK, min(<Py_ssize_t>CHUNK, n - c * CHUNK),
-                       offset + c * CHUNK, &key[0], kind, &params[0])
+        fill_range(&out[0], n, offset, &key[0], kind, &params[0], num_threads)
+
+
+cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint64_t* key,
+                     int kind, const double* params, int num_threads) noexcept nogil:
+    """fill() without the GIL or any check, for other kernels: elements offset .. offset+n-1."""
+    cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t c
+    for c in prange(nchunks, num_threads=num_threads, schedule="static"):
+        fill_chunk(out + c * CHUNK, min(<Py_ssize_t>CHUNK, n - c * CHUNK), offset + c * CHUNK,
+                   key, kind, params)
 
 
 def raw_words(uint64_t[::1] out, const uint64_t[::1] key, uint64_t first):

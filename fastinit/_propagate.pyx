@@ -12,6 +12,9 @@ from libc.string cimport memset
 from cython cimport floating
 from cython.parallel cimport prange
 from scipy.linalg.cython_blas cimport dgemm, sgemm
+from libc.stdint cimport uint64_t
+
+from fastinit._fill cimport fill_range
 
 import numpy as np
 
@@ -191,6 +194,60 @@ cdef inline void merge(double* total, double n_total, const double* part, double
     total[7] += part[7]
 
 
+cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k,
+                       const floating* w, floating* out, Py_ssize_t width, floating beta,
+                       bint finish, const floating* bias, double bias_value, int kind,
+                       double slope, int sat, int bins, const double* edges, double scale,
+                       double* parts, long long* hists, Py_ssize_t hist_stride, double* total,
+                       int num_threads) noexcept nogil:
+    """out = x @ w + beta * out, then (finish) the fused pass, one OpenMP loop over blocks of
+    rows; the chunks' partials (parts, hists: zeroed by the caller) merge in chunk order into
+    total. See forward_layer."""
+    cdef Py_ssize_t rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
+    cdef Py_ssize_t nchunks = (rows + rows_per_chunk - 1) // rows_per_chunk
+    cdef Py_ssize_t chunks_per_item = (ITEM_ROWS + rows_per_chunk - 1) // rows_per_chunk
+    cdef Py_ssize_t nitems = (nchunks + chunks_per_item - 1) // chunks_per_item
+    cdef Py_ssize_t item, c, r0, r1, c0, c1
+    cdef double count = 0, n_part
+    for item in prange(nitems, num_threads=num_threads, schedule="static"):
+        c0 = item * chunks_per_item
+        c1 = min(c0 + chunks_per_item, nchunks)
+        r0 = c0 * rows_per_chunk
+        r1 = min(c1 * rows_per_chunk, rows)
+        gemm_rows(x + r0 * lda, lda, w, out + r0 * width, <int>(r1 - r0), <int>k, <int>width,
+                  beta)
+        if finish:
+            for c in range(c0, c1):
+                chunk_pass(out + c * rows_per_chunk * width,
+                           min(rows_per_chunk, rows - c * rows_per_chunk), width, bias,
+                           bias_value, kind, slope, sat, bins, edges, scale, parts + 8 * c,
+                           hists + hist_stride * c)
+    if not finish:
+        return
+    memset(total, 0, 8 * sizeof(double))
+    total[4] = INFINITY
+    total[5] = -INFINITY
+    for c in range(nchunks):
+        n_part = <double>(min(rows_per_chunk, rows - c * rows_per_chunk) * width)
+        merge(total, count, parts + 8 * c, n_part)
+        count += n_part
+
+
+cdef Py_ssize_t chunk_count(Py_ssize_t rows, Py_ssize_t width) noexcept nogil:
+    cdef Py_ssize_t rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
+    return (rows + rows_per_chunk - 1) // rows_per_chunk
+
+
+def layer_statistics(const double[::1] total, Py_ssize_t n, bint has_saturation):
+    """The statistics dict of a merged total (see chunk_pass for its layout)."""
+    return {
+        "preact_mean": total[0], "preact_std": (total[1] / n) ** 0.5,
+        "mean": total[2], "std": (total[3] / n) ** 0.5, "min": total[4], "max": total[5],
+        "saturated": total[6] / n if has_saturation else NAN,
+        "dead": total[7] / n,
+    }
+
+
 def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, ::1] out,
                   double beta, bint finish, floating[::1] bias, double bias_value,
                   str activation, double slope, str saturation, const double[::1] edges,
@@ -204,11 +261,7 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
     everywhere; empty ``edges``: no histogram in this pass.
     """
     cdef Py_ssize_t rows = out.shape[0], width = out.shape[1], k = x.shape[1]
-    cdef Py_ssize_t rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
-    cdef Py_ssize_t nchunks = (rows + rows_per_chunk - 1) // rows_per_chunk
-    cdef Py_ssize_t chunks_per_item = (ITEM_ROWS + rows_per_chunk - 1) // rows_per_chunk
-    cdef Py_ssize_t nitems = (nchunks + chunks_per_item - 1) // chunks_per_item
-    cdef Py_ssize_t item, c, r0, r1, c0, c1
+    cdef Py_ssize_t nchunks = chunk_count(rows, width)
     cdef int lda = <int>(x.strides[0] // sizeof(floating))
     cdef int kind = ACTIVATION_CODES[activation]
     cdef int sat = SATURATION_CODES.get(saturation, SATURATION_NONE)
@@ -218,44 +271,86 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
     cdef const double* edges_ptr = &edges[0] if bins > 0 else NULL
     cdef double[:, ::1] parts = np.zeros((max(nchunks, 1), 8))
     cdef long long[:, ::1] hists = np.zeros((max(nchunks, 1), max(bins, 1)), dtype=np.int64)
-    cdef double total[8]
-    cdef double count = 0, n_part
+    cdef double[::1] total = np.empty(8)
     if rows == 0 or width == 0 or k == 0 or x.shape[0] != rows or w.shape[0] != k \
             or w.shape[1] != width:
         raise ValueError("forward_layer needs non-empty matrices of matching shapes")
     if x.strides[1] != sizeof(floating) and k > 1:
         raise ValueError("forward_layer needs x with contiguous rows")
     with nogil:
-        for item in prange(nitems, num_threads=num_threads, schedule="static"):
-            c0 = item * chunks_per_item
-            c1 = min(c0 + chunks_per_item, nchunks)
-            r0 = c0 * rows_per_chunk
-            r1 = min(c1 * rows_per_chunk, rows)
-            gemm_rows(&x[r0, 0], lda, &w[0, 0], &out[r0, 0], <int>(r1 - r0), <int>k,
-                      <int>width, <floating>beta)
-            if finish:
-                for c in range(c0, c1):
-                    chunk_pass(&out[0, 0] + c * rows_per_chunk * width,
-                               min(rows_per_chunk, rows - c * rows_per_chunk), width, bias_ptr,
-                               bias_value, kind, slope, sat, bins, edges_ptr, scale,
-                               &parts[c, 0], &hists[c, 0])
-        memset(total, 0, sizeof(total))
-        total[4] = INFINITY
-        total[5] = -INFINITY
-        for c in range(nchunks):
-            n_part = <double>(min(rows_per_chunk, rows - c * rows_per_chunk) * width)
-            merge(total, count, &parts[c, 0], n_part)
-            count += n_part
+        layer_kernel(&x[0, 0], lda, rows, k, &w[0, 0], &out[0, 0], width, <floating>beta,
+                     finish, bias_ptr, bias_value, kind, slope, sat, bins, edges_ptr, scale,
+                     &parts[0, 0], &hists[0, 0], hists.shape[1], &total[0], num_threads)
     if not finish:
         return None
-    n = rows * width
-    stats = {
-        "preact_mean": total[0], "preact_std": (total[1] / n) ** 0.5,
-        "mean": total[2], "std": (total[3] / n) ** 0.5, "min": total[4], "max": total[5],
-        "saturated": total[6] / n if sat != SATURATION_NONE else NAN,
-        "dead": total[7] / n,
-    }
-    return stats, np.asarray(hists).sum(axis=0)[:bins]
+    return (layer_statistics(total, rows * width, sat != SATURATION_NONE),
+            np.asarray(hists).sum(axis=0)[:bins])
+
+
+def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
+                    const uint64_t[:, ::1] keys, const int[::1] law_kinds,
+                    const double[:, ::1] law_params, const floating[:, ::1] bias_vectors,
+                    const double[::1] bias_values, list activations, double slope,
+                    const double[:, ::1] edges, int bins, int num_threads):
+    """A whole network in one call without the GIL: per layer, the weights drawn in place
+    (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass,
+    exactly as forward_layer on a whole weight matrix does. Two activation buffers and one
+    weight buffer serve every layer.
+
+    keys: (depth, 2) Philox keys; law_kinds, law_params: the fill kernel's kind and parameters
+    per layer; bias_vectors: (depth, max width) rows used where bias_values is NaN; edges:
+    (depth, bins + 1). Returns (totals (depth, 8), histograms (depth, bins)).
+    """
+    cdef Py_ssize_t depth = widths.shape[0], batch = x0.shape[0], layer, fan_in, width
+    cdef Py_ssize_t max_width = 0, max_weights = 0, max_chunks = 1
+    cdef int[::1] kinds = np.empty(depth, np.intc)
+    cdef int[::1] sats = np.empty(depth, np.intc)
+    cdef int kind
+    cdef double scale
+    fan_in = x0.shape[1]
+    for layer in range(depth):
+        width = widths[layer]
+        max_width = max(max_width, width)
+        max_weights = max(max_weights, fan_in * width)
+        max_chunks = max(max_chunks, chunk_count(batch, width))
+        kinds[layer] = ACTIVATION_CODES[activations[layer]]
+        sats[layer] = SATURATION_CODES.get(activations[layer], SATURATION_NONE)
+        fan_in = width
+    dtype = np.float64 if floating is double else np.float32
+    cdef floating[::1] buffer_a = np.empty(batch * max_width, dtype)
+    cdef floating[::1] buffer_b = np.empty(batch * max_width, dtype)
+    cdef floating[::1] weights = np.empty(max_weights, dtype)
+    cdef double[:, ::1] parts = np.empty((max_chunks, 8))
+    cdef long long[:, ::1] hists = np.zeros((max_chunks, max(bins, 1)), np.int64)
+    cdef double[:, ::1] totals = np.empty((depth, 8))
+    cdef long long[:, ::1] hist_out = np.zeros((depth, max(bins, 1)), np.int64)
+    cdef const floating* h_in = &x0[0, 0]
+    cdef floating* h_out
+    cdef const floating* bias
+    cdef Py_ssize_t c, b, nchunks
+    fan_in = x0.shape[1]
+    with nogil:
+        for layer in range(depth):
+            width = widths[layer]
+            h_out = &buffer_a[0] if layer % 2 == 0 else &buffer_b[0]
+            fill_range(&weights[0], fan_in * width, 0, &keys[layer, 0], law_kinds[layer],
+                       &law_params[layer, 0], num_threads)
+            nchunks = chunk_count(batch, width)
+            if bins > 0:
+                memset(&hists[0, 0], 0, nchunks * hists.shape[1] * sizeof(long long))
+            bias = &bias_vectors[layer, 0] if bias_values[layer] != bias_values[layer] else NULL
+            scale = bins / (edges[layer, bins] - edges[layer, 0]) if bins > 0 else 0.0
+            layer_kernel(h_in, <int>fan_in, batch, fan_in, &weights[0], h_out, width, 0, True,
+                         bias, 0.0 if bias != NULL else bias_values[layer], kinds[layer], slope,
+                         sats[layer], bins, &edges[layer, 0] if bins > 0 else NULL, scale,
+                         &parts[0, 0], &hists[0, 0], hists.shape[1], &totals[layer, 0],
+                         num_threads)
+            for c in range(nchunks):
+                for b in range(bins):
+                    hist_out[layer, b] += hists[c, b]
+            h_in = h_out
+            fan_in = width
+    return np.asarray(totals), np.asarray(hist_out)[:, :bins]
 
 
 def histogram(const floating[:, ::1] h, const double[::1] edges, int num_threads):

@@ -329,12 +329,16 @@ class Initializer:
 
     def __init__(self, name, function, params):
         self.name, self.params, self._function = name, dict(params), function
+        self._laws = {}  # shape -> law: the engine asks for the same shapes again and again
 
     def law(self, shape):
         """The law this initializer draws a weight of ``shape`` from, or None for the
         structured schemes (orthogonal, identity, dirac, sparse)."""
-        law_of = getattr(SCHEMES[self.name], "law_of", None)
-        return None if law_of is None else law_of(tuple(shape), **self.params)
+        shape = tuple(shape)
+        if shape not in self._laws:
+            law_of = getattr(SCHEMES[self.name], "law_of", None)
+            self._laws[shape] = None if law_of is None else law_of(shape, **self.params)
+        return self._laws[shape]
 
     def __call__(self, shape=None, *, rng=None, dtype=None, out=None, num_threads=None):
         return self._function(shape, rng=rng, dtype=dtype, out=out, num_threads=num_threads,

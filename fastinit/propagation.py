@@ -374,7 +374,83 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     with _blas_single_threaded():
         if p.perturbation is not None or p.input_correlation is not None:
             return run_perturbed(p, lambda q: _run(q, Stream, block_bytes), Stream)
+        if _fusable(p, block_bytes):
+            return _run_fused(p, Stream)
         return _run(p, Stream, block_bytes)
+
+
+def _fusable(p, block_bytes):
+    """Whether the whole network can run in one nogil call (_propagate.forward_network): law
+    weights and biases from a SeedSequence, nothing kept, histogram ranges known up front,
+    every weight matrix under the block size."""
+    if isinstance(p.source, np.random.Generator) or p.keep_activations or p.backward:
+        return False
+    fan_in = p.input_dim
+    for layer, width in enumerate(p.widths):
+        init, bias = p.weight_inits[layer], p.biases[layer]
+        if not isinstance(init, Initializer) or init.law((fan_in, width)) is None:
+            return False
+        if isinstance(bias, Initializer) and bias.law((width,)) is None:
+            return False
+        if fan_in * width * p.dtype.itemsize > block_bytes:
+            return False
+        if p.bins and p.hist_edges(layer, -np.inf, np.inf).size == 0:
+            return False  # unbounded activation: its range is known only after the pass
+        fan_in = width
+    return True
+
+
+def _kernel_law(law, dtype):
+    """(kind, 11 parameters) of a law for the fill kernel; a constant is a uniform of width 0."""
+    from fastinit import _fill
+    from fastinit.laws import Constant
+    params = np.zeros(11)
+    if isinstance(law, Constant):
+        params[:2] = (law.value, 0.0)
+        return _fill.KINDS["uniform"], params
+    values = law.params(dtype)
+    params[:len(values)] = values
+    return _fill.KINDS[law.kind], params
+
+
+def _run_fused(p, stream_type):
+    """The network in one nogil kernel call: the same numbers as _run, without a Python step
+    per layer (so that many small networks scale across threads)."""
+    X = p.draw_input(stream_type)
+    depth = len(p.widths)
+    keys = np.empty((depth, 2), np.uint64)
+    kinds = np.empty(depth, np.intc)
+    params = np.empty((depth, 11))
+    bias_values = np.zeros(depth)
+    vectors = np.zeros((depth, max(p.widths) if any(
+        isinstance(b, Initializer) for b in p.biases) else 0), p.dtype)
+    edges = np.zeros((depth, p.bins + 1))
+    fan_in = p.input_dim
+    for layer, width in enumerate(p.widths):
+        keys[layer] = stream_type(p.layer_seed(layer)).key
+        kinds[layer], params[layer] = _kernel_law(
+            p.weight_inits[layer].law((fan_in, width)), p.dtype)
+        bias = p.biases[layer]
+        if isinstance(bias, Initializer):
+            bias((width,), rng=p.bias_rng(layer), dtype=p.dtype, num_threads=p.threads,
+                 out=vectors[layer, :width])
+            bias_values[layer] = math.nan  # NaN: use the vector
+        else:
+            bias_values[layer] = bias
+        if p.bins:
+            edges[layer] = p.hist_edges(layer, -np.inf, np.inf)
+        fan_in = width
+    totals, hists = _propagate.forward_network(
+        X, np.asarray(p.widths, np.intp), keys, kinds, params, vectors, bias_values,
+        list(p.activations), p.negative_slope, edges, p.bins, p.threads)
+    layers = []
+    for layer, width in enumerate(p.widths):
+        stats = _propagate.layer_statistics(totals[layer], p.batch * width,
+                                            p.activations[layer] in ACTIVATION_RANGES)
+        layers.append(layer_stats(p, layer, width, stats, hists[layer],
+                                  edges[layer] if p.bins else np.empty(0)))
+    attach_predictions(p, layers)
+    return Propagation(layers, {})
 
 
 def _run(p, stream_type, block_bytes):

@@ -4,6 +4,7 @@ An initializer spec is ``NAME`` or ``NAME:KEY=VALUE,KEY=VALUE``; a value may lis
 with ``|`` ("normal:std=0.01|0.1|1" is three specs). Values read as int, then float, then text.
 Every function here raises a ValueError naming the argument on bad input.
 """
+import functools
 import itertools
 import numbers
 
@@ -58,8 +59,10 @@ def expand(spec, what="init"):
     return out
 
 
+@functools.lru_cache(maxsize=512)
 def initializer(spec, what="init"):
-    """The fastinit Initializer of a spec (alternatives not allowed)."""
+    """The fastinit Initializer of a spec (alternatives not allowed). Cached: a sweep asks for
+    the same few specs thousands of times, and an Initializer caches its laws."""
     import fastinit
     name, params = parse(spec, what)
     single = {}

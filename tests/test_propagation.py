@@ -245,3 +245,34 @@ def test_demo_command_writes_tables_csv_and_figures(tmp_path):
     image = plt.imread(out / "xavier_normal.png")
     assert image.shape[0] > 200 and image.shape[1] > 400
     assert (image[..., :3] < 0.5).mean() > 0.01  # ink on the page, not a blank canvas
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("activation, init, bias, bins", [
+    ("tanh", "lecun_normal", 0.0, 30), ("sigmoid", "xavier_uniform", 0.1, 12),
+    ("relu", "he_normal", "normal", 0), ("selu", "truncated_normal", 0.0, 0),
+    ("tanh", "zeros", 0.0, 5),
+    ("gelu", "he_uniform", fastinit.get_initializer("uniform", low=-0.2, high=0.2), 0),
+])
+def test_one_call_network_path_is_the_per_layer_path_bit_for_bit(monkeypatch, dtype, activation,
+                                                                 init, bias, bins):
+    from fastinit import propagation
+    kwargs = dict(activation=activation, bias=bias, bins=bins, dtype=dtype, rng=11, batch=130,
+                  keep_activations=False)
+    calls = []
+    fused_run = propagation._run_fused
+    monkeypatch.setattr(propagation, "_run_fused", lambda *a: calls.append(1) or fused_run(*a))
+    fused = fastinit.forward_prop([90, 70, 110], init, **kwargs)
+    assert calls, "the one-call path did not run"
+    monkeypatch.setattr(propagation, "_fusable", lambda p, block_bytes: False)
+    per_layer = fastinit.forward_prop([90, 70, 110], init, **kwargs)
+    for a, b in zip(fused.layers, per_layer.layers):
+        assert repr(a.record()) == repr(b.record())
+    assert_same(fused, reference.forward_prop([90, 70, 110], init, **kwargs), dtype)
+
+
+def test_one_call_path_is_thread_count_invariant():
+    runs = [fastinit.forward_prop([300] * 4, "xavier_normal", rng=2, batch=500, num_threads=n,
+                                  keep_activations=False) for n in (1, 2, 3)]
+    for run in runs[1:]:
+        assert [repr(s.record()) for s in run.layers] == [repr(s.record()) for s in runs[0].layers]
