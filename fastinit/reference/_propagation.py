@@ -59,7 +59,8 @@ def _run(p, Stream):
         inputs.append(H)
         weights.append(W)
         added.append(b)
-        H = activate(Z, p.activations[layer], p.negative_slope).astype(p.dtype)
+        # the activation of the layer's values, computed in float64 and rounded to the dtype
+        H = activate(Z.astype(np.float64), p.activations[layer], p.negative_slope).astype(p.dtype)
         h = H.astype(np.float64)  # statistics in float64 whatever the dtype
         stats = {"mean": h.mean(), "std": h.std(), "min": h.min(), "max": h.max(),
                  "preact_std": Z.astype(np.float64).std(),
