@@ -101,3 +101,38 @@ def propagation_cases(widths=(128, 500, 2048, 4096)):
                 contenders["PyTorch"] = torch_classic
             cases.append((f"forward {tag} width {width}", contenders))
     return cases
+
+
+SMALL_SWEEP = dict(init="lecun_normal", activation="tanh", depth=20, width=64, batch=256,
+                   dtype="float32")
+
+
+def numpy_sweep_loop(configs):
+    """What a notebook does for a sweep: per network, legacy randn input and weights, X @ W,
+    tanh, and the statistics a sweep records (mean, std, min, max, saturated fraction)."""
+    rows = []
+    for c in configs:
+        np.random.seed(c.seed)
+        dtype = np.dtype(c.dtype)
+        H = np.random.randn(c.batch, c.width).astype(dtype)
+        for layer in range(c.depth):
+            W = (np.random.randn(c.width, c.width) / np.sqrt(c.width)).astype(dtype)
+            H = np.tanh(H @ W)
+            rows.append((layer, H.mean(), H.std(), H.min(), H.max(),
+                         np.mean(np.abs(H) > 0.99)))
+    return rows
+
+
+def sweep_cases(networks=200):
+    """Many small networks (issue 4's workload), and the backward pass against the forward."""
+    from fastinit import sweep
+    configs = sweep.grid(**SMALL_SWEEP, seeds=networks)
+    small = {"fastinit": lambda: sweep.sweep(configs, num_threads=2),
+             "fastinit, 1 thread": lambda: sweep.sweep(configs, num_threads=1),
+             "plain NumPy loop": lambda: numpy_sweep_loop(configs)}
+    backward = {"fastinit": lambda: fastinit.forward_prop([500] * 10, "lecun_normal", rng=0,
+                                                          backward=True, keep_activations=False),
+                "forward only": lambda: fastinit.forward_prop([500] * 10, "lecun_normal",
+                                                              rng=0, keep_activations=False)}
+    return [(f"sweep {networks} nets 64x20 batch 256 float32", small),
+            ("backward pass 500x10 float64", backward)]

@@ -16,7 +16,7 @@ import time
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from cases import fill_cases, propagation_cases, torch  # noqa: E402
+from cases import fill_cases, propagation_cases, sweep_cases, torch  # noqa: E402
 
 import fastinit  # noqa: E402
 
@@ -36,13 +36,14 @@ def best_times(contenders, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--only", choices=("fills", "propagation"), default=None)
+    parser.add_argument("--only", choices=("fills", "propagation", "sweeps"), default=None)
     args = parser.parse_args(argv)
     fastinit.show_config()
     print(f"  torch    {torch.__version__ if torch else 'absent (torch rows skipped)'}\n")
     print(f"{'case':<32}{'contender':<32}{'ms':>9}{'ratio':>9}")
-    cases = [] if args.only == "propagation" else fill_cases()
-    cases += [] if args.only == "fills" else propagation_cases()
+    cases = fill_cases() if args.only in (None, "fills") else []
+    cases += propagation_cases() if args.only in (None, "propagation") else []
+    cases += sweep_cases() if args.only in (None, "sweeps") else []
     for name, contenders in cases:
         best = best_times(contenders, args.repeats)
         ours = best["fastinit"]

@@ -11,29 +11,15 @@ import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from cases import SMALL_SWEEP as SMALL  # noqa: E402
+from cases import numpy_sweep_loop as numpy_loop  # noqa: E402
 
 from fastinit import sweep as sweeps  # noqa: E402
-
-SMALL = dict(init="lecun_normal", activation="tanh", depth=20, width=64, batch=256,
-             dtype="float32")
 MEDIUM = dict(init="lecun_normal", activation="tanh", depth=10, width=500, batch=1000)
-
-
-def numpy_loop(configs):
-    """What a notebook does: per network, legacy randn input and weights, X @ W, tanh, and the
-    statistics the sweep records (mean, std, min, max, saturated fraction)."""
-    rows = []
-    for c in configs:
-        np.random.seed(c.seed)
-        dtype = np.dtype(c.dtype)
-        H = np.random.randn(c.batch, c.width).astype(dtype)
-        for layer in range(c.depth):
-            W = (np.random.randn(c.width, c.width) / np.sqrt(c.width)).astype(dtype)
-            H = np.tanh(H @ W)
-            rows.append((layer, H.mean(), H.std(), H.min(), H.max(),
-                         np.mean(np.abs(H) > 0.99)))
-    return rows
 
 
 def rate(function, configs, repeats=2):

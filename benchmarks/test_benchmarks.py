@@ -7,9 +7,10 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from cases import fill_cases, propagation_cases  # noqa: E402
+from cases import fill_cases, propagation_cases, sweep_cases  # noqa: E402
 
-CASES = [(name, label, fn) for name, contenders in fill_cases() + propagation_cases((500,))
+CASES = [(name, label, fn) for name, contenders in
+         fill_cases() + propagation_cases((500,)) + sweep_cases(100)
          for label, fn in contenders.items()]
 
 

@@ -28,10 +28,12 @@ def classic_figure(result, title, path):
     index = [layer.layer + 1 for layer in result.layers]
     for column, name in enumerate(("mean", "std")):
         ax = fig.add_subplot(grid[0, column * depth // 2:(column + 1) * depth // 2])
-        ax.plot(index, [getattr(s, name) for s in result.layers], "o-", label="measured")
         predicted = [getattr(s, "predicted_" + name) for s in result.layers]
-        if not any(math.isnan(v) for v in predicted):
-            ax.plot(index, predicted, "k--", label="mean-field prediction")
+        with_theory = not any(math.isnan(v) for v in predicted)
+        ax.plot(index, [getattr(s, name) for s in result.layers], "o" if with_theory else "o-",
+                label="measured", zorder=3)
+        if with_theory:
+            ax.plot(index, predicted, "k-", lw=1, alpha=0.6, label="mean-field prediction")
             ax.legend(fontsize=7)
         ax.set_xlabel("layer")
         ax.set_title(f"layer {name}")
@@ -59,21 +61,26 @@ def sweep_overlay(records, path, stat="std", by=("init", "activation"), theory=T
         if r.get("layer") is not None:
             groups.setdefault(_label(r, by), {}).setdefault(r["layer"], []).append(r)
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    drew_theory = False
     for label, layers in groups.items():
         index = sorted(layers)
-        line, = ax.plot([i + 1 for i in index],
-                        [_mean(r[stat] for r in layers[i]) for i in index], "o-", ms=3,
-                        label=label)
+        x = [i + 1 for i in index]
         predicted = [_mean(r.get("predicted_" + stat, math.nan) for r in layers[i])
                      for i in index]
-        if theory and not any(math.isnan(v) for v in predicted):
-            ax.plot([i + 1 for i in index], predicted, "--", color=line.get_color(), lw=1)
+        with_theory = theory and not any(math.isnan(v) for v in predicted)
+        # measured as markers over the prediction's line: where they agree both stay visible
+        line, = ax.plot(x, [_mean(r[stat] for r in layers[i]) for i in index],
+                        "o" if with_theory else "o-", ms=5, label=label, zorder=3)
+        if with_theory:
+            ax.plot(x, predicted, "-", color=line.get_color(), lw=1.2, alpha=0.7, zorder=2)
+            drew_theory = True
     ax.set_xlabel("layer")
     ax.set_ylabel(f"activation {stat}")
     if stat == "std":
         ax.set_yscale("log")
     ax.legend(fontsize=7)
-    ax.set_title(f"per-layer {stat}" + (" (dashed: mean-field prediction)" if theory else ""))
+    ax.set_title(f"per-layer {stat}" + (" (dots: measured, lines: mean-field prediction)"
+                                         if drew_theory else ""))
     _save(fig, path, plt)
 
 
@@ -116,7 +123,7 @@ def phase_figure(sigma_w2, sigma_b2, chi, activation, path):
     fig, ax = plt.subplots(figsize=(6, 4.5))
     with np.errstate(divide="ignore"):
         image = ax.pcolormesh(sigma_w2, sigma_b2, np.log(chi), cmap="coolwarm", shading="auto",
-                              vmin=-2, vmax=2)
+                              vmin=-1, vmax=1)
     ax.contour(sigma_w2, sigma_b2, chi, levels=[1.0], colors="k")
     fig.colorbar(image, ax=ax, label="log chi_1 (< 0 ordered, > 0 chaotic)")
     ax.set_xlabel("sigma_w^2")

@@ -216,3 +216,11 @@ def test_bias_spec_runs_random_biases():
     assert random_bias[0]["bias"] == "normal:std=0.5" and no_bias[0]["bias"] == 0.0
     assert random_bias[0]["preact_std"] > no_bias[0]["preact_std"]
     assert np.isfinite(random_bias[1]["predicted_std"])
+
+
+def test_progress_bar_goes_to_stderr_when_asked(capsys):
+    sweeps.sweep(init="he_normal", depth=2, width=8, batch=4, seeds=3, progress=True)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "3/3" in err
+    sweeps.sweep(init="he_normal", depth=2, width=8, batch=4, seeds=3, progress=False)
+    assert capsys.readouterr().err == ""
