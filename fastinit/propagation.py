@@ -502,11 +502,33 @@ def _run(p, stream_type, block_bytes):
                                      False, None, 0.0, "linear", 0.0, "linear", np.empty(0),
                                      p.threads)
             return out
-        grads = backward_pass(p, inputs, outputs, weights, added, p.draw_upstream(stream_type),
-                              matmul)
+        upstream = p.draw_upstream(stream_type)
+        if "gelu" in p.activations:  # its derivative needs Z: the NumPy pass recomputes it
+            grads = backward_pass(p, inputs, outputs, weights, added, upstream, matmul)
+        else:
+            grads = _backward_kernels(p, inputs, outputs, weights, upstream)
         attach_gradients(layers, grads)
     attach_predictions(p, layers)
     return Propagation(layers, acts)
+
+
+def _backward_kernels(p, inputs, outputs, weights, upstream):
+    """fastinit.gradients.backward_pass on the kernels: per layer one nogil call measures
+    dL/dH, applies phi' in place and forms dL/dW and dL/dH_{l-1} by two parallel GEMMs."""
+    G = np.array(upstream, dtype=p.dtype, order="C")  # a copy: it is overwritten
+    stats = [None] * len(outputs)
+    for layer in reversed(range(len(outputs))):
+        W = weights(layer)
+        dW = np.empty_like(W)
+        previous = np.empty(inputs[layer].shape, p.dtype) if layer else None
+        (_, g_m2), (w_mean, w_m2) = _propagate.backward_layer(
+            G, outputs[layer], inputs[layer], W, previous, dW, p.activations[layer],
+            p.negative_slope, p.threads)
+        stats[layer] = {"grad_std": math.sqrt(g_m2 / G.size),
+                        "weight_grad_norm": math.sqrt(w_m2 + dW.size * w_mean * w_mean),
+                        "weight_grad_std": math.sqrt(w_m2 / dW.size)}
+        G = previous
+    return stats
 
 
 def attach_predictions(p, layers):

@@ -117,3 +117,24 @@ def test_measured_gradient_stds_follow_the_prediction(init, activation):
     predicted = [layer.predicted_grad_std for layer in r.layers]
     assert predicted[-1] == measured[-1]  # the prediction starts from the measured upstream
     np.testing.assert_allclose(measured, predicted, rtol=0.04)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("activation", fastinit.ACTIVATIONS)
+def test_backward_kernels_equal_the_reference_for_every_activation(activation, dtype):
+    kwargs = dict(activation=activation, batch=150, rng=8, dtype=dtype, backward=True,
+                  bias=0.05, keep_activations=False)
+    e = fastinit.forward_prop([130, 300, 70], "he_uniform", **kwargs)
+    r = reference.forward_prop([130, 300, 70], "he_uniform", **kwargs)
+    rtol = 1e-4 if dtype == "float32" else 1e-9
+    for a, b in zip(e.layers, r.layers):
+        for name in ("grad_std", "weight_grad_norm", "weight_grad_std"):
+            assert getattr(a, name) == pytest.approx(getattr(b, name), rel=rtol), name
+
+
+def test_backward_is_thread_count_invariant():
+    runs = [fastinit.forward_prop([200, 700, 150], "xavier_normal", rng=1, batch=300,
+                                  backward=True, num_threads=n) for n in (1, 2, 3)]
+    for run in runs[1:]:
+        assert [(s.grad_std, s.weight_grad_norm, s.weight_grad_std) for s in run.layers] == \
+            [(s.grad_std, s.weight_grad_norm, s.weight_grad_std) for s in runs[0].layers]
