@@ -52,7 +52,11 @@ def demo(args):
         plot = _plot_module()
     except UsageError:
         plot = None
-    for label, name, params, activation in CLASSIC:
+    studies = CLASSIC
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+        studies = tqdm(CLASSIC, desc="demo", unit="network", file=sys.stderr, leave=False)
+    for label, name, params, activation in studies:
         result = fastinit.forward_prop([500] * 10, fastinit.get_initializer(name, **params),
                                        activation=activation, rng=args.seed, batch=1000,
                                        keep_activations=False)
@@ -285,7 +289,9 @@ def phase(args):
     critical = theory.critical_line(sigma_b2, activation, w_max=w_max)
     rows = [{"sigma_b2": float(b2), "critical_sigma_w2": None if np.isnan(w2) else float(w2)}
             for b2, w2 in zip(sigma_b2, critical)]
-    if args.format == "json":
+    if args.quiet:
+        pass
+    elif args.format == "json":
         print(json.dumps({"activation": activation, "critical_line": rows}))
     else:
         step = max(1, len(rows) // 8)
@@ -375,6 +381,7 @@ def build_parser():
     p.add_argument("--b-max", default=0.5, help="largest sigma_b^2 (0.5)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--plot", metavar="FILE", help="write the diagram (PNG)")
+    p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=phase)
 
     p = commands.add_parser("bench", help="engine vs NumPy ratios on this machine")
