@@ -400,8 +400,10 @@ def _fusable(p, block_bytes):
     return True
 
 
+@functools.lru_cache(maxsize=1024)
 def _kernel_law(law, dtype):
-    """(kind, 11 parameters) of a law for the fill kernel; a constant is a uniform of width 0."""
+    """(kind, 11 parameters) of a law for the fill kernel; a constant is a uniform of width 0.
+    Cached (laws are frozen): the parameters of a truncated normal cost a few ufunc calls."""
     from fastinit import _fill
     from fastinit.laws import Constant
     params = np.zeros(11)
