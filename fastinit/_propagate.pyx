@@ -83,6 +83,10 @@ cdef extern from "_reductions.h" nogil:
                         long long* hist)
     void fi_histogram_f(const float* x, size_t n, const double* edges, int bins, double scale,
                         long long* hist)
+    void fi_histogram_fast_d(const double* x, size_t n, const double* edges, int bins,
+                             double scale, double step, long long* hist)
+    void fi_histogram_fast_f(const float* x, size_t n, const double* edges, int bins,
+                             double scale, double step, long long* hist)
 
 
 cdef inline double chunk_sum(const floating* x, Py_ssize_t n) noexcept nogil:
@@ -98,11 +102,23 @@ cdef inline double chunk_sqdev(const floating* x, Py_ssize_t n, double mean) noe
 
 
 cdef inline void chunk_histogram(const floating* x, Py_ssize_t n, const double* edges, int bins,
-                                 double scale, long long* hist) noexcept nogil:
+                                 double scale, double step, long long* hist) noexcept nogil:
+    # step > 0: the edges are linspace's, i * step + edges[0] (see linear_step)
     if floating is double:
-        fi_histogram_d(x, n, edges, bins, scale, hist)
+        fi_histogram_fast_d(x, n, edges, bins, scale, step, hist)
     else:
-        fi_histogram_f(x, n, edges, bins, scale, hist)
+        fi_histogram_fast_f(x, n, edges, bins, scale, step, hist)
+
+
+def linear_step(const double[::1] edges):
+    """step when edges[i] == i * step + edges[0] for every inner edge, as np.linspace makes
+    them (the kernels then recompute edges instead of loading them), else 0."""
+    cdef Py_ssize_t bins = edges.shape[0] - 1
+    if bins < 1:
+        return 0.0
+    step = (edges[bins] - edges[0]) / bins
+    inner = np.arange(bins) * step + edges[0]
+    return step if step > 0 and np.array_equal(inner, np.asarray(edges)[:bins]) else 0.0
 
 
 cdef extern from "_activations.h" nogil:
@@ -144,7 +160,8 @@ cdef void activate(floating* h, Py_ssize_t n, int kind, double slope) noexcept n
 
 cdef void chunk_pass(floating* h, Py_ssize_t rows, Py_ssize_t width, const floating* bias,
                      double bias_value, int kind, double slope, int saturation, int bins,
-                     const double* edges, double scale, double* part, long long* hist) noexcept nogil:
+                     const double* edges, double scale, double step, double* part,
+                     long long* hist) noexcept nogil:
     # part: mean_z, m2_z, mean_h, m2_h, min, max, saturated, zeros. A chunk fits in L2, so the
     # few tight loops over it cost about one pass over memory.
     cdef Py_ssize_t i, j, n = rows * width
@@ -175,7 +192,7 @@ cdef void chunk_pass(floating* h, Py_ssize_t rows, Py_ssize_t width, const float
         fi_count_f(h, n, SATURATION_BOUNDS32[2 * saturation],
                    SATURATION_BOUNDS32[2 * saturation + 1], &n_zero, &n_saturated)
     if bins > 0:
-        chunk_histogram(h, n, edges, bins, scale, hist)
+        chunk_histogram(h, n, edges, bins, scale, step, hist)
     part[6] = <double>n_saturated
     part[7] = <double>n_zero
 
@@ -198,6 +215,7 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
                        const floating* w, floating* out, Py_ssize_t width, floating beta,
                        bint finish, const floating* bias, double bias_value, int kind,
                        double slope, int sat, int bins, const double* edges, double scale,
+                       double step,
                        double* parts, long long* hists, Py_ssize_t hist_stride, double* total,
                        int num_threads) noexcept nogil:
     """out = x @ w + beta * out, then (finish) the fused pass, one OpenMP loop over blocks of
@@ -220,7 +238,7 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
             for c in range(c0, c1):
                 chunk_pass(out + c * rows_per_chunk * width,
                            min(rows_per_chunk, rows - c * rows_per_chunk), width, bias,
-                           bias_value, kind, slope, sat, bins, edges, scale, parts + 8 * c,
+                           bias_value, kind, slope, sat, bins, edges, scale, step, parts + 8 * c,
                            hists + hist_stride * c)
     if not finish:
         return
@@ -267,6 +285,7 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
     cdef int sat = SATURATION_CODES.get(saturation, SATURATION_NONE)
     cdef int bins = max(<int>edges.shape[0] - 1, 0)
     cdef double scale = bins / (edges[bins] - edges[0]) if bins > 0 else 0.0
+    cdef double step = linear_step(edges) if bins > 0 else 0.0
     cdef const floating* bias_ptr = &bias[0] if bias is not None else NULL
     cdef const double* edges_ptr = &edges[0] if bins > 0 else NULL
     cdef double[:, ::1] parts = np.zeros((max(nchunks, 1), 8))
@@ -279,7 +298,7 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
         raise ValueError("forward_layer needs x with contiguous rows")
     with nogil:
         layer_kernel(&x[0, 0], lda, rows, k, &w[0, 0], &out[0, 0], width, <floating>beta,
-                     finish, bias_ptr, bias_value, kind, slope, sat, bins, edges_ptr, scale,
+                     finish, bias_ptr, bias_value, kind, slope, sat, bins, edges_ptr, scale, step,
                      &parts[0, 0], &hists[0, 0], hists.shape[1], &total[0], num_threads)
     if not finish:
         return None
@@ -307,6 +326,8 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
     cdef int[::1] sats = np.empty(depth, np.intc)
     cdef int kind
     cdef double scale
+    cdef double[::1] steps = np.array([linear_step(np.ascontiguousarray(edges[layer]))
+                                       if bins > 0 else 0.0 for layer in range(depth)])
     fan_in = x0.shape[1]
     for layer in range(depth):
         width = widths[layer]
@@ -343,6 +364,7 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
             layer_kernel(h_in, <int>fan_in, batch, fan_in, &weights[0], h_out, width, 0, True,
                          bias, 0.0 if bias != NULL else bias_values[layer], kinds[layer], slope,
                          sats[layer], bins, &edges[layer, 0] if bins > 0 else NULL, scale,
+                         steps[layer],
                          &parts[0, 0], &hists[0, 0], hists.shape[1], &totals[layer, 0],
                          num_threads)
             for c in range(nchunks):
@@ -359,13 +381,14 @@ def histogram(const floating[:, ::1] h, const double[::1] edges, int num_threads
     cdef Py_ssize_t nchunks = (n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, c, end
     cdef int bins = <int>edges.shape[0] - 1
     cdef double scale = bins / (edges[bins] - edges[0])
+    cdef double step = linear_step(edges)
     cdef long long[:, ::1] hists = np.zeros((max(nchunks, 1), bins), dtype=np.int64)
     cdef const floating* data = &h[0, 0]
     with nogil:
         for c in prange(nchunks, num_threads=num_threads, schedule="static"):
             end = min((c + 1) * CHUNK_ELEMENTS, n)
             chunk_histogram(data + c * CHUNK_ELEMENTS, end - c * CHUNK_ELEMENTS, &edges[0], bins,
-                            scale, &hists[c, 0])
+                            scale, step, &hists[c, 0])
     return np.asarray(hists).sum(axis=0)
 
 

@@ -276,3 +276,20 @@ def test_one_call_path_is_thread_count_invariant():
                                   keep_activations=False) for n in (1, 2, 3)]
     for run in runs[1:]:
         assert [repr(s.record()) for s in run.layers] == [repr(s.record()) for s in runs[0].layers]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bins, lo, hi", [(30, -1.0, 1.0), (7, 0.0, 1.0), (1, -3.0, 2.5),
+                                          (128, -0.3, 0.7), (200, -2.0, 2.0), (13, 1e-3, 5.1)])
+def test_histogram_kernel_counts_exactly_like_numpy(dtype, bins, lo, hi):
+    from fastinit import _propagate
+    edges = np.histogram_bin_edges(np.empty(0), bins, range=(lo, hi))
+    rng = np.random.default_rng(bins)
+    near = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
+    values = np.concatenate([near, rng.uniform(lo - 0.5, hi + 0.5, 5000),
+                             [np.nan, np.inf, -np.inf, lo, hi]]).astype(dtype)
+    values = np.resize(values, (len(values) // 7 + 1) * 7).reshape(-1, 7)  # odd row length
+    expected, _ = np.histogram(values.astype(np.float64), edges)
+    for threads in (1, 2):
+        got = _propagate.histogram(np.ascontiguousarray(values), edges, threads)
+        np.testing.assert_array_equal(got, expected)
