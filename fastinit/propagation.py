@@ -278,8 +278,14 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
         if input_dim <= 0:
             raise ValueError(f"input_dim must be positive, got {input_dim}")
 
-    if isinstance(bias_spec, Initializer) and bias_spec.law((widths[0],)) is None:
-        raise ValueError(f"bias initializer {bias_spec.name!r} is not a law-based scheme")
+    if isinstance(bias_spec, Initializer):
+        try:
+            bias_law = bias_spec.law((widths[0],))
+        except ValueError as error:  # e.g. a fan-scaled scheme: a bias vector has no fans
+            raise ValueError(f"bias initializer {bias_spec.name!r} cannot draw a bias vector: "
+                             f"{error}") from None
+        if bias_law is None:
+            raise ValueError(f"bias initializer {bias_spec.name!r} is not a law-based scheme")
     if init is not None:
         init.law((input_dim, widths[0]))  # a bad parameter fails here, before any work
     bins = integer(bins, "bins")
