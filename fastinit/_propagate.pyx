@@ -58,14 +58,23 @@ cdef double SELU_ALPHA = 1.6732632423543772848170429916717
 cdef double SQRT1_2 = 0.70710678118654752440
 
 
-cdef void gemm_rows(const floating* a, int lda, const floating* b, floating* c, int m, int k,
-                    int n, floating beta) noexcept nogil:
-    """c = a @ b + beta * c for m rows, row-major (BLAS sees the transposes)."""
+cdef void gemm(const char* transa, const char* transb, int m, int n, int k,
+               const floating* a, int lda, const floating* b, int ldb, floating beta,
+               floating* c, int ldc) noexcept nogil:
+    """Column-major c (m x n) = op(a) @ op(b) + beta * c: the one place BLAS is called."""
     cdef floating one = 1
     if floating is double:
-        dgemm(b"N", b"N", &n, &m, &k, &one, <double*>b, &n, <double*>a, &lda, &beta, c, &n)
+        dgemm(<char*>transa, <char*>transb, &m, &n, &k, &one, <double*>a, &lda, <double*>b,
+              &ldb, &beta, c, &ldc)
     else:
-        sgemm(b"N", b"N", &n, &m, &k, &one, <float*>b, &n, <float*>a, &lda, &beta, c, &n)
+        sgemm(<char*>transa, <char*>transb, &m, &n, &k, &one, <float*>a, &lda, <float*>b,
+              &ldb, &beta, c, &ldc)
+
+
+cdef inline void gemm_rows(const floating* a, int lda, const floating* b, floating* c, int m,
+                           int k, int n, floating beta) noexcept nogil:
+    """c = a @ b + beta * c for m rows, row-major (BLAS sees the transposes)."""
+    gemm(b"N", b"N", n, m, k, b, n, a, lda, beta, c, n)
 
 
 cdef extern from "_reductions.h" nogil:
@@ -473,8 +482,8 @@ def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
         for c in prange(blocks, num_threads=num_threads, schedule="static"):
             r0 = c * ITEM_ROWS
             r1 = min(r0 + ITEM_ROWS, fan_in)
-            gemm_nt(&g[0, 0], ld_w, &h_in[0, 0] + r0, ld_in, &dw[0, 0] + r0 * width, ld_w,
-                    <int>width, <int>(r1 - r0), <int>batch)
+            gemm(b"N", b"T", <int>width, <int>(r1 - r0), <int>batch, &g[0, 0], ld_w,
+                 &h_in[0, 0] + r0, ld_in, 0, &dw[0, 0] + r0 * width, ld_w)
         moments_in_order(&dw[0, 0], fan_in * width, &parts[0], w_moments, num_threads)
         if g_prev is not None:
             # g_prev[r0:r1] = D[r0:r1] w^T: BLAS sees g_prev^T = w (width x fan_in)^T D^T
@@ -482,27 +491,6 @@ def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
             for c in prange(blocks, num_threads=num_threads, schedule="static"):
                 r0 = c * ITEM_ROWS
                 r1 = min(r0 + ITEM_ROWS, batch)
-                gemm_tn(&w[0, 0], ld_w, &g[0, 0] + r0 * width, ld_w,
-                        &g_prev[0, 0] + r0 * fan_in, ld_in, <int>fan_in, <int>(r1 - r0),
-                        <int>width)
+                gemm(b"T", b"N", <int>fan_in, <int>(r1 - r0), <int>width, &w[0, 0], ld_w,
+                     &g[0, 0] + r0 * width, ld_w, 0, &g_prev[0, 0] + r0 * fan_in, ld_in)
     return (g_moments[0], g_moments[1]), (w_moments[0], w_moments[1])
-
-
-cdef void gemm_nt(const floating* a, int lda, const floating* b, int ldb, floating* c, int ldc,
-                  int m, int n, int k) noexcept nogil:
-    """Column-major c (m x n) = a @ b^T, a stored (m x k), b stored (n x k)."""
-    cdef floating one = 1, zero = 0
-    if floating is double:
-        dgemm(b"N", b"T", &m, &n, &k, &one, <double*>a, &lda, <double*>b, &ldb, &zero, c, &ldc)
-    else:
-        sgemm(b"N", b"T", &m, &n, &k, &one, <float*>a, &lda, <float*>b, &ldb, &zero, c, &ldc)
-
-
-cdef void gemm_tn(const floating* a, int lda, const floating* b, int ldb, floating* c, int ldc,
-                  int m, int n, int k) noexcept nogil:
-    """Column-major c (m x n) = a^T @ b, a stored (k x m), b (k x n)."""
-    cdef floating one = 1, zero = 0
-    if floating is double:
-        dgemm(b"T", b"N", &m, &n, &k, &one, <double*>a, &lda, <double*>b, &ldb, &zero, c, &ldc)
-    else:
-        sgemm(b"T", b"N", &m, &n, &k, &one, <float*>a, &lda, <float*>b, &ldb, &zero, c, &ldc)
