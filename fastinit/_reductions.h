@@ -108,20 +108,12 @@ FI_DEFINE_REDUCTIONS(float, int, f)
  * paths give the same result.
  */
 #define FI_DEFINE_RANGE_SCALAR(T, SUFFIX)                                                     \
-    static void fi_range_scalar_##SUFFIX(const T *x, size_t n, size_t lanes, double *lo,      \
-                                         double *hi)                                          \
+    /* combine the 8 lanes' extremes, then fold in the tail x[i..n): every path ends here */  \
+    static inline void fi_range_finish_##SUFFIX(const T *l, const T *h, const T *x, size_t i, \
+                                                size_t n, double *lo, double *hi)             \
     {                                                                                         \
-        T l[8], h[8], lo_all, hi_all;                                                         \
-        size_t i = 0;                                                                         \
-        for (size_t j = 0; j < lanes; j++) l[j] = h[j] = x[0];                                \
-        for (; i + lanes <= n; i += lanes)                                                    \
-            for (size_t j = 0; j < lanes; j++) {                                              \
-                l[j] = x[i + j] < l[j] ? x[i + j] : l[j];                                     \
-                h[j] = x[i + j] > h[j] ? x[i + j] : h[j];                                     \
-            }                                                                                 \
-        lo_all = l[0];                                                                        \
-        hi_all = h[0];                                                                        \
-        for (size_t j = 1; j < lanes; j++) {                                                  \
+        T lo_all = l[0], hi_all = h[0];                                                       \
+        for (int j = 1; j < 8; j++) {                                                         \
             lo_all = l[j] < lo_all ? l[j] : lo_all;                                           \
             hi_all = h[j] > hi_all ? h[j] : hi_all;                                           \
         }                                                                                     \
@@ -131,6 +123,18 @@ FI_DEFINE_REDUCTIONS(float, int, f)
         }                                                                                     \
         *lo = lo_all;                                                                         \
         *hi = hi_all;                                                                         \
+    }                                                                                         \
+    static void fi_range_scalar_##SUFFIX(const T *x, size_t n, double *lo, double *hi)        \
+    {                                                                                         \
+        T l[8], h[8];                                                                         \
+        size_t i = 0;                                                                         \
+        for (int j = 0; j < 8; j++) l[j] = h[j] = x[0];                                       \
+        for (; i + 8 <= n; i += 8)                                                            \
+            for (int j = 0; j < 8; j++) {                                                     \
+                l[j] = x[i + j] < l[j] ? x[i + j] : l[j];                                     \
+                h[j] = x[i + j] > h[j] ? x[i + j] : h[j];                                     \
+            }                                                                                 \
+        fi_range_finish_##SUFFIX(l, h, x, i, n, lo, hi);                                      \
     }
 
 FI_DEFINE_RANGE_SCALAR(double, d)
@@ -138,14 +142,14 @@ FI_DEFINE_RANGE_SCALAR(float, f)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define FI_HAVE_AVX2_RANGE 1
+#define FI_HAVE_AVX2 1
 
 
 __attribute__((target("avx2"))) static void fi_range_avx2_f(const float *x, size_t n,
                                                             double *lo, double *hi)
 {
     __m256 l = _mm256_set1_ps(x[0]), h = l;
-    float ls[8], hs[8], lo_all, hi_all;
+    float ls[8], hs[8];
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i);
@@ -154,18 +158,7 @@ __attribute__((target("avx2"))) static void fi_range_avx2_f(const float *x, size
     }
     _mm256_storeu_ps(ls, l);
     _mm256_storeu_ps(hs, h);
-    lo_all = ls[0];
-    hi_all = hs[0];
-    for (int j = 1; j < 8; j++) {
-        lo_all = ls[j] < lo_all ? ls[j] : lo_all;
-        hi_all = hs[j] > hi_all ? hs[j] : hi_all;
-    }
-    for (; i < n; i++) {
-        lo_all = x[i] < lo_all ? x[i] : lo_all;
-        hi_all = x[i] > hi_all ? x[i] : hi_all;
-    }
-    *lo = lo_all;
-    *hi = hi_all;
+    fi_range_finish_f(ls, hs, x, i, n, lo, hi);
 }
 
 /* doubles: two registers make the same 8 lanes as the scalar path */
@@ -173,7 +166,7 @@ __attribute__((target("avx2"))) static void fi_range_avx2_d(const double *x, siz
                                                             double *lo, double *hi)
 {
     __m256d l0 = _mm256_set1_pd(x[0]), l1 = l0, h0 = l0, h1 = l0;
-    double ls[8], hs[8], lo_all, hi_all;
+    double ls[8], hs[8];
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256d v0 = _mm256_loadu_pd(x + i), v1 = _mm256_loadu_pd(x + i + 4);
@@ -186,18 +179,7 @@ __attribute__((target("avx2"))) static void fi_range_avx2_d(const double *x, siz
     _mm256_storeu_pd(ls + 4, l1);
     _mm256_storeu_pd(hs, h0);
     _mm256_storeu_pd(hs + 4, h1);
-    lo_all = ls[0];
-    hi_all = hs[0];
-    for (int j = 1; j < 8; j++) {
-        lo_all = ls[j] < lo_all ? ls[j] : lo_all;
-        hi_all = hs[j] > hi_all ? hs[j] : hi_all;
-    }
-    for (; i < n; i++) {
-        lo_all = x[i] < lo_all ? x[i] : lo_all;
-        hi_all = x[i] > hi_all ? x[i] : hi_all;
-    }
-    *lo = lo_all;
-    *hi = hi_all;
+    fi_range_finish_d(ls, hs, x, i, n, lo, hi);
 }
 #endif
 
@@ -205,9 +187,9 @@ __attribute__((target("avx2"))) static void fi_range_avx2_d(const double *x, siz
     static inline void fi_range_##SUFFIX(const T *x, size_t n, double *lo, double *hi)        \
     {                                                                                         \
         FI_RANGE_DISPATCH(SUFFIX)                                                             \
-        fi_range_scalar_##SUFFIX(x, n, 8, lo, hi);                                            \
+        fi_range_scalar_##SUFFIX(x, n, lo, hi);                                            \
     }
-#ifdef FI_HAVE_AVX2_RANGE
+#ifdef FI_HAVE_AVX2
 #define FI_RANGE_DISPATCH(SUFFIX)                                                             \
     if (__builtin_cpu_supports("avx2")) {                                                     \
         fi_range_avx2_##SUFFIX(x, n, lo, hi);                                                 \
@@ -227,7 +209,7 @@ FI_DEFINE_RANGE(float, f)
  * here), so every count matches; only the increments stay scalar, one sub-histogram per lane.
  * Values outside [first, last] (and NaN) land in a dump slot past the last bin.
  */
-#ifdef FI_HAVE_AVX2_RANGE
+#ifdef FI_HAVE_AVX2
 #define FI_DEFINE_HISTOGRAM_LINEAR(T, SUFFIX, LOAD4)                                          \
     __attribute__((target("avx2"))) static void fi_histogram_linear_avx2_##SUFFIX(           \
         const T *x, size_t n, double first, double step, double last, int bins,              \
@@ -301,7 +283,7 @@ FI_DEFINE_HISTOGRAM_LINEAR(float, f, fi_load4_f)
         FI_HISTOGRAM_LINEAR(SUFFIX)                                                           \
         fi_histogram_##SUFFIX(x, n, edges, bins, scale, hist);                                \
     }
-#ifdef FI_HAVE_AVX2_RANGE
+#ifdef FI_HAVE_AVX2
 #define FI_HISTOGRAM_LINEAR(SUFFIX)                                                           \
     if (step > 0 && bins <= FI_SMALL_BINS && __builtin_cpu_supports("avx2")) {               \
         fi_histogram_linear_avx2_##SUFFIX(x, n, edges[0], step, edges[bins], bins, scale,     \
