@@ -236,7 +236,9 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
     cdef Py_ssize_t nitems = (nchunks + chunks_per_item - 1) // chunks_per_item
     cdef Py_ssize_t item, c, r0, r1, c0, c1
     cdef double count = 0, n_part
-    for item in prange(nitems, num_threads=num_threads, schedule="static"):
+    # dynamic: a core busy elsewhere (the user's weights for the next layer, drawn meanwhile)
+    # holds no thread back; every item writes its own slots, so the schedule changes no bit
+    for item in prange(nitems, num_threads=num_threads, schedule="dynamic"):
         c0 = item * chunks_per_item
         c1 = min(c0 + chunks_per_item, nchunks)
         r0 = c0 * rows_per_chunk

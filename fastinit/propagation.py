@@ -11,6 +11,8 @@ the input, then each layer's weights and bias.
 import functools
 import math
 import numbers
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -466,36 +468,54 @@ def _run(p, stream_type, block_bytes):
     spare = None  # the buffer a finished layer leaves behind, reused when nothing keeps it
     acts, layers = {}, []
     inputs, outputs, added, kept_weights = [], [], [], {}  # what a backward pass reads
-    for layer, width in enumerate(p.widths):
-        if spare is not None and spare.shape == (p.batch, width):
-            out, spare = spare, None
-        else:
-            out = np.empty((p.batch, width), p.dtype)
-        bias = p.biases[layer]
-        bias_vector = None
-        if isinstance(bias, Initializer):
-            bias_vector = bias((width,), rng=p.bias_rng(layer), dtype=p.dtype,
-                               num_threads=p.threads)
-        edges = p.hist_edges(layer, -np.inf, np.inf)
-        finish = (bias_vector, 0.0 if bias_vector is not None else bias, p.activations[layer],
-                  p.negative_slope, p.activations[layer], edges, p.threads)
-        block_rows = block_bytes // (width * p.dtype.itemsize)
-        (stats, hist), W = _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish)
-        if p.bins and edges.size == 0:  # unbounded activation: the range is the data's
-            edges = p.hist_edges(layer, stats["min"], stats["max"])
-            hist = _propagate.histogram(out, edges, p.threads) if edges.size else np.zeros(0)
-        layers.append(layer_stats(p, layer, width, stats, hist, edges))
-        if p.backward:
-            inputs.append(H)
-            outputs.append(out)
-            added.append(bias if bias_vector is None else bias_vector)
-            if W is not None:
-                kept_weights[layer] = W
-        if p.keep_activations:
-            acts[layer] = out
-        elif H is not p.X and not p.backward:
-            spare = H
-        H = out
+    fan_ins = [p.input_dim] + p.widths[:-1]
+    # Weights made in Python (the user's callable, a Generator, QR) for layer l + 1 are made
+    # while layer l's kernel runs, without the GIL, on a helper thread: the draws keep their
+    # order, and the Python time hides behind the kernel's.
+    overlap = any(_drawn_in_python(p, layer, fan_ins[layer], width)
+                  for layer, width in enumerate(p.widths[1:], 1))
+    drawn = _draw_layer(p, 0, fan_ins[0], p.widths[0])
+    with ThreadPoolExecutor(1, "fastinit-layer") if overlap else nullcontext() as helper:
+        for layer, width in enumerate(p.widths):
+            if spare is not None and spare.shape == (p.batch, width):
+                out, spare = spare, None
+            else:
+                out = np.empty((p.batch, width), p.dtype)
+            bias_vector, W = drawn
+            bias = p.biases[layer]
+            edges = p.hist_edges(layer, -np.inf, np.inf)
+            finish = (bias_vector, 0.0 if bias_vector is not None else bias, p.activations[layer],
+                      p.negative_slope, p.activations[layer], edges, p.threads)
+            block_rows = block_bytes // (width * p.dtype.itemsize)
+            kernel = functools.partial(_multiply_and_finish, p, layer, H, out, stream_type,
+                                       block_rows, finish, W)
+            if helper is not None and layer + 1 < len(p.widths):
+                running = helper.submit(kernel)
+                try:
+                    drawn = _draw_layer(p, layer + 1, width, p.widths[layer + 1])
+                except BaseException:
+                    wait([running])  # the kernel still writes into buffers: let it finish
+                    raise
+                (stats, hist), W = running.result()
+            else:
+                (stats, hist), W = kernel()
+                if layer + 1 < len(p.widths):
+                    drawn = _draw_layer(p, layer + 1, width, p.widths[layer + 1])
+            if p.bins and edges.size == 0:  # unbounded activation: the range is the data's
+                edges = p.hist_edges(layer, stats["min"], stats["max"])
+                hist = _propagate.histogram(out, edges, p.threads) if edges.size else np.zeros(0)
+            layers.append(layer_stats(p, layer, width, stats, hist, edges))
+            if p.backward:
+                inputs.append(H)
+                outputs.append(out)
+                added.append(bias if bias_vector is None else bias_vector)
+                if W is not None:
+                    kept_weights[layer] = W
+            if p.keep_activations:
+                acts[layer] = out
+            elif H is not p.X and not p.backward:
+                spare = H
+            H = out
     if p.backward:
         def weights(layer):  # drawn weights come back from their counters, not from memory
             if layer in kept_weights:
@@ -642,20 +662,40 @@ def attach_gradients(layers, grads):
             setattr(layer, name, value)
 
 
-def _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish):
-    """out = H @ W_layer with W drawn in place (in row blocks when it is larger than the block
-    size), then the fused activation and statistics pass with ``finish``'s arguments.
-    Returns the pass's (stats, histogram) and W when it was built whole (else None)."""
-    fan_in, width = H.shape[1], out.shape[1]
+def _drawn_in_python(p, layer, fan_in, width):
+    """Whether ``layer``'s weights or bias come from Python rather than the fill kernels."""
+    if isinstance(p.source, np.random.Generator):
+        return True
     init = p.weight_inits[layer]
-    law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
-    if law is None or isinstance(p.source, np.random.Generator):
-        if isinstance(init, Initializer):
-            W = init((fan_in, width), rng=p.weight_rng(layer), dtype=p.dtype,
-                     num_threads=p.threads)
-        else:
-            W = p.user_weights(layer, fan_in, width)
+    return not isinstance(init, Initializer) or init.law((fan_in, width)) is None
+
+
+def _draw_layer(p, layer, fan_in, width):
+    """(bias vector or None, W or None): what ``layer`` needs before its kernel runs, drawn in
+    the reference's order (bias, then weights). W is None when the kernel draws it from its
+    counters."""
+    bias, init = p.biases[layer], p.weight_inits[layer]
+    bias_vector = None
+    if isinstance(bias, Initializer):
+        bias_vector = bias((width,), rng=p.bias_rng(layer), dtype=p.dtype,
+                           num_threads=p.threads)
+    if not _drawn_in_python(p, layer, fan_in, width):
+        return bias_vector, None
+    if isinstance(init, Initializer):
+        return bias_vector, init((fan_in, width), rng=p.weight_rng(layer), dtype=p.dtype,
+                                 num_threads=p.threads)
+    return bias_vector, p.user_weights(layer, fan_in, width)
+
+
+def _multiply_and_finish(p, layer, H, out, stream_type, block_rows, finish, W):
+    """out = H @ W, then the fused activation and statistics pass with ``finish``'s
+    arguments. W None: the layer's law drawn in place from its counters (in row blocks when
+    the matrix is larger than the block size). Returns the pass's (stats, histogram) and W
+    when it was built whole (else None). Runs without the GIL but for a few calls."""
+    if W is not None:
         return _propagate.forward_layer(H, W, out, 0.0, True, *finish), W
+    fan_in, width = H.shape[1], out.shape[1]
+    law = p.weight_inits[layer].law((fan_in, width))
     stream = stream_type(p.layer_seed(layer))
     rows = max(1, min(fan_in, block_rows))
     W = np.empty((rows, width), p.dtype)

@@ -21,8 +21,10 @@ def assert_same(engine, ref, dtype):
             assert getattr(e, name) == pytest.approx(getattr(r, name), rel=rtol, abs=1e-300), name
         assert e.mean == pytest.approx(r.mean, abs=rtol * max(r.std, 1e-300))
         assert e.dead == pytest.approx(r.dead, abs=rtol)
-        np.testing.assert_equal(e.saturated, r.saturated) if math.isnan(r.saturated) else \
-            pytest.approx(r.saturated, abs=rtol) == e.saturated
+        if math.isnan(r.saturated):
+            assert math.isnan(e.saturated)
+        else:
+            assert e.saturated == pytest.approx(r.saturated, abs=rtol)
         np.testing.assert_allclose(e.bin_edges, r.bin_edges, rtol=rtol)  # data range if unbounded
         total = max(r.hist.sum(), 1)
         assert np.abs(e.hist - r.hist).max(initial=0) <= (0 if rtol == 1e-9 else 1e-4 * total + 2)
@@ -73,6 +75,38 @@ def test_user_callable_drawing_from_np_random():
         H = np.tanh(H @ init_fn(100, 100))
         assert e.layers[layer].std == pytest.approx(H.std(), rel=1e-9)
         assert e.layers[layer].mean == pytest.approx(H.mean(), abs=1e-9 * H.std())
+
+
+def test_user_callable_runs_in_layer_order_on_the_calling_thread():
+    # the engine calls it for layer l + 1 while layer l's kernel runs on a helper thread
+    import threading
+    calls = []
+
+    def init_fn(fan_in, fan_out):
+        calls.append((fan_in, fan_out, threading.current_thread() is threading.main_thread()))
+        return np.random.default_rng(len(calls)).standard_normal((fan_in, fan_out)) / 10
+    widths = [30, 20, 40, 10]
+    result = fastinit.forward_prop(widths, init_fn, batch=64, rng=3)
+    assert calls == [(fan_in, fan_out, True)
+                     for fan_in, fan_out in zip([30] + widths[:-1], widths)]
+    calls.clear()
+    ref = reference.forward_prop(widths, init_fn, batch=64, rng=3)
+    assert_same(result, ref, "float64")
+
+
+def test_user_callable_error_mid_network_waits_for_the_running_layer():
+    class Stop(Exception):
+        pass
+
+    def init_fn(fan_in, fan_out):
+        if fan_out == 7:
+            raise Stop("no weights for layer 2")
+        return np.ones((fan_in, fan_out)) / fan_in
+    with pytest.raises(Stop, match="layer 2"):
+        fastinit.forward_prop([300, 300, 7], init_fn, batch=500, rng=0)
+    # nothing is left running: the next call works and gives the reference's numbers
+    ok = fastinit.forward_prop([300, 300], init_fn, batch=500, rng=0)
+    assert_same(ok, reference.forward_prop([300, 300], init_fn, batch=500, rng=0), "float64")
 
 
 @pytest.mark.parametrize("bias", [0.3, "normal", fastinit.get_initializer("uniform", low=-0.5,
