@@ -20,7 +20,14 @@ import numpy as np
 
 cdef enum:
     CHUNK_ELEMENTS = 4096  # one statistics chunk: fits in L1/L2 for the fused loops
-    ITEM_ROWS = 128         # rows per OpenMP work item (one GEMM call each)
+    ITEM_ROWS = 128         # rows per OpenMP work item of the backward GEMMs
+    # rows per work item of the forward pass (one GEMM call and its chunks' passes): BLAS packs
+    # the whole weight matrix again for every call, so items are as large as four per batch
+    # allows, within these bounds. They depend on the batch alone: never on the thread count
+    # (a GEMM's bits depend on how its rows are split into calls).
+    MIN_ITEM_ROWS = 128
+    MAX_ITEM_ROWS = 512
+    ITEMS_PER_BATCH = 4
     # activations
     LINEAR = 0
     TANH = 1
@@ -232,7 +239,9 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
     total. See forward_layer."""
     cdef Py_ssize_t rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
     cdef Py_ssize_t nchunks = (rows + rows_per_chunk - 1) // rows_per_chunk
-    cdef Py_ssize_t chunks_per_item = (ITEM_ROWS + rows_per_chunk - 1) // rows_per_chunk
+    cdef Py_ssize_t item_rows = min(max((rows + ITEMS_PER_BATCH - 1) // ITEMS_PER_BATCH,
+                                        <Py_ssize_t>MIN_ITEM_ROWS), <Py_ssize_t>MAX_ITEM_ROWS)
+    cdef Py_ssize_t chunks_per_item = (item_rows + rows_per_chunk - 1) // rows_per_chunk
     cdef Py_ssize_t nitems = (nchunks + chunks_per_item - 1) // chunks_per_item
     cdef Py_ssize_t item, c, r0, r1, c0, c1
     cdef double count = 0, n_part
