@@ -25,6 +25,26 @@ cdef extern from "_philox.h" nogil:
     void fi_philox_halves(const uint64_t* key, uint64_t first, size_t n, uint64_t* scratch,
                           uint32_t* out)
 
+cdef extern from "_normal.h" nogil:
+    size_t fi_normal_d(const uint64_t* words, size_t n, const uint64_t* K, const double* W,
+                       double shift, double scale, double* out, uint32_t* rejects)
+    size_t fi_normal_f(const uint32_t* halves, size_t n, const uint32_t* K, const float* W,
+                       double shift, double scale, float* out, uint32_t* rejects)
+
+
+cdef extern from "_simd.h":
+    int fi_simd_enabled
+
+
+def use_simd(bint enabled):
+    """Switch this module's hand-written AVX2 paths on or off; returns the previous setting.
+    For tests: both paths must give the same bits."""
+    global fi_simd_enabled
+    previous = bool(fi_simd_enabled)
+    fi_simd_enabled = enabled
+    return previous
+
+
 cdef enum:
     CHUNK = 4096          # elements per OpenMP work item
     UNIFORM = 0
@@ -178,7 +198,8 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint64_t* 
     # law, so that the common ones stay tight and the uniform one vectorises.
     cdef uint64_t words[CHUNK]
     cdef uint32_t halves[CHUNK]
-    cdef Py_ssize_t k
+    cdef uint32_t rejects[CHUNK]
+    cdef Py_ssize_t k, r, nrej
     cdef double z, shift = p[0], scale = p[1]
     if floating is double:
         fi_philox_words(key, pos, n, words)
@@ -192,7 +213,13 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint64_t* 
                 z = <double><int32_t>(halves[k] >> 8) * TWO_M24
             out[k] = <floating>(shift + scale * z)
     elif kind == NORMAL:
-        for k in range(n):
+        # every candidate at once, then the few that failed the ziggurat's fast test
+        if floating is double:
+            nrej = fi_normal_d(words, n, K64, W64, shift, scale, out, rejects)
+        else:
+            nrej = fi_normal_f(halves, n, K32, W32, shift, scale, out, rejects)
+        for r in range(nrej):
+            k = rejects[r]
             if floating is double:
                 z = normal64(words[k], key, pos + k, ZIGGURAT_REGION)
             else:

@@ -191,7 +191,7 @@ __attribute__((target("avx2"))) static void fi_range_avx2_d(const double *x, siz
     }
 #ifdef FI_HAVE_AVX2
 #define FI_RANGE_DISPATCH(SUFFIX)                                                             \
-    if (__builtin_cpu_supports("avx2")) {                                                     \
+    if (FI_USE_AVX2()) {                                                                      \
         fi_range_avx2_##SUFFIX(x, n, lo, hi);                                                 \
         return;                                                                               \
     }
@@ -285,7 +285,7 @@ FI_DEFINE_HISTOGRAM_LINEAR(float, f, fi_load4_f)
     }
 #ifdef FI_HAVE_AVX2
 #define FI_HISTOGRAM_LINEAR(SUFFIX)                                                           \
-    if (step > 0 && bins <= FI_SMALL_BINS && __builtin_cpu_supports("avx2")) {               \
+    if (step > 0 && bins <= FI_SMALL_BINS && FI_USE_AVX2()) {                                 \
         fi_histogram_linear_avx2_##SUFFIX(x, n, edges[0], step, edges[bins], bins, scale,     \
                                           hist);                                              \
         return;                                                                               \

@@ -16,4 +16,9 @@
 #define FI_VECTOR_CLONES
 #endif
 
+/* The hand-written AVX2 paths (intrinsics, dispatched at run time) can be switched off, per
+ * extension module, so that tests check the portable paths give the same bits. */
+static int fi_simd_enabled = 1;
+#define FI_USE_AVX2() (fi_simd_enabled && __builtin_cpu_supports("avx2"))
+
 #endif /* FASTINIT_SIMD_H */

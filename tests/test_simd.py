@@ -1,0 +1,69 @@
+"""The hand-written AVX2 paths (ziggurat fast path, min/max, histogram binning) give the same
+bits as the portable paths that run on other CPUs. Where the CPU lacks AVX2 both runs take the
+portable path and the tests compare it with itself."""
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import _fill, _propagate
+from fastinit.streams import Stream
+
+
+def both_paths(module, compute):
+    previous = module.use_simd(True)
+    try:
+        fast = compute()
+        module.use_simd(False)
+        portable = compute()
+    finally:
+        module.use_simd(previous)
+    return fast, portable
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("offset", [0, 1, 4099])
+def test_normal_fill_paths_agree(dtype, offset):
+    # 3 * 4096 + 37 elements: whole chunks, ragged vector tails, ~1% slow-path candidates
+    def compute():
+        return Stream(np.random.SeedSequence(11)).normal(
+            np.empty(3 * 4096 + 37, dtype), 0.25, 1.5, offset=offset, num_threads=2)
+    fast, portable = both_paths(_fill, compute)
+    np.testing.assert_array_equal(fast.view(np.uint8), portable.view(np.uint8))
+    assert np.isfinite(fast).all() and abs(fast.mean() - 0.25) < 0.1
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_layer_statistics_and_histogram_paths_agree(dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 77)).astype(dtype)
+    w = (rng.standard_normal((77, 91)) / 5).astype(dtype)
+    edges = np.linspace(-1.0, 1.0, 31)
+
+    def compute():
+        out = np.empty((300, 91), dtype)
+        stats, hist = _propagate.forward_layer(x, w, out, 0.0, True, None, 0.1, "tanh", 0.0,
+                                               "tanh", edges, 2)
+        return stats, hist, out
+    (s_fast, h_fast, o_fast), (s_port, h_port, o_port) = both_paths(_propagate, compute)
+    assert s_fast == s_port
+    np.testing.assert_array_equal(h_fast, h_port)
+    np.testing.assert_array_equal(o_fast, o_port)
+    np.testing.assert_array_equal(h_fast, np.histogram(o_fast, edges)[0])
+
+
+def test_histogram_paths_agree_on_edges():
+    edges = np.linspace(-0.7, 1.3, 21)
+    values = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf),
+                             [-5.0, 5.0], np.random.default_rng(0).uniform(-1, 1.5, 5000)])
+    h = values.reshape(1, -1)
+    fast, portable = both_paths(_propagate, lambda: _propagate.histogram(h, edges, 2))
+    np.testing.assert_array_equal(fast, portable)
+    np.testing.assert_array_equal(fast, np.histogram(values, edges)[0])
+
+
+def test_use_simd_reports_and_restores_the_setting():
+    assert _fill.use_simd(False) is True
+    assert _fill.use_simd(True) is False
+    before = fastinit.lecun_normal((64, 64), rng=0)
+    assert _fill.use_simd(True) is True
+    np.testing.assert_array_equal(before, fastinit.lecun_normal((64, 64), rng=0))
