@@ -51,14 +51,22 @@ def test_layer_statistics_and_histogram_paths_agree(dtype):
     np.testing.assert_array_equal(h_fast, np.histogram(o_fast, edges)[0])
 
 
-def test_histogram_paths_agree_on_edges():
-    edges = np.linspace(-0.7, 1.3, 21)
-    values = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf),
-                             [-5.0, 5.0], np.random.default_rng(0).uniform(-1, 1.5, 5000)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("lo, hi, bins", [(-0.7, 1.3, 21), (-1.0, 1.0, 30), (0.0, 1.0, 7),
+                                          (1000.0, 1000.5, 30)])
+def test_histogram_paths_agree_on_edges(dtype, lo, hi, bins):
+    # values at, just below and just above every edge (in the data's dtype), out of range, NaN
+    edges = np.linspace(lo, hi, bins + 1)
+    near = edges.astype(dtype)
+    values = np.concatenate([near, np.nextafter(near, -np.inf), np.nextafter(near, np.inf),
+                             np.array([lo - 5, hi + 5, np.nan], dtype),
+                             np.random.default_rng(0).uniform(lo - 0.1, hi + 0.1, 5000)
+                             .astype(dtype)])
     h = values.reshape(1, -1)
     fast, portable = both_paths(_propagate, lambda: _propagate.histogram(h, edges, 2))
     np.testing.assert_array_equal(fast, portable)
-    np.testing.assert_array_equal(fast, np.histogram(values, edges)[0])
+    # np.histogram's definition on the values as doubles: edges[i] <= v < edges[i + 1]
+    np.testing.assert_array_equal(fast, np.histogram(values.astype(np.float64), edges)[0])
 
 
 def test_use_simd_reports_and_restores_the_setting():
