@@ -117,6 +117,7 @@ def use_simd(bint enabled):
     fi_simd_enabled = enabled
     return previous
 
+
 cdef inline double chunk_sum(const floating* x, Py_ssize_t n) noexcept nogil:
     if floating is double:
         return fi_sum_d(x, n)
