@@ -32,17 +32,7 @@ cdef extern from "_normal.h" nogil:
                        double shift, double scale, float* out, uint32_t* rejects)
 
 
-cdef extern from "_simd.h":
-    int fi_simd_enabled
-
-
-def use_simd(bint enabled):
-    """Switch this module's hand-written AVX2 paths on or off; returns the previous setting.
-    For tests: both paths must give the same bits."""
-    global fi_simd_enabled
-    previous = bool(fi_simd_enabled)
-    fi_simd_enabled = enabled
-    return previous
+include "_simd.pxi"
 
 
 cdef enum:

@@ -105,17 +105,7 @@ cdef extern from "_reductions.h" nogil:
                              double scale, double step, long long* hist)
 
 
-cdef extern from "_simd.h":
-    int fi_simd_enabled
-
-
-def use_simd(bint enabled):
-    """Switch this module's hand-written AVX2 paths on or off; returns the previous setting.
-    For tests: both paths must give the same bits."""
-    global fi_simd_enabled
-    previous = bool(fi_simd_enabled)
-    fi_simd_enabled = enabled
-    return previous
+include "_simd.pxi"
 
 
 cdef inline double chunk_sum(const floating* x, Py_ssize_t n) noexcept nogil:
