@@ -7,9 +7,7 @@ cdef extern from *:
     #else
     #define FI_OPENMP_ENABLED 0
     static inline int omp_get_max_threads(void) { return 1; }
-    static inline int omp_get_num_procs(void) { return 1; }
     #endif
     """
     int FI_OPENMP_ENABLED
     int omp_get_max_threads() nogil
-    int omp_get_num_procs() nogil

@@ -1,6 +1,6 @@
 # cython: language_level=3
 """What OpenMP this build has, and how many threads a kernel call will use."""
-import operator
+from fastinit._validation import MAX_THREADS, num_threads as _checked_num_threads
 
 
 def openmp_enabled():
@@ -8,27 +8,15 @@ def openmp_enabled():
     return bool(FI_OPENMP_ENABLED)
 
 
-def default_num_threads():
-    """Threads a kernel uses when not told: OpenMP's default, which honours OMP_NUM_THREADS."""
-    return omp_get_max_threads()
-
-
 def effective_num_threads(num_threads=None):
     """The thread count a kernel will run with for ``num_threads``.
 
-    ``None`` means OpenMP's default (``OMP_NUM_THREADS`` if set, else one per core); a positive
-    int is taken as is. Without OpenMP every call runs on one thread.
+    ``None`` means OpenMP's default (``OMP_NUM_THREADS`` if set, else one per core, and never
+    more than fastinit._validation.MAX_THREADS); an int in [1, MAX_THREADS] is taken as is,
+    anything else is a TypeError/ValueError naming ``num_threads``. Without OpenMP every call
+    runs on one thread.
     """
-    if num_threads is None:
-        n = omp_get_max_threads()
-    else:
-        if isinstance(num_threads, bool):
-            raise TypeError(f"num_threads must be None or a positive int, got {num_threads!r}")
-        try:
-            n = operator.index(num_threads)
-        except TypeError:
-            raise TypeError(
-                f"num_threads must be None or a positive int, got {num_threads!r}") from None
-        if n < 1:
-            raise ValueError(f"num_threads must be a positive int, got {n}")
+    n = _checked_num_threads(num_threads)
+    if n is None:
+        n = min(omp_get_max_threads(), MAX_THREADS)
     return n if FI_OPENMP_ENABLED else 1

@@ -3,11 +3,15 @@ buffer is written, so a bad argument is a ValueError/TypeError naming it, never 
 import math
 import numbers
 import operator
+import os
 
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _MAX_BYTES = np.iinfo(np.intp).max
+# The most threads a kernel call may ask for: OpenMP would start every one of them (100000
+# threads exhaust the address space and crash), and more threads than this only oversubscribe.
+MAX_THREADS = max(64, 4 * (os.cpu_count() or 1))
 
 
 def float_dtype(dtype, name="dtype"):
@@ -16,11 +20,30 @@ def float_dtype(dtype, name="dtype"):
         return np.dtype(np.float64)
     try:
         dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt not in FLOAT_DTYPES:
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    # compare by identity of kind and size: `np.dtype("float64") == None` is True, so a failed
+    # conversion must never reach a `in FLOAT_DTYPES` test
+    if not any(dt == valid for valid in FLOAT_DTYPES):
         raise TypeError(f"{name} must be float32 or float64, got {dtype!r}")
     return dt
+
+
+def num_threads(value, name="num_threads"):
+    """The thread count a kernel is asked for: None (OpenMP's default) or an int in
+    [1, MAX_THREADS]. Returns the int, or None."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be None or a positive int, got {value!r}")
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be None or a positive int, got {value!r}") from None
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"{name} must be in [1, {MAX_THREADS}] (at most 4 per CPU, or 64), "
+                         f"got {n}")
+    return n
 
 
 def integer(value, name):
@@ -35,6 +58,9 @@ def integer(value, name):
 
 def as_shape(shape, name="shape"):
     """A tuple of non-negative ints whose element count fits in memory addresses."""
+    if isinstance(shape, np.ndarray) and shape.ndim > 0:
+        raise TypeError(f"{name} must be a tuple of ints, got an array of shape {shape.shape}; "
+                        "to fill an existing array in place, pass it as out=...")
     if isinstance(shape, (list, tuple)):
         dims = tuple(integer(d, name) for d in shape)
     else:
@@ -61,9 +87,16 @@ def output(shape, out, dtype):
 
 
 def checked_out(out, name="out"):
-    """``out`` if it is a writeable, C-contiguous float32/float64 ndarray."""
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    """``out`` if it is a writeable, C-contiguous float32/float64 ndarray (a plain one: a
+    subclass such as np.matrix or a masked array reshapes and indexes by its own rules)."""
+    if type(out) is not np.ndarray:
+        if isinstance(out, np.ndarray):
+            raise TypeError(f"{name} must be a plain numpy.ndarray, got the subclass "
+                            f"{type(out).__name__}; pass np.asarray(out)")
+        hint = ""
+        if hasattr(out, "detach") and hasattr(out, "numpy"):
+            hint = " (a torch tensor: pass tensor.detach().numpy(), with layout='out_in')"
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}{hint}")
     if out.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must have dtype float32 or float64, got {out.dtype}")
     if not out.flags.c_contiguous:
@@ -88,6 +121,7 @@ def real(value, name, *, finite=True, positive=False, nonnegative=False):
 
 
 def choice(value, name, valid):
-    if value not in valid:
+    """``value`` if it is one of ``valid`` (a ValueError listing them if not)."""
+    if not isinstance(value, str) or value not in valid:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, valid))}; got {value!r}")
     return value

@@ -2,6 +2,8 @@
 import math
 import numbers
 
+from fastinit._validation import as_shape, choice
+
 LAYOUTS = ("in_out", "out_in")
 
 
@@ -15,9 +17,8 @@ def compute_fans(shape, layout="in_out"):
     For a kernel both fans are multiplied by the receptive field ``prod(kernel)``:
     ``fan_in = in * prod(kernel)``, ``fan_out = out * prod(kernel)``.
     """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    shape = tuple(shape)
+    choice(layout, "layout", LAYOUTS)
+    shape = as_shape(shape)
     if len(shape) < 2:
         raise ValueError(
             f"fans need a shape of at least 2 dimensions, got shape {shape}")
@@ -81,7 +82,7 @@ def calculate_gain(nonlinearity, param=None):
         if not math.isfinite(slope):
             raise ValueError(f"param (negative_slope) must be finite, got {param!r}")
         return math.sqrt(2.0 / (1.0 + slope**2))
-    if nonlinearity not in _GAINS:
+    if not isinstance(nonlinearity, str) or nonlinearity not in _GAINS:
         names = sorted([*_GAINS, "leaky_relu"])
         raise ValueError(f"unknown nonlinearity {nonlinearity!r}; valid: {', '.join(names)}")
     return _GAINS[nonlinearity]

@@ -54,8 +54,11 @@ def philox_key(ss):
 
 
 def child(ss, index):
-    """Child ``index`` of ``ss``: ``ss.spawn(index + 1)[index]`` on a fresh ``ss``, without
+    """Child ``index`` of ``ss`` (a SeedSequence, or an int standing for one): ``ss.spawn(index + 1)[index]`` on a fresh ``ss``, without
     spawning (so the same ``ss`` always gives the same children)."""
+    ss = seed_sequence(ss, "ss")
+    index = integer(index, "index")
+    if index < 0:
+        raise ValueError(f"index must be >= 0, got {index}")
     return np.random.SeedSequence(
-        ss.entropy, spawn_key=tuple(ss.spawn_key) + (integer(index, "index"),),
-        pool_size=ss.pool_size)
+        ss.entropy, spawn_key=tuple(ss.spawn_key) + (index,), pool_size=ss.pool_size)
