@@ -14,6 +14,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from scipy.special.cython_special cimport ndtri_exp
 
+from fastinit._interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
 from fastinit._openmp cimport omp_get_max_threads
 
 import numpy as np
@@ -195,13 +196,19 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint64_t* 
         fi_philox_words(key, pos, n, words)
     else:
         fi_philox_halves(key, pos, n, words, halves)
+    cdef floating v, lo, hi
     if kind == UNIFORM:
+        # p[2], p[3]: the first and last dtype values in [low, high), where rounding may not go
+        lo = <floating>p[2]
+        hi = <floating>p[3]
         for k in range(n):
             if floating is double:
                 z = <double><int64_t>(words[k] >> 11) * TWO_M53
             else:
                 z = <double><int32_t>(halves[k] >> 8) * TWO_M24
-            out[k] = <floating>(shift + scale * z)
+            v = <floating>(shift + scale * z)
+            v = lo if v < lo else v
+            out[k] = hi if v > hi else v
     elif kind == NORMAL:
         # every candidate at once, then the few that failed the ziggurat's fast test
         if floating is double:
@@ -229,25 +236,34 @@ def fill(floating[::1] out, const uint64_t[::1] key, uint64_t offset, int kind,
          const double[::1] params, int num_threads):
     """Fill ``out`` with stream elements offset .. offset + len(out) - 1 of law ``kind``.
 
-    params: uniform (low, high - low); normal (mean, std); truncated_normal (mean, std, lo, hi,
+    params: uniform (low, high - low, first, last value of the dtype in [low, high)); normal
+    (mean, std); truncated_normal (mean, std, lo, hi,
     alpha, beta, normal_first, flip, log_hi, exp_d, one_minus_exp_d), lo/hi being the bounds
     as values of out's dtype.
     """
     cdef Py_ssize_t n = out.shape[0]
+    cdef fi_interrupt interrupt
     if n == 0:
         return
     if num_threads < 1:
         num_threads = omp_get_max_threads()
+    fi_interrupt_init(&interrupt)
     with nogil:
-        fill_range(&out[0], n, offset, &key[0], kind, &params[0], num_threads)
+        fill_range(&out[0], n, offset, &key[0], kind, &params[0], num_threads, &interrupt)
+    if interrupt.stop:  # Ctrl-C: out is partly filled, and the call raises
+        raise_pending()
 
 
 cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint64_t* key,
-                     int kind, const double* params, int num_threads) noexcept nogil:
-    """fill() without the GIL or any check, for other kernels: elements offset .. offset+n-1."""
+                     int kind, const double* params, int num_threads,
+                     fi_interrupt* interrupt) noexcept nogil:
+    """fill() without the GIL or any check, for other kernels: elements offset .. offset+n-1.
+    Stops early, with interrupt.stop set, when a signal handler raises."""
     cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK
     cdef Py_ssize_t c
     for c in prange(nchunks, num_threads=num_threads, schedule="static"):
+        if fi_interrupt_poll(interrupt):
+            continue
         fill_chunk(out + c * CHUNK, min(<Py_ssize_t>CHUNK, n - c * CHUNK), offset + c * CHUNK,
                    key, kind, params)
 

@@ -8,6 +8,33 @@ from scipy.special import log_ndtr, ndtri_exp
 
 from fastinit._validation import real
 
+def representable(value, dtype, name):
+    """``value`` if rounding it to ``dtype`` keeps it finite (a float32 std of 1e300 would
+    make every weight infinite): else a ValueError naming it."""
+    if math.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
+        raise ValueError(f"{name}={value!r} is not representable in {np.dtype(dtype).name} "
+                         f"(largest {float(np.finfo(dtype).max):.4g})")
+    return value
+
+
+def values_within(lo, hi, dtype, *, closed_high):
+    """The smallest and largest value of ``dtype`` in [lo, hi] (or [lo, hi) when not
+    ``closed_high``), as floats; a ValueError when no value of ``dtype`` lies there."""
+    t = np.dtype(dtype).type
+    with np.errstate(over="ignore"):
+        first, last = t(lo), t(hi)
+    # compared as Python floats: NumPy would compare a float32 with a Python float in float32
+    if float(first) < lo:
+        first = np.nextafter(first, t(np.inf))
+    if float(last) > hi or (not closed_high and float(last) >= hi):
+        last = np.nextafter(last, t(-np.inf))
+    if not float(first) <= float(last):
+        high = f"{hi!r}]" if closed_high else f"{hi!r})"
+        raise ValueError(f"no {np.dtype(dtype).name} value lies in [{lo!r}, {high}: widen the "
+                         "interval or use float64")
+    return float(first), float(last)
+
+
 # Below this probability mass redrawing a normal until it lands in [a, b] is wasteful; the
 # inverse CDF is used directly instead.
 REDRAW_MIN_MASS = 0.25
@@ -21,10 +48,19 @@ class Constant:
     def __post_init__(self):
         object.__setattr__(self, "value", real(self.value, "value", finite=False))
 
+    def params(self, dtype):
+        """The kernel's parameters, as a uniform of width 0 whose one value is ``value``
+        rounded to ``dtype``."""
+        value = float(np.dtype(dtype).type(representable(self.value, dtype, "value")))
+        return [value, 0.0, value, value]
+
 
 @dataclass(frozen=True)
 class Uniform:
-    """U[low, high)."""
+    """U[low, high): ``low + (high - low) * u`` in float64, u a multiple of 2**-53 (float64) or
+    2**-24 (float32) in [0, 1), rounded once to the dtype and then kept in [low, high) as that
+    dtype can hold it: a value that rounding carried below ``low`` or onto ``high`` becomes the
+    nearest dtype value inside (this changes at most a few values in 10**7)."""
     low: float = 0.0
     high: float = 1.0
     kind = "uniform"
@@ -39,8 +75,12 @@ class Uniform:
         object.__setattr__(self, "high", high)
 
     def params(self, dtype):
-        """The kernel's parameter vector: shift and scale of U[0, 1)."""
-        return [self.low, self.high - self.low]
+        """The kernel's parameter vector: shift and scale of U[0, 1), then the smallest and
+        largest values of ``dtype`` in [low, high)."""
+        representable(self.low, dtype, "low")
+        representable(self.high, dtype, "high")
+        return [self.low, self.high - self.low,
+                *values_within(self.low, self.high, dtype, closed_high=False)]
 
 
 @dataclass(frozen=True)
@@ -56,7 +96,7 @@ class Normal:
 
     def params(self, dtype):
         """The kernel's parameter vector: shift and scale of N(0, 1)."""
-        return [self.mean, self.std]
+        return [representable(self.mean, dtype, "mean"), representable(self.std, dtype, "std")]
 
 
 @dataclass(frozen=True)
@@ -103,14 +143,9 @@ class TruncatedNormal:
         return float(mass >= REDRAW_MIN_MASS), float(flip), log_hi, exp_d, one_minus_exp_d
 
     def output_bounds(self, dtype):
-        """[a, b] shrunk to the nearest values ``dtype`` can hold, so rounding never leaves it."""
-        t = np.dtype(dtype).type
-        lo, hi = t(self.a), t(self.b)
-        if lo < self.a:
-            lo = np.nextafter(lo, t(np.inf))
-        if hi > self.b:
-            hi = np.nextafter(hi, t(-np.inf))
-        return float(lo), float(hi)
+        """[a, b] shrunk to the nearest values ``dtype`` can hold, so rounding never leaves it
+        (a ValueError when ``dtype`` has no value in [a, b])."""
+        return values_within(self.a, self.b, dtype, closed_high=True)
 
     def standard_from_uniform(self, u):
         """Inverse-CDF draws of the standardised truncated law from uniforms ``u`` in (0, 1)."""
@@ -120,6 +155,8 @@ class TruncatedNormal:
 
     def params(self, dtype):
         """The kernel's parameter vector (see fastinit/_fill.pyx)."""
+        representable(self.mean, dtype, "mean")
+        representable(self.std, dtype, "std")
         alpha, beta = self.standard_bounds()
         return [self.mean, self.std, *self.output_bounds(dtype), alpha, beta, *self.inversion()]
 

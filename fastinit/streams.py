@@ -7,7 +7,8 @@ Stream layout (key k from fastinit.seeding.philox_key)
 * A float64 element at position p uses word p; a float32 element uses the 32-bit half p
   (word p // 2, low half for even p).
 * uniform: float64 ``(word >> 11) * 2**-53``; float32 ``(half >> 8) * 2**-24``; then
-  ``low + (high - low) * u`` computed in float64 and rounded once to the output dtype.
+  ``low + (high - low) * u`` computed in float64, rounded once to the output dtype and kept
+  in [low, high) as the dtype holds it (clamped to its first and last value inside).
 * normal: a 256-layer ziggurat (fastinit._ziggurat) on the element's word (float64: 8 bits of
   layer, 1 of sign, 52 of magnitude) or half (float32: 8, 1, 23); ``mean + std * z`` as above.
   The rare draws that miss the fast test take more words from the element's own region
@@ -23,12 +24,11 @@ fill of k, and a fill at ``offset`` continues a fill that stopped there.
 import numpy as np
 
 from fastinit import _fill, _openmp
-from fastinit._validation import checked_out, integer
+from fastinit._validation import checked_out, integer, num_threads as checked_num_threads
 from fastinit.laws import Constant, Normal, TruncatedNormal, Uniform
-
-LAWS = (Constant, Uniform, Normal, TruncatedNormal)
 from fastinit.seeding import child, philox_key, seed_sequence
 
+LAWS = (Constant, Uniform, Normal, TruncatedNormal)
 _MAX_POSITION = 2**62
 
 
@@ -67,13 +67,14 @@ class StreamBase:
         offset = integer(offset, "offset")
         if offset < 0 or offset + flat.size > _MAX_POSITION:
             raise ValueError(f"offset must be in [0, 2**62 - out.size], got {offset}")
-        threads = _openmp.effective_num_threads(num_threads)
+        threads = checked_num_threads(num_threads)
         if not isinstance(law, LAWS):
             raise TypeError(f"law must be a fastinit.laws law, got {type(law).__name__}")
+        params = law.params(flat.dtype)  # checks the law fits the dtype, before any write
         if isinstance(law, Constant):
-            flat.fill(law.value)
-        else:
-            self._fill(flat, law, law.params(flat.dtype), offset, threads)
+            flat.fill(params[0])
+            return out
+        self._fill(flat, law, params, offset, threads)
         return out
 
     def uniform_keys(self, shape):
@@ -94,7 +95,8 @@ class Stream(StreamBase):
 
     def _fill(self, flat, law, params, offset, threads):
         kind = _fill.KINDS[law.kind]
-        _fill.fill(flat, self.key, offset, kind, np.asarray(params, float), threads)
+        _fill.fill(flat, self.key, offset, kind, np.asarray(params, float),
+                   _openmp.effective_num_threads(threads))
 
     def _raw(self, n, offset):
         words = np.empty(n, np.uint64)
@@ -113,12 +115,15 @@ class GeneratorSource:
     def fill(self, out, law, *, offset=0, num_threads=None):
         flat = checked_out(out).reshape(-1)
         g = self.generator
+        checked_num_threads(num_threads)
         if not isinstance(law, LAWS):
             raise TypeError(f"law must be a fastinit.laws law, got {type(law).__name__}")
+        params = law.params(flat.dtype)  # checks the law fits the dtype, before any write
         if isinstance(law, Constant):
-            flat.fill(law.value)
+            flat.fill(params[0])
         elif isinstance(law, Uniform):
             flat[...] = g.random(flat.size) * (law.high - law.low) + law.low
+            np.clip(flat, params[2], params[3], out=flat)  # [low, high) as the dtype holds it
         elif isinstance(law, Normal):
             flat[...] = g.standard_normal(flat.size) * law.std + law.mean
         else:

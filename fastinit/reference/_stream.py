@@ -132,6 +132,7 @@ class Stream(StreamBase):
             else:
                 u = (main_halves(self.key, offset, n) >> 8).astype(np.float64) * 2.0**-24
             flat[...] = params[0] + params[1] * u
+            np.clip(flat, params[2], params[3], out=flat)  # [low, high) as the dtype holds it
             return
         z = standard_normal(self.key, offset, n, flat.dtype).astype(np.float64)
         if law.kind == "normal":
