@@ -16,7 +16,7 @@ import scipy.linalg
 import scipy.linalg.lapack
 
 from fastinit import fans as _fans
-from fastinit._validation import choice, integer, output, real
+from fastinit._validation import choice, integer, num_threads as checked_num_threads, output, real
 from fastinit.fans import calculate_gain, fan_sum, select_fan
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Constant, Normal, TruncatedNormal, Uniform
 from fastinit.seeding import resolve_rng
@@ -30,6 +30,13 @@ def _source(stream_type, rng):
     return stream_type(source)
 
 
+def _arguments(stream_type, shape, out, dtype, rng, num_threads):
+    """The arguments every scheme takes, checked before anything is drawn or written:
+    (the array to fill, the source to draw from, num_threads)."""
+    out = output(shape, out, dtype)
+    return out, _source(stream_type, rng), checked_num_threads(num_threads)
+
+
 _CALL_ARGS = ("shape", "rng", "dtype", "out", "num_threads")
 
 
@@ -39,9 +46,9 @@ def law_scheme(law_of):
     ``scheme.law_of`` stays reachable, so the propagation engine can fuse the draw."""
     def scheme(stream_type, shape=None, *, rng=None, dtype=None, out=None, num_threads=None,
                **params):
-        out = output(shape, out, dtype)
+        out, source, num_threads = _arguments(stream_type, shape, out, dtype, rng, num_threads)
         law = law_of(out.shape, **params)
-        return _source(stream_type, rng).fill(out, law, num_threads=num_threads)
+        return source.fill(out, law, num_threads=num_threads)
 
     own = list(inspect.signature(law_of).parameters.values())[1:]
     call = inspect.signature(scheme).parameters
@@ -95,7 +102,10 @@ def normal(shape, *, mean=0.0, std=1.0):
 @law_scheme
 def truncated_normal(shape, *, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """W ~ N(mean, std^2) conditioned on a <= W <= b (absolute bounds; the exact truncated law,
-    not clipping: no value sits on a bound)."""
+    not clipping). Values are computed in float64 and rounded to the dtype inside [a, b]: a
+    value lands on a bound only when rounding puts it there (about never in float64; in
+    float32 whenever a draw lies within half a float32 step of a bound). An interval that holds
+    no value of the dtype is a ValueError."""
     return TruncatedNormal(mean, std, a, b)
 
 
@@ -153,20 +163,22 @@ def variance_scaling(shape, *, scale=1.0, mode="fan_in", distribution="truncated
                      layout="in_out"):
     """Keras's VarianceScaling: Var W = scale / fan, fan = fan_in, fan_out or their mean.
 
-    normal (or untruncated_normal): N(0, scale / fan).
+    truncated_normal (and "normal", which Keras maps to it): N(0, s^2) truncated to
+    [-2s, 2s], s = sqrt(scale / fan) / 0.87962566103423978, the std of N(0, 1) truncated to
+    [-2, 2], so that the variance is still scale / fan.
+    untruncated_normal: N(0, scale / fan). (JAX's ``variance_scaling(..., "normal")`` is this
+    one: write "untruncated_normal" here for it.)
     uniform: U[-l, l), l = sqrt(3 * scale / fan).
-    truncated_normal: N(0, s^2) truncated to [-2s, 2s], s = sqrt(scale / fan) / 0.8796...,
-    the std of N(0, 1) truncated to [-2, 2], so that the variance is still scale / fan.
     """
     scale = real(scale, "scale", positive=True)
     choice(distribution, "distribution", VARIANCE_SCALING_DISTRIBUTIONS)
     variance = scale / select_fan(shape, mode, layout)
     if distribution == "uniform":
         return _symmetric_uniform(math.sqrt(3.0 * variance))
-    if distribution == "truncated_normal":
-        std = math.sqrt(variance) / TRUNCATED_2SIGMA_STD
-        return TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std)
-    return Normal(0.0, math.sqrt(variance))
+    if distribution == "untruncated_normal":
+        return Normal(0.0, math.sqrt(variance))
+    std = math.sqrt(variance) / TRUNCATED_2SIGMA_STD
+    return TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std)
 
 
 def _symmetric_uniform(limit):
@@ -195,14 +207,13 @@ def orthogonal(stream_type, shape=None, *, gain=1.0, layout="in_out", rng=None, 
     """Saxe et al. (2014): W = gain * Q, Q from the QR decomposition of a standard Gaussian
     matrix, columns signed by sign(diag R) so that Q is Haar-distributed. Orthonormal rows or
     columns, whichever are fewer. N-d shapes are seen as matrices by ``layout``."""
-    out = output(shape, out, dtype)
+    out, source, num_threads = _arguments(stream_type, shape, out, dtype, rng, num_threads)
     gain = real(gain, "gain")
     rows, cols = _matrix_shape(out.shape, layout)
     if out.size == 0:
         return out
     # LAPACK wants Fortran order. Square and wide weights are factorised in place, as the
     # Fortran-ordered transpose of out's memory; a tall one through a Fortran-ordered copy.
-    source = _source(stream_type, rng)
     if cols >= rows:
         matrix = out.reshape(rows, cols).T
         source.fill(out, Normal(), num_threads=num_threads)
@@ -216,25 +227,62 @@ def orthogonal(stream_type, shape=None, *, gain=1.0, layout="in_out", rng=None, 
     return out
 
 
+# Columns per panel of the QR: Ctrl-C is answered between panels (under a second for a
+# 6000 x 6000 weight), and panels this wide keep LAPACK's blocked updates at full speed.
+QR_PANEL = 512
+
+
 def _orthonormalize(matrix):
-    """Replace a tall Fortran-ordered matrix in place by the Q of its QR decomposition;
-    returns the diagonal of R."""
-    geqrf, orgqr = scipy.linalg.lapack.get_lapack_funcs(("geqrf", "orgqr"), (matrix,))
-    lwork = int(geqrf(matrix, lwork=-1)[-2][0])
-    packed, tau, _, info = geqrf(matrix, lwork=lwork, overwrite_a=1)
-    diagonal = np.diagonal(packed).copy()
-    q, _, info2 = orgqr(packed, tau, lwork=lwork, overwrite_a=1)
-    if info or info2:
-        raise RuntimeError(f"LAPACK geqrf/orgqr failed with info {info or info2}")
-    if not np.shares_memory(q, matrix):
-        matrix[...] = q
+    """Replace a tall (or square) Fortran-ordered matrix in place by the Q of its QR
+    decomposition; returns the diagonal of R.
+
+    Householder QR as LAPACK blocks it, one panel of QR_PANEL columns per call: geqrf factors
+    the panel, ormqr applies its reflectors to the columns right of it; then Q is formed from
+    the last panel to the first (orgqr on each panel, ormqr onto the columns already formed).
+    Python regains control between calls, so a long QR answers Ctrl-C."""
+    m, n = matrix.shape
+    geqrf, ormqr, orgqr = scipy.linalg.lapack.get_lapack_funcs(("geqrf", "ormqr", "orgqr"),
+                                                                (matrix,))
+    starts = range(0, n, QR_PANEL)
+    taus = {}
+    for j in starts:
+        b = min(QR_PANEL, n - j)
+        panel, taus[j], _, info = geqrf(matrix[j:, j:j + b])
+        _lapack_ok("geqrf", info)
+        matrix[j:, j:j + b] = panel
+        if j + b < n:
+            _apply_reflectors(ormqr, "T", panel, taus[j], matrix[j:, j + b:])
+    diagonal = np.diagonal(matrix).copy()
+    for j in reversed(starts):
+        b = min(QR_PANEL, n - j)
+        panel = np.array(matrix[j:, j:j + b], order="F")
+        if j + b < n:
+            matrix[j:j + b, j + b:] = 0.0  # R's entries: Q's columns right of here start below
+            _apply_reflectors(ormqr, "N", panel, taus[j], matrix[j:, j + b:])
+        q, _, info = orgqr(panel, taus[j], lwork=max(1, 64 * b), overwrite_a=1)
+        _lapack_ok("orgqr", info)
+        matrix[j:, j:j + b] = q
+        matrix[:j, j:j + b] = 0.0
     return diagonal
+
+
+def _apply_reflectors(ormqr, trans, panel, tau, target):
+    """target = Q_panel^T target (trans "T") or Q_panel target ("N"), in place."""
+    lwork = max(1, 64 * target.shape[1])
+    result, _, info = ormqr("L", trans, panel, tau, target, lwork)
+    _lapack_ok("ormqr", info)
+    target[...] = result
+
+
+def _lapack_ok(name, info):
+    if info:
+        raise RuntimeError(f"LAPACK {name} failed with info {info}")
 
 
 def identity(stream_type, shape=None, *, gain=1.0, rng=None, dtype=None, out=None,
              num_threads=None):
     """W = gain * I (2-D; ones on the main diagonal of a non-square matrix)."""
-    out = output(shape, out, dtype)
+    out, _, _ = _arguments(stream_type, shape, out, dtype, rng, num_threads)
     gain = real(gain, "gain")
     if out.ndim != 2:
         raise ValueError(f"identity needs a 2-D shape, got {out.shape}")
@@ -248,7 +296,7 @@ def dirac(stream_type, shape=None, *, groups=1, layout="in_out", rng=None, dtype
     """The Dirac delta of a 3-, 4- or 5-D convolution kernel: W[center, i, i] = 1 within each of
     ``groups`` groups, so that a convolution with W copies its input channels (as many as
     min(out / groups, in)). Layout (*kernel, in, out) or, with out_in, (out, in, *kernel)."""
-    out = output(shape, out, dtype)
+    out, _, _ = _arguments(stream_type, shape, out, dtype, rng, num_threads)
     groups = integer(groups, "groups")
     choice(layout, "layout", _fans.LAYOUTS)
     if out.ndim not in (3, 4, 5):
@@ -263,6 +311,8 @@ def dirac(stream_type, shape=None, *, groups=1, layout="in_out", rng=None, dtype
     per_group = out_ch // groups
     center = tuple(k // 2 for k in kernel)
     out.fill(0.0)
+    if out.size == 0:
+        return out
     for g in range(groups):
         for d in range(min(per_group, in_ch)):
             if layout == "in_out":
@@ -274,10 +324,15 @@ def dirac(stream_type, shape=None, *, groups=1, layout="in_out", rng=None, dtype
 
 def sparse(stream_type, shape=None, *, sparsity, std=0.01, layout="in_out", rng=None,
            dtype=None, out=None, num_threads=None):
-    """Martens (2010): W ~ N(0, std^2) with exactly ceil(sparsity * fan_in) zeros per output
-    unit, at positions drawn from ``rng`` too (values from its stream, positions from child 0's,
-    or both from the same Generator)."""
-    out = output(shape, out, dtype)
+    """Martens (2010), with torch.nn.init.sparse_'s counts: W ~ N(0, std^2), then each input
+    unit keeps all but ceil(sparsity * fan_out) of its outgoing weights.
+
+    In PyTorch's (out, in) layout (``layout="out_in"``) that is torch's rule to the letter:
+    ceil(sparsity * rows) zeros in every column. In the default (in, out) layout it is the same
+    pattern transposed: ceil(sparsity * cols) zeros in every row. ``sparsity`` counts as the
+    decimal written (0.3 of 10 is 3 zeros). The zero positions come from ``rng`` too (values
+    from its stream, positions from child 0's, or both from the same Generator)."""
+    out, source, num_threads = _arguments(stream_type, shape, out, dtype, rng, num_threads)
     sparsity = real(sparsity, "sparsity")
     if not 0.0 <= sparsity <= 1.0:
         raise ValueError(f"sparsity must be in [0, 1], got {sparsity}")
@@ -285,14 +340,13 @@ def sparse(stream_type, shape=None, *, sparsity, std=0.01, layout="in_out", rng=
         raise ValueError(f"sparse needs a 2-D shape, got {out.shape}")
     choice(layout, "layout", _fans.LAYOUTS)
     law = Normal(0.0, std)
-    source = _source(stream_type, rng)
-    units_last = out if layout == "in_out" else out.T  # (fan_in, fan_out) view
+    inputs_first = out if layout == "in_out" else out.T  # (fan_in, fan_out) view
     # the decimal the user wrote, exactly: 0.3 of 10 is 3 zeros, not ceil(3.0000000000000004)
-    num_zeros = math.ceil(Fraction(repr(sparsity)) * units_last.shape[0])
+    num_zeros = math.ceil(Fraction(repr(sparsity)) * inputs_first.shape[1])
     source.fill(out, law, num_threads=num_threads)
-    keys = source.uniform_keys(units_last.shape)
-    rows = np.argsort(keys, axis=0, kind="stable")[:num_zeros]
-    np.put_along_axis(units_last, rows, 0.0, axis=0)
+    keys = source.uniform_keys(inputs_first.shape)
+    columns = np.argsort(keys, axis=1, kind="stable")[:, :num_zeros]
+    np.put_along_axis(inputs_first, columns, 0.0, axis=1)
     return out
 
 

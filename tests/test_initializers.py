@@ -160,21 +160,23 @@ def test_dirac_3d_and_5d(shape):
 
 @pytest.mark.parametrize("layout", ["in_out", "out_in"])
 @pytest.mark.parametrize("sparsity", [0.0, 0.1, 0.3, 1.0])
-def test_sparse_zeros_per_output_unit(sparsity, layout):
-    fan_in, fan_out = 10, 40
+def test_sparse_zeros_follow_torch(sparsity, layout):
+    # torch.nn.init.sparse_ on a (rows, cols) = (out, in) tensor zeros ceil(sparsity * rows)
+    # entries in every column; in_out is the same pattern transposed
+    fan_in, fan_out = 40, 10
     shape = (fan_in, fan_out) if layout == "in_out" else (fan_out, fan_in)
     w = fastinit.sparse(shape, sparsity=sparsity, std=0.5, layout=layout, rng=6)
-    per_unit = w if layout == "in_out" else w.T
+    torch_layout = w.T if layout == "in_out" else w  # (rows, cols) = (out, in)
     expected_zeros = {0.0: 0, 0.1: 1, 0.3: 3, 1.0: 10}[sparsity]
-    assert ((per_unit == 0).sum(axis=0) == expected_zeros).all()
+    assert ((torch_layout == 0).sum(axis=0) == expected_zeros).all()
 
 
 def test_sparse_positions_vary_and_values_are_normal():
-    w = fastinit.sparse((1000, 500), sparsity=0.5, std=0.2, rng=7)
+    w = fastinit.sparse((500, 1000), sparsity=0.5, std=0.2, rng=7)
     zero = w == 0
-    assert len({zero[:, j].tobytes() for j in range(500)}) == 500
-    # each input position is zeroed in a Binomial(500, 1/2) number of output units
-    assert np.abs(zero.sum(axis=1) - 250).max() < 5 * np.sqrt(500 * 0.25)
+    assert len({zero[i].tobytes() for i in range(500)}) == 500
+    # each output unit is zeroed for a Binomial(500, 1/2) number of inputs
+    assert np.abs(zero.sum(axis=0) - 250).max() < 5 * np.sqrt(500 * 0.25)
     values = w[w != 0]
     assert stats.kstest(values, stats.norm(0, 0.2).cdf).pvalue > 1e-3
 
