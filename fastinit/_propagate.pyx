@@ -15,6 +15,7 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 from libc.stdint cimport uint64_t
 
 from fastinit._fill cimport fill_range
+from fastinit._interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
 
 import numpy as np
 
@@ -220,6 +221,12 @@ cdef inline void merge(double* total, double n_total, const double* part, double
     """Chan et al.: the (mean, M2) of two groups from each group's (mean, M2)."""
     cdef double n = n_total + n_part, delta
     cdef int k
+    if n_total == 0:
+        # the first part is the total (the update below gives the same bits for finite parts,
+        # but a mean so large that its square overflows would turn 0 * inf into NaN)
+        for k in range(8):
+            total[k] = part[k]
+        return
     for k in range(0, 4, 2):
         delta = part[k] - total[k]
         total[k + 1] += part[k + 1] + delta * delta * n_total * n_part / n
@@ -236,7 +243,7 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
                        double slope, int sat, int bins, const double* edges, double scale,
                        double step,
                        double* parts, long long* hists, Py_ssize_t hist_stride, double* total,
-                       int num_threads) noexcept nogil:
+                       int num_threads, fi_interrupt* interrupt) noexcept nogil:
     """out = x @ w + beta * out, then (finish) the fused pass, one OpenMP loop over blocks of
     rows; the chunks' partials (parts, hists: zeroed by the caller) merge in chunk order into
     total. See forward_layer."""
@@ -251,6 +258,8 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
     # dynamic: a core busy elsewhere (the user's weights for the next layer, drawn meanwhile)
     # holds no thread back; every item writes its own slots, so the schedule changes no bit
     for item in prange(nitems, num_threads=num_threads, schedule="dynamic"):
+        if fi_interrupt_poll(interrupt):
+            continue
         c0 = item * chunks_per_item
         c1 = min(c0 + chunks_per_item, nchunks)
         r0 = c0 * rows_per_chunk
@@ -279,11 +288,16 @@ cdef Py_ssize_t chunk_count(Py_ssize_t rows, Py_ssize_t width) noexcept nogil:
     return (rows + rows_per_chunk - 1) // rows_per_chunk
 
 
+def _root_mean(m2, n):
+    """sqrt(M2 / n); NaN for a NaN or negative M2 (values that overflowed to inf)."""
+    return (m2 / n) ** 0.5 if m2 >= 0 else NAN
+
+
 def layer_statistics(const double[::1] total, Py_ssize_t n, bint has_saturation):
     """The statistics dict of a merged total (see chunk_pass for its layout)."""
     return {
-        "preact_mean": total[0], "preact_std": (total[1] / n) ** 0.5,
-        "mean": total[2], "std": (total[3] / n) ** 0.5, "min": total[4], "max": total[5],
+        "preact_mean": total[0], "preact_std": _root_mean(total[1], n),
+        "mean": total[2], "std": _root_mean(total[3], n), "min": total[4], "max": total[5],
         "saturated": total[6] / n if has_saturation else NAN,
         "dead": total[7] / n,
     }
@@ -314,15 +328,20 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
     cdef double[:, ::1] parts = np.zeros((max(nchunks, 1), 8))
     cdef long long[:, ::1] hists = np.zeros((max(nchunks, 1), max(bins, 1)), dtype=np.int64)
     cdef double[::1] total = np.empty(8)
+    cdef fi_interrupt interrupt
     if rows == 0 or width == 0 or k == 0 or x.shape[0] != rows or w.shape[0] != k \
             or w.shape[1] != width:
         raise ValueError("forward_layer needs non-empty matrices of matching shapes")
     if x.strides[1] != sizeof(floating) and k > 1:
         raise ValueError("forward_layer needs x with contiguous rows")
+    fi_interrupt_init(&interrupt)
     with nogil:
         layer_kernel(&x[0, 0], lda, rows, k, &w[0, 0], &out[0, 0], width, <floating>beta,
                      finish, bias_ptr, bias_value, kind, slope, sat, bins, edges_ptr, scale, step,
-                     &parts[0, 0], &hists[0, 0], hists.shape[1], &total[0], num_threads)
+                     &parts[0, 0], &hists[0, 0], hists.shape[1], &total[0], num_threads,
+                     &interrupt)
+    if interrupt.stop:  # Ctrl-C: out is incomplete, and the call raises
+        raise_pending()
     if not finish:
         return None
     return (layer_statistics(total, rows * width, sat != SATURATION_NONE),
@@ -372,13 +391,17 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
     cdef floating* h_out
     cdef const floating* bias
     cdef Py_ssize_t c, b, nchunks
+    cdef fi_interrupt interrupt
     fan_in = x0.shape[1]
+    fi_interrupt_init(&interrupt)
     with nogil:
         for layer in range(depth):
+            if interrupt.stop:
+                break
             width = widths[layer]
             h_out = &buffer_a[0] if layer % 2 == 0 else &buffer_b[0]
             fill_range(&weights[0], fan_in * width, 0, &keys[layer, 0], law_kinds[layer],
-                       &law_params[layer, 0], num_threads)
+                       &law_params[layer, 0], num_threads, &interrupt)
             nchunks = chunk_count(batch, width)
             if bins > 0:
                 memset(&hists[0, 0], 0, nchunks * hists.shape[1] * sizeof(long long))
@@ -389,12 +412,14 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
                          sats[layer], bins, &edges[layer, 0] if bins > 0 else NULL, scale,
                          steps[layer],
                          &parts[0, 0], &hists[0, 0], hists.shape[1], &totals[layer, 0],
-                         num_threads)
+                         num_threads, &interrupt)
             for c in range(nchunks):
                 for b in range(bins):
                     hist_out[layer, b] += hists[c, b]
             h_in = h_out
             fan_in = width
+    if interrupt.stop:  # Ctrl-C: nothing is returned
+        raise_pending()
     return np.asarray(totals), np.asarray(hist_out)[:, :bins]
 
 
@@ -479,11 +504,13 @@ def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
     cdef double g_moments[2]
     cdef double w_moments[2]
     cdef int ld_in = <int>fan_in, ld_w = <int>width
+    cdef fi_interrupt interrupt
     if kind == GELU or h_out.shape[0] != batch or h_out.shape[1] != width or \
             h_in.shape[0] != batch or w.shape[0] != fan_in or w.shape[1] != width or \
             dw.shape[0] != fan_in or dw.shape[1] != width or (g_prev is not None and (
                 g_prev.shape[0] != batch or g_prev.shape[1] != fan_in)):
         raise ValueError("backward_layer needs matching shapes and an activation other than gelu")
+    fi_interrupt_init(&interrupt)
     with nogil:
         moments_in_order(&g[0, 0], n, &parts[0], g_moments, num_threads)
         for c in prange((n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, num_threads=num_threads,
@@ -494,6 +521,8 @@ def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
         # dw[r0:r1] = h_in[:, r0:r1]^T D: BLAS (column-major) sees dw^T = D^T h_in
         blocks = (fan_in + ITEM_ROWS - 1) // ITEM_ROWS
         for c in prange(blocks, num_threads=num_threads, schedule="static"):
+            if fi_interrupt_poll(&interrupt):
+                continue
             r0 = c * ITEM_ROWS
             r1 = min(r0 + ITEM_ROWS, fan_in)
             gemm(b"N", b"T", <int>width, <int>(r1 - r0), <int>batch, &g[0, 0], ld_w,
@@ -503,8 +532,12 @@ def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
             # g_prev[r0:r1] = D[r0:r1] w^T: BLAS sees g_prev^T = w (width x fan_in)^T D^T
             blocks = (batch + ITEM_ROWS - 1) // ITEM_ROWS
             for c in prange(blocks, num_threads=num_threads, schedule="static"):
+                if fi_interrupt_poll(&interrupt):
+                    continue
                 r0 = c * ITEM_ROWS
                 r1 = min(r0 + ITEM_ROWS, batch)
                 gemm(b"T", b"N", <int>fan_in, <int>(r1 - r0), <int>width, &w[0, 0], ld_w,
                      &g[0, 0] + r0 * width, ld_w, 0, &g_prev[0, 0] + r0 * fan_in, ld_in)
+    if interrupt.stop:  # Ctrl-C: the gradients are incomplete, and the call raises
+        raise_pending()
     return (g_moments[0], g_moments[1]), (w_moments[0], w_moments[1])
