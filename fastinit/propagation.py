@@ -11,14 +11,14 @@ the input, then each layer's weights and bias.
 import functools
 import math
 import numbers
+import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
-
 from fastinit import _openmp, _propagate
+from fastinit._blas_threads import blas_single_threaded
 from fastinit._validation import float_dtype, integer, real
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
@@ -30,14 +30,6 @@ ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear", "selu", "elu",
 # the range of bounded activations: their default histogram range
 ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 BLOCK_BYTES = 256 * 2**20  # weight matrices larger than this are drawn in row blocks
-_THREADPOOLS = []  # one ThreadpoolController, made on first use: finding the BLAS libraries
-                   # costs milliseconds, limiting them afterwards microseconds
-
-
-def _blas_single_threaded():
-    if not _THREADPOOLS:
-        _THREADPOOLS.append(ThreadpoolController())
-    return _THREADPOOLS[0].limit(limits=1, user_api="blas")
 
 
 @dataclass
@@ -197,10 +189,30 @@ class Plan:
         data's [min, max]; empty when there is no finite range or no bins."""
         if self.bins == 0:
             return np.empty(0)
-        bounds = self.hist_range or ACTIVATION_RANGES.get(self.activations[layer], (lo, hi))
-        if not (math.isfinite(bounds[0]) and math.isfinite(bounds[1])):
-            return np.empty(0)
-        return _bin_edges(self.bins, float(bounds[0]), float(bounds[1]))
+        if self.hist_range or self.activations[layer] in ACTIVATION_RANGES:
+            bounds = self.hist_range or ACTIVATION_RANGES[self.activations[layer]]
+            return _bin_edges(self.bins, *bounds)
+        return data_range_edges(self.bins, float(lo), float(hi))
+
+
+def data_range_edges(bins, lo, hi):
+    """The edges of a histogram over the data's [lo, hi]: np.histogram's, and where those
+    cannot be made (NumPy: "Too many bins for data range", as for a constant layer of 1e308 or
+    one whose values differ by a few ulps) [mid - w, mid + w] with w the larger of 0.5 and
+    2 * bins ulps of the data: every value in one bin or a few. Empty when the data are not
+    finite or the widened range overflows: then there is no histogram."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return np.empty(0)
+    try:
+        return _bin_edges(bins, lo, hi)
+    except ValueError:
+        pass
+    mid = 0.5 * lo + 0.5 * hi
+    half = max(0.5, 2 * bins * float(np.spacing(max(abs(lo), abs(hi)))))
+    try:
+        return _bin_edges(bins, mid - half, mid + half)
+    except ValueError:  # the widened range overflows
+        return np.empty(0)
 
 
 @functools.lru_cache(maxsize=256)
@@ -242,11 +254,17 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
                         f"(fan_in, fan_out) -> ndarray; got {type(weight_init).__name__}")
     weight_inits = [init or weight_init] * depth
 
-    activations = [activation] * depth if isinstance(activation, str) else list(activation)
+    if isinstance(activation, str):
+        activations = [activation] * depth
+    elif isinstance(activation, (list, tuple)):
+        activations = list(activation)
+    else:
+        raise TypeError(f"activation must be a name or a list of names (one per layer); valid "
+                        f"names: {', '.join(ACTIVATIONS)}; got {activation!r}")
     if len(activations) != depth:
         raise ValueError(f"activation has {len(activations)} entries for {depth} layers")
     for name in activations:
-        if name not in ACTIVATIONS:
+        if not isinstance(name, str) or name not in ACTIVATIONS:
             raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
 
     dtype = float_dtype(dtype)
@@ -260,6 +278,9 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
     if X is not None:
         if not isinstance(X, np.ndarray):
             raise TypeError(f"X must be a numpy.ndarray, got {type(X).__name__}")
+        if isinstance(X, np.ma.MaskedArray):
+            raise TypeError("X is a masked array, and the engine would ignore its mask: pass "
+                            "X.filled(value) or X.compressed() rows instead")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (batch, input_dim), got shape {X.shape}")
         if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
@@ -294,10 +315,18 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
     if bins < 0:
         raise ValueError(f"bins must be >= 0, got {bins}")
     if hist_range is not None:
+        if not isinstance(hist_range, (tuple, list, np.ndarray)) or len(hist_range) != 2:
+            raise ValueError(f"hist_range must be (low, high), got {hist_range!r}")
         lo, hi = (real(v, "hist_range") for v in hist_range)
         if not lo < hi:
             raise ValueError(f"hist_range must be (low, high) with low < high, got {hist_range}")
         hist_range = (lo, hi)
+        if bins:
+            try:
+                _bin_edges(bins, lo, hi)
+            except ValueError:
+                raise ValueError(f"hist_range {hist_range} is too narrow for {bins} distinct "
+                                 "bins") from None
     if perturbation is not None and input_correlation is not None:
         raise ValueError("give perturbation or input_correlation, not both")
     if perturbation is not None:
@@ -331,6 +360,17 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
 
 
 def layer_stats(plan, layer, width, stats, hist, edges):
+    """The LayerStats of a measured layer. Where its activations overflowed (a value, their
+    sum or their mean not finite), mean, std, min and max are NaN, engine and reference
+    alike (their partial sums meet the infinities in different orders), with a warning; so is
+    preact_std where the pre-activations' spread overflowed."""
+    if not all(math.isfinite(stats[k]) for k in ("mean", "min", "max")):
+        warnings.warn(f"layer {layer}'s activations overflowed (values or their sum not "
+                      "finite): its mean, std, min and max are NaN", RuntimeWarning,
+                      stacklevel=4)
+        stats = {**stats, **dict.fromkeys(("mean", "std", "min", "max"), math.nan)}
+    if not math.isfinite(stats["preact_std"]):  # inf or NaN, by the order infinities met
+        stats = {**stats, "preact_std": math.nan}
     return LayerStats(layer=layer, width=width, activation=plan.activations[layer],
                       mean=float(stats["mean"]), std=float(stats["std"]),
                       min=float(stats["min"]), max=float(stats["max"]),
@@ -379,7 +419,7 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
         raise ValueError(f"block_bytes must be positive, got {block_bytes}")
     # The kernels call BLAS from every OpenMP thread, one block of rows each: BLAS itself must
     # stay single-threaded, or its threads and ours fight over the cores.
-    with _blas_single_threaded():
+    with blas_single_threaded():
         if p.perturbation is not None or p.input_correlation is not None:
             return run_perturbed(p, lambda q: _run(q, Stream, block_bytes), Stream)
         if _fusable(p, block_bytes):
@@ -415,12 +455,9 @@ def _kernel_law(law, dtype):
     from fastinit import _fill
     from fastinit.laws import Constant
     params = np.zeros(11)
-    if isinstance(law, Constant):
-        params[:2] = (law.value, 0.0)
-        return _fill.KINDS["uniform"], params
     values = law.params(dtype)
     params[:len(values)] = values
-    return _fill.KINDS[law.kind], params
+    return _fill.KINDS["uniform" if isinstance(law, Constant) else law.kind], params
 
 
 def _run_fused(p, stream_type):
@@ -565,8 +602,9 @@ def attach_predictions(p, layers):
     network = _theory_network(p)
     if network is None:
         return
-    second = 1.0 if p.X is None else float(np.mean(np.square(p.X, dtype=np.float64)))
-    predictions, gains = _predictions(network, second, p.negative_slope)
+    with np.errstate(all="ignore"):  # an input whose square overflows predicts inf/NaN
+        second = 1.0 if p.X is None else float(np.mean(np.square(p.X, dtype=np.float64)))
+        predictions, gains = _predictions(network, second, p.negative_slope)
     for stats, (mean, std) in zip(layers, predictions):
         stats.predicted_mean, stats.predicted_std = mean, std
     if p.backward:  # from the last layer's measured gradient down
@@ -649,7 +687,8 @@ def attach_correlation_predictions(p, layers):
     network = _theory_network(p)
     if network is None:
         return
-    second = 1.0 if p.X is None else float(np.mean(np.square(p.X, dtype=np.float64)))
+    with np.errstate(all="ignore"):
+        second = 1.0 if p.X is None else float(np.mean(np.square(p.X, dtype=np.float64)))
     predicted = theory.predict_correlation(network, p.input_correlation, p.negative_slope,
                                            input_variance=second)
     for stats, value in zip(layers, predicted):

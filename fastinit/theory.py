@@ -120,18 +120,76 @@ def predict_correlation(network, input_correlation, slope=0.01, input_variance=1
     out = []
     for fan_in, _, weight_variance, bias_variance, activation in network:
         q = fan_in * weight_variance * second + bias_variance
-        c = (fan_in * weight_variance * cross + bias_variance) / q
-        cross = float(joint_expectation(min(max(c, -1.0), 1.0), q, activation, slope))
         second = float(gaussian_expectation(lambda x, a=activation: phi(x, a, slope) ** 2, q))
+        if q > 0:
+            c = (fan_in * weight_variance * cross + bias_variance) / q
+            cross = float(joint_expectation(min(max(c, -1.0), 1.0), q, activation, slope))
+        else:  # zero variance: both pre-activations are exactly 0, both outputs phi(0)
+            cross = second
+        # 0 / 0 (every output exactly zero, as zeros init gives) is NaN, as measured
         out.append(cross / second if second > 0 else math.nan)
     return out
 
 
+def joint_derivative_expectation(c, q, activation, slope=0.01, nodes=128):
+    """E[phi'(u1) phi'(u2)] for (u1, u2) ~ N(0, q [[1, c], [c, 1]]): closed forms for ReLU
+    and leaky ReLU (P(u1 > 0, u2 > 0) = (pi - arccos c) / (2 pi)), 2-D Gauss-Hermite
+    quadrature for the smooth activations."""
+    c = float(min(max(c, -1.0), 1.0))
+    if activation in ("relu", "leaky_relu"):
+        a = 0.0 if activation == "relu" else slope
+        same = (math.pi - math.acos(c)) / (2 * math.pi)  # both positive, or both negative
+        mixed = math.acos(c) / (2 * math.pi)
+        return same * (1 + a * a) + 2 * a * mixed
+    z, w = np.polynomial.hermite_e.hermegauss(nodes)
+    w = w / math.sqrt(2 * math.pi)
+    u1 = math.sqrt(q) * z[:, None]
+    u2 = math.sqrt(q) * (c * z[:, None] + math.sqrt(1 - c * c) * z[None, :])
+    return float(np.sum(dphi(u1, activation, slope) * dphi(u2, activation, slope)
+                        * w[:, None] * w[None, :]))
+
+
+def correlation_fixed_point(sigma_w2, sigma_b2, activation, slope=0.01):
+    """c*, the stable fixed point of the correlation map at q*: 1 in the ordered phase
+    (chi_1 <= 1); in the chaotic phase the fixed point in [0, 1), where the map crosses the
+    diagonal from above (bisection: C(0) = sigma_b^2 / q* >= 0, and C(c) < c just below 1)."""
+    q_star = float(fixed_point(sigma_w2, sigma_b2, activation, slope))
+    if float(chi_1(sigma_w2, sigma_b2, activation, slope)) <= 1.0 or q_star <= 0:
+        return 1.0
+
+    def above(c):
+        return float(correlation_map(c, q_star, sigma_w2, sigma_b2, activation, slope)) > c
+
+    lo, hi = 0.0, 1.0 - 1e-9
+    if not above(lo):
+        return 0.0  # C(0) = 0: with no bias an odd activation keeps c* = 0
+    if above(hi):
+        return 1.0  # no crossing below 1 (the map does not bend down): c* = 1
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if above(mid) else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def chi_c(sigma_w2, sigma_b2, activation, slope=0.01):
+    """chi_c = sigma_w^2 E[phi'(u1) phi'(u2)] at (q*, c*): the slope of the correlation map at
+    its stable fixed point (chi_1 in the ordered phase, where c* = 1)."""
+    c_star = correlation_fixed_point(sigma_w2, sigma_b2, activation, slope)
+    if c_star == 1.0:
+        return float(chi_1(sigma_w2, sigma_b2, activation, slope))
+    q_star = float(fixed_point(sigma_w2, sigma_b2, activation, slope))
+    return sigma_w2 * joint_derivative_expectation(c_star, q_star, activation, slope)
+
+
 def depth_scale_correlation(sigma_w2, sigma_b2, activation, slope=0.01):
-    """xi_c = -1 / log(chi_1): how many layers a correlation signal survives near c* = 1."""
-    chi = chi_1(sigma_w2, sigma_b2, activation, slope)
-    with np.errstate(divide="ignore"):
-        return -1.0 / np.log(chi)
+    """xi_c = -1 / log(chi_c) (Schoenholz et al. 2017, eq. 9): over how many layers the
+    correlation of two inputs relaxes to its fixed point c*, in either phase; chi_c is the
+    map's slope at c* (chi_1 in the ordered phase). Infinite at the critical line. Accepts
+    arrays of sigma_w2 and sigma_b2."""
+    def one(w2, b2):
+        chi = chi_c(float(w2), float(b2), activation, slope)
+        return math.inf if chi == 1.0 else -1.0 / math.log(chi)
+    return np.vectorize(one, otypes=[float])(sigma_w2, sigma_b2)[()]
 
 
 def phase_diagram(sigma_w2, sigma_b2, activation, slope=0.01):

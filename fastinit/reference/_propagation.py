@@ -55,17 +55,20 @@ def _run(p, Stream):
         b = p.biases[layer]
         if isinstance(b, Initializer):
             b = b((width,), rng=p.bias_rng(layer), dtype=p.dtype)
-        Z = H @ W + p.dtype.type(b) if np.isscalar(b) else H @ W + b
-        inputs.append(H)
-        weights.append(W)
-        added.append(b)
-        # the activation of the layer's values, computed in float64 and rounded to the dtype
-        H = activate(Z.astype(np.float64), p.activations[layer], p.negative_slope).astype(p.dtype)
-        h = H.astype(np.float64)  # statistics in float64 whatever the dtype
-        stats = {"mean": h.mean(), "std": h.std(), "min": h.min(), "max": h.max(),
-                 "preact_std": Z.astype(np.float64).std(),
-                 "saturated": saturated_fraction(h, p.activations[layer]),
-                 "dead": np.mean(h == 0)}
+        # overflow is reported once, by layer_stats, as the engine reports it
+        with np.errstate(all="ignore"):
+            Z = H @ W + p.dtype.type(b) if np.isscalar(b) else H @ W + b
+            inputs.append(H)
+            weights.append(W)
+            added.append(b)
+            # the activation of the layer's values, computed in float64 and rounded to the dtype
+            H = activate(Z.astype(np.float64), p.activations[layer],
+                         p.negative_slope).astype(p.dtype)
+            h = H.astype(np.float64)  # statistics in float64 whatever the dtype
+            stats = {"mean": h.mean(), "std": h.std(), "min": h.min(), "max": h.max(),
+                     "preact_std": Z.astype(np.float64).std(),
+                     "saturated": saturated_fraction(h, p.activations[layer]),
+                     "dead": np.mean(h == 0)}
         edges = p.hist_edges(layer, stats["min"], stats["max"])
         hist = np.histogram(h, edges)[0] if edges.size else np.zeros(0, np.int64)
         layers.append(layer_stats(p, layer, width, stats, hist, edges))
