@@ -23,6 +23,7 @@ RUN_COLUMNS = ("layer", "mean", "std", "min", "max", "saturated", "dead")
 THEORY_COLUMNS = ("predicted_mean", "predicted_std")
 BACKWARD_COLUMNS = ("grad_std", "predicted_grad_std", "weight_grad_norm")
 PERTURBATION_COLUMNS = ("distance", "correlation")
+MAX_PHASE_GRID = 512
 
 
 class UsageError(Exception):
@@ -32,6 +33,33 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _threads_arg(value, flag="--threads"):
+    """--threads checked as the API checks num_threads."""
+    from fastinit._validation import num_threads
+    try:
+        return num_threads(value, flag)
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+
+
+def _positive_arg(value, flag, minimum=1):
+    if value < minimum:
+        raise UsageError(f"{flag} must be >= {minimum}, got {value}")
+    return value
+
+
+def _output_file_arg(path, flag):
+    """A file the run will write at the end: its folder must exist now, not after the run."""
+    if path is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path} is a folder; give a file name")
+    return path
 
 
 def _plot_module():
@@ -46,7 +74,11 @@ def _plot_module():
 def demo(args):
     """The classic study: a table per initialization, a CSV of every layer, and figures."""
     import fastinit
-    os.makedirs(args.out, exist_ok=True)
+    _positive_arg(args.seed, "--seed", minimum=0)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {args.out}: {error.strerror}") from None
     rows = []
     try:
         plot = _plot_module()
@@ -104,6 +136,7 @@ def run(args):
     import fastinit
     from fastinit import specs
     try:
+        _output_file_arg(args.plot, "--plot")
         widths = specs.layers(args.layers)
         init = specs.initializer(args.init, "--init")
         activation = specs.activation(args.activation)
@@ -242,16 +275,21 @@ def sweep(args):
         configs = sweeps.grid(**grid)
         if args.workers is not None and args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
-        sweeps._suffix(args.out)
+        sweeps.check_out_path(args.out)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    threads = _threads_arg(args.threads)
+    _output_file_arg(args.plot, "--plot")
+    _output_file_arg(args.heatmap, "--heatmap")
     plot = _plot_module() if (args.plot or args.heatmap) else None
     client, closer = _executor(args)
     try:
-        result = sweeps.sweep(configs, executor=client, num_threads=args.threads, out=args.out,
+        result = sweeps.sweep(configs, executor=client, num_threads=threads, out=args.out,
                               resume=args.resume, histograms=args.histograms,
                               backward=args.backward,
                               progress=False if args.quiet else None)
+    except ValueError as error:  # the result file cannot be resumed, or is not one
+        raise UsageError(str(error)) from None
     finally:
         if closer is not None:
             closer.close()
@@ -277,12 +315,16 @@ def phase(args):
     try:
         activation = specs.activation(args.activation)
         size = specs.count(args.grid, "--grid", minimum=2)
+        if size > MAX_PHASE_GRID:
+            raise ValueError(f"--grid must be at most {MAX_PHASE_GRID} points per axis (each "
+                             f"point solves for a fixed point), got {size}")
         w_max = specs.number(args.w_max, "--w-max")
         b_max = specs.number(args.b_max, "--b-max")
         if w_max <= 0 or b_max < 0:
             raise ValueError("--w-max must be > 0 and --b-max >= 0")
     except ValueError as error:
         raise UsageError(str(error)) from None
+    _output_file_arg(args.plot, "--plot")
     sigma_w2 = np.linspace(w_max / size, w_max, size)
     sigma_b2 = np.linspace(0.0, b_max, size)
     chi = theory.phase_diagram(sigma_w2, sigma_b2, activation)
@@ -305,6 +347,8 @@ def phase(args):
 def bench(args):
     """Engine vs the NumPy reference and a plain NumPy loop, side by side."""
     from fastinit import benchmark
+    _positive_arg(args.depth, "--depth")
+    _positive_arg(args.batch, "--batch")
     try:
         widths = [int(w) for w in args.widths.split(",")]
         if min(widths) < 1 or args.repeats < 1:

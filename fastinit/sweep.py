@@ -263,8 +263,11 @@ def read_records(path):
     """The records of a sweep file; a torn last line (no newline, or not parseable) and any
     malformed row are left out."""
     suffix = _suffix(path)
-    with open(path, newline="") as f:
-        text = f.read()
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise ValueError(f"{os.fspath(path)} is not a fastinit sweep file (not text)") from None
     lines = text.split("\n")
     lines.pop()  # the text after the last newline: empty, or a torn line
     records = []
@@ -272,14 +275,17 @@ def read_records(path):
         for line in lines:
             try:
                 records.append(_parse_jsonl(json.loads(line)))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue
+        if lines and not records:
+            raise ValueError(f"{os.fspath(path)} is not a fastinit sweep file (no line is a "
+                             "result record)")
         return records
     if not lines:
         return records
     header = lines[0].split(",")
     if tuple(header) not in (COLUMNS, _columns(True)):
-        raise ValueError(f"{path} is not a fastinit sweep file (unexpected header)")
+        raise ValueError(f"{os.fspath(path)} is not a fastinit sweep file (unexpected header)")
     for row in csv.reader(lines[1:]):
         if len(row) != len(header):
             continue
@@ -315,22 +321,74 @@ def _suffix(path):
     return suffix
 
 
+def check_out_path(path):
+    """A result file path this run can write: .csv or .jsonl, in a folder that exists, not a
+    folder itself."""
+    _suffix(path)
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    if not os.path.isdir(folder):
+        raise ValueError(f"out {os.fspath(path)!r}: the folder {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise ValueError(f"out {os.fspath(path)!r} is a folder, not a file")
+    return path
+
+
+def check_resumable(path, records, configs, options):
+    """Refuse to resume ``path`` when what it holds was made with other settings than this
+    run's: a file cannot mix rows with and without histograms, of other bin counts, with and
+    without gradients, or hold configurations this grid does not have. A ValueError says
+    which setting differs."""
+    name = os.fspath(path)
+    advice = "resume with the settings that wrote it, or write to a new file"
+    rows = [r for r in records if r.get("layer") is not None and not r.get("error")]
+    if not rows:
+        return
+    had_histograms = any("hist" in r for r in rows)
+    if had_histograms != options["histograms"]:
+        written = "with" if had_histograms else "without"
+        raise ValueError(f"{name} was written {written} histograms and this run asks for "
+                         f"{'them' if options['histograms'] else 'none'}: {advice}")
+    if had_histograms:
+        file_bins = {len(r["hist"]) for r in rows if r.get("hist")}
+        if file_bins and file_bins != {options["bins"]}:
+            raise ValueError(f"{name} has histograms of {sorted(file_bins)} bins and this run "
+                             f"asks for {options['bins']}: {advice}")
+    had_gradients = any(not math.isnan(r["grad_std"]) for r in rows)
+    if had_gradients != options["backward"]:
+        written = "with" if had_gradients else "without"
+        raise ValueError(f"{name} was written {written} backward gradients and this run "
+                         f"asks for {'them' if options['backward'] else 'none'}: {advice}")
+    wanted = set(configs)
+    foreign = {c for c in complete_configs(records) if c not in wanted}
+    if foreign:
+        example = next(iter(sorted(foreign, key=repr)))
+        raise ValueError(f"{name} holds {len(foreign)} configurations that this grid does not "
+                         f"have (e.g. {example}): {advice}")
+
+
 class _Sink:
     """The result file: each finished configuration's rows in one flushed write."""
 
-    def __init__(self, path, resume, histograms):
+    def __init__(self, path, resume, histograms, configs=(), options=None):
         self.path, self.suffix, self.histograms = path, _suffix(path), histograms
         self.done = {}
         if resume and os.path.exists(path):
-            self.done = complete_configs(read_records(path))
+            records = read_records(path)
+            check_resumable(path, records, configs, options)
+            self.done = complete_configs(records)
         # rewrite what is kept (atomically), so that nothing torn or partial stays behind
         tmp = f"{path}.tmp"
-        with open(tmp, "w", newline="") as f:
-            if self.suffix == ".csv":
-                f.write(_csv_header(histograms))
-            for rows in self.done.values():
-                f.write(_format(rows, self.suffix, histograms))
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", newline="") as f:
+                if self.suffix == ".csv":
+                    f.write(_csv_header(histograms))
+                for rows in self.done.values():
+                    f.write(_format(rows, self.suffix, histograms))
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):  # a full disk, an interrupt: leave no temporary behind
+                os.remove(tmp)
+            raise
         self.file = open(path, "a", newline="")
 
     def write(self, records):
@@ -405,7 +463,9 @@ def sweep(configs=None, *, init=None, activation="tanh", depth=10, width=500, ba
     options = {"histograms": bool(histograms), "bins": specs.count(bins, "bins", minimum=0),
                "backward": bool(backward)}
 
-    sink = _Sink(out, resume, bool(histograms)) if out is not None else None
+    if out is not None:
+        check_out_path(out)
+    sink = _Sink(out, resume, bool(histograms), configs, options) if out is not None else None
     done = dict(sink.done) if sink else {}
     todo = [c for c in configs if c not in done]
     results = {}
@@ -449,10 +509,10 @@ def _run_on_executor(executor, todo, options, chunk_size, finished):
 
 
 def _run_locally(todo, options, threads, finished):
-    from fastinit.propagation import _blas_single_threaded
+    from fastinit._blas_threads import blas_single_threaded
     small = [c for c in todo if c.layer_flops <= SMALL_LAYER_FLOPS]
     large = [c for c in todo if c.layer_flops > SMALL_LAYER_FLOPS]
-    with _blas_single_threaded():  # once for all threads: BLAS runs inside our own threads
+    with blas_single_threaded():  # once for all threads: BLAS runs inside our own threads
         if threads > 1 and len(small) > 1:
             with concurrent.futures.ThreadPoolExecutor(threads) as pool:
                 futures = [pool.submit(run_chunk, [c], {**options, "num_threads": 1})
