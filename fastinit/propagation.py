@@ -394,7 +394,9 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     (name or object) drawing one bias vector per layer. X: the input batch, used as is and never
     modified; else ``(batch, input_dim)`` standard normal from ``rng`` (input_dim defaults to
     the first width). Weight matrices over ``block_bytes`` are drawn and multiplied in row
-    blocks (the same numbers; memory stays bounded). backward=True also sends a gradient back
+    blocks, so memory stays bounded: the weights are the same, but the matrix product then
+    sums its terms block by block, so activations and statistics can differ from an
+    unblocked run in the last bits (relative 1e-15 in float64). backward=True also sends a gradient back
     (``upstream``, default standard normal) and records per layer ``grad_std``,
     ``weight_grad_norm`` and ``weight_grad_std`` (fastinit.gradients); it keeps every layer's
     output until then and draws the weights again from their counters. perturbation=eps

@@ -12,11 +12,6 @@ from fastinit import _openmp
 SENTINEL = 123.0
 
 
-@pytest.fixture(params=[fastinit, reference], ids=["engine", "reference"])
-def api(request):
-    return request.param
-
-
 @pytest.mark.parametrize("call, error, match", [
     (lambda f: f.he_normal((0, 5)), ValueError, "zero fan"),
     (lambda f: f.xavier_uniform((5, 0)), ValueError, "zero fan"),
