@@ -4,6 +4,7 @@ import numpy as np
 
 import fastinit
 import fastinit.reference as reference
+from fastinit.timing import plain_numpy_network
 
 try:
     import torch
@@ -50,20 +51,6 @@ def fill_cases():
     return cases
 
 
-def classic_numpy(dtype, batch=1000, widths=(500,) * 10):
-    """The classic notebook loop: legacy randn, X @ W, tanh, mean, std, activations kept."""
-    x = np.random.randn(batch, widths[0]).astype(dtype)
-    acts, means, stds = {}, [], []
-    for i, width in enumerate(widths):
-        W = (np.random.randn(x.shape[1], width) / np.sqrt(x.shape[1])).astype(dtype)
-        h = np.tanh(x @ W)
-        acts[i] = h
-        means.append(h.mean())
-        stds.append(h.std())
-        x = h
-    return acts, means, stds
-
-
 def propagation_cases(widths=(128, 500, 2048, 4096)):
     """The classic workload (batch 1000, 10 tanh layers, lecun_normal) at several widths."""
     cases = []
@@ -83,7 +70,8 @@ def propagation_cases(widths=(128, 500, 2048, 4096)):
                 "fastinit, activations kept": lambda w=width, d=dtype: fastinit.forward_prop(
                     [w] * 10, "lecun_normal", rng=0, dtype=d),
                 "10 bare GEMMs (floor)": bare_gemms,
-                "plain NumPy": lambda w=width, d=dtype: classic_numpy(d, widths=(w,) * 10),
+                "plain NumPy": lambda w=width, d=dtype: plain_numpy_network(
+                    (w,) * 10, 1000, d, keep_activations=True),
             }
             if width == 500:
                 contenders["fastinit, user init_fn"] = lambda d=dtype: fastinit.forward_prop(
@@ -108,19 +96,10 @@ SMALL_SWEEP = dict(init="lecun_normal", activation="tanh", depth=20, width=64, b
 
 
 def numpy_sweep_loop(configs):
-    """What a notebook does for a sweep: per network, legacy randn input and weights, X @ W,
-    tanh, and the statistics a sweep records (mean, std, min, max, saturated fraction)."""
-    rows = []
-    for c in configs:
-        np.random.seed(c.seed)
-        dtype = np.dtype(c.dtype)
-        H = np.random.randn(c.batch, c.width).astype(dtype)
-        for layer in range(c.depth):
-            W = (np.random.randn(c.width, c.width) / np.sqrt(c.width)).astype(dtype)
-            H = np.tanh(H @ W)
-            rows.append((layer, H.mean(), H.std(), H.min(), H.max(),
-                         np.mean(np.abs(H) > 0.99)))
-    return rows
+    """What a notebook does for a sweep: per network, the plain NumPy network with the
+    statistics a sweep records."""
+    return [plain_numpy_network((c.width,) * c.depth, c.batch, c.dtype, seed=c.seed, full=True)
+            for c in configs]
 
 
 def sweep_cases(networks=200):

@@ -2,40 +2,29 @@
 
     python benchmarks/compare.py [--repeats 7]
 
-Each call is timed ``repeats`` times, rounds interleaved across the contenders so that machine
-noise hits all of them alike; the best time of each is kept. Ratios read "baseline time /
-fastinit time": above 1 means fastinit is faster.
+Each contender is timed in blocks of calls (fastinit.timing.blocked_medians: several calls of
+one, then of the next, ``--rounds`` times over) and its median kept. Ratios read "baseline time
+/ fastinit time": above 1 means fastinit is faster. Run it as users run fastinit, with no tuning
+variable set, but unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE where a machine sets them for old
+OpenBLAS builds (they halve GEMM speed):
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/compare.py
 """
 import argparse
 import os
 import sys
-import time
 
-# Idle OpenMP threads sleep instead of spinning, so that one library's pool, still spinning
-# after its call, does not steal the cores from the next contender (both libgomp pools obey).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, os.path.dirname(__file__))
 
 from cases import fill_cases, propagation_cases, sweep_cases, torch  # noqa: E402
 
 import fastinit  # noqa: E402
-
-
-def best_times(contenders, repeats):
-    best = {label: float("inf") for label in contenders}
-    for fn in contenders.values():  # warm-up: first touch of pages, thread pools
-        fn()
-    for _ in range(repeats):
-        for label, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            best[label] = min(best[label], time.perf_counter() - start)
-    return best
+from fastinit.timing import blocked_medians  # noqa: E402
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=("fills", "propagation", "sweeps"), default=None)
     args = parser.parse_args(argv)
     fastinit.show_config()
@@ -45,7 +34,7 @@ def main(argv=None):
     cases += propagation_cases() if args.only in (None, "propagation") else []
     cases += sweep_cases() if args.only in (None, "sweeps") else []
     for name, contenders in cases:
-        best = best_times(contenders, args.repeats)
+        best = blocked_medians(contenders, rounds=args.rounds)
         ours = best["fastinit"]
         for label, seconds in best.items():
             ratio = "" if label == "fastinit" else f"{seconds / ours:8.2f}x"

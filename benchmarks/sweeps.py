@@ -7,11 +7,7 @@ loop over the same networks.
 import argparse
 import concurrent.futures
 import os
-import time
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import sys  # noqa: E402
+import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -19,17 +15,15 @@ from cases import SMALL_SWEEP as SMALL  # noqa: E402
 from cases import numpy_sweep_loop as numpy_loop  # noqa: E402
 
 from fastinit import sweep as sweeps  # noqa: E402
+from fastinit.timing import blocked_medians  # noqa: E402
 MEDIUM = dict(init="lecun_normal", activation="tanh", depth=10, width=500, batch=1000)
 
 
 def rate(function, configs, repeats=2):
-    """Best configurations per second over ``repeats`` runs."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(configs)
-        best = min(best, time.perf_counter() - start)
-    return len(configs) / best
+    """Configurations per second: the median of ``repeats`` blocked runs."""
+    seconds = blocked_medians({"run": lambda: function(configs)}, rounds=repeats, block=1,
+                              warmup=False)["run"]
+    return len(configs) / seconds
 
 
 def main(argv=None):

@@ -3,21 +3,43 @@
 Every scheme fills a float32/float64 buffer in place from Philox4x64-10 on all cores; the same
 seed gives the same bytes on any thread count. ``fastinit.reference`` is the same API in plain
 NumPy, giving the same numbers: the executable spec.
+
+The engine's compiled modules are imported when first used (``forward_prop``, ``Stream``,
+``show_config``), so that ``fastinit.reference`` works in a tree without them.
 """
-from fastinit import initializers as _initializers
-from fastinit._config import show_config
+from fastinit._version import __version__
+from fastinit.activations import NAMES as ACTIVATIONS
 from fastinit.fans import calculate_gain, compute_fans
-from fastinit.initializers import Initializer
+from fastinit.initializers import (
+    Initializer, constant, dirac, get_initializer, glorot_normal, glorot_uniform, he_normal,
+    he_uniform, identity, kaiming_normal, kaiming_uniform, lecun_normal, lecun_uniform, normal,
+    ones, orthogonal, sparse, truncated_normal, uniform, variance_scaling, xavier_normal,
+    xavier_uniform, zeros,
+)
 from fastinit.laws import Constant, Normal, TruncatedNormal, Uniform
-from fastinit.propagation import ACTIVATIONS, Propagation, forward_prop
+from fastinit.results import LayerStats, Propagation
 from fastinit.seeding import child
-from fastinit.streams import Stream
 
-__version__ = "0.1.0"
+_ENGINE = {"forward_prop": "fastinit.propagation", "Stream": "fastinit.streams",
+           "show_config": "fastinit._config"}
 
-globals().update(_initializers.namespace(Stream))
+
+def __getattr__(name):
+    """The engine's names, imported on first use (they load the compiled kernels)."""
+    if name in _ENGINE:
+        import importlib
+        value = getattr(importlib.import_module(_ENGINE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastinit' has no attribute {name!r}")
+
 
 __all__ = [
-    *_initializers.PUBLIC_NAMES, "Initializer", "Stream", "calculate_gain", "compute_fans",
-    "child", "show_config", "forward_prop", "Propagation", "ACTIVATIONS", "Constant", "Uniform", "Normal", "TruncatedNormal",
+    "ACTIVATIONS", "Constant", "Initializer", "LayerStats", "Normal", "Propagation", "Stream",
+    "TruncatedNormal", "Uniform", "__version__", "calculate_gain", "child", "compute_fans",
+    "constant", "dirac", "forward_prop", "get_initializer", "glorot_normal", "glorot_uniform",
+    "he_normal", "he_uniform", "identity", "kaiming_normal", "kaiming_uniform", "lecun_normal",
+    "lecun_uniform", "normal", "ones", "orthogonal", "show_config", "sparse",
+    "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+    "zeros",
 ]

@@ -10,7 +10,7 @@ from fastinit import _openmp
 
 def config():
     """The facts show_config prints, as a dict."""
-    from fastinit import __version__
+    from fastinit._version import __version__
     try:
         from threadpoolctl import threadpool_info
         blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"

@@ -29,7 +29,7 @@ cdef enum:
     MIN_ITEM_ROWS = 128
     MAX_ITEM_ROWS = 512
     ITEMS_PER_BATCH = 4
-    # activations
+    # activation codes: fastinit.activations.TABLE's (one branch per code below)
     LINEAR = 0
     TANH = 1
     RELU = 2
@@ -38,28 +38,7 @@ cdef enum:
     SELU = 5
     ELU = 6
     GELU = 7
-    # saturation tests
-    SATURATION_NONE = 0
-    SATURATION_SYMMETRIC = 1   # |h| > 0.99 (tanh)
-    SATURATION_UNIT = 2        # h < 0.01 or h > 0.99 (sigmoid)
 
-ACTIVATION_CODES = {"linear": LINEAR, "tanh": TANH, "relu": RELU, "leaky_relu": LEAKY_RELU,
-                    "sigmoid": SIGMOID, "selu": SELU, "elu": ELU, "gelu": GELU}
-SATURATION_CODES = {"tanh": SATURATION_SYMMETRIC, "sigmoid": SATURATION_UNIT}
-
-# saturated: |h| > 0.99 (tanh), h < 0.01 or h > 0.99 (sigmoid), as (below, above) per mode. The
-# float32 bounds are the float32 values that make v < below and v > above the same tests as in
-# double: the nearest float32 on the side away from the saturated region.
-cdef double SATURATION_BOUNDS64[6]
-cdef float SATURATION_BOUNDS32[6]
-SATURATION_BOUNDS64[:] = [-INFINITY, INFINITY, -0.99, 0.99, 0.01, 0.99]
-for _i, _bound in enumerate([-np.inf, np.inf, -0.99, 0.99, 0.01, 0.99]):
-    _f = np.float32(_bound)
-    if _i % 2 == 0 and _f < _bound:    # below: the smallest float32 >= bound
-        _f = np.nextafter(_f, np.float32(np.inf))
-    elif _i % 2 == 1 and _f > _bound:  # above: the largest float32 <= bound
-        _f = np.nextafter(_f, np.float32(-np.inf))
-    SATURATION_BOUNDS32[_i] = _f
 
 cdef double SELU_SCALE = 1.0507009873554804934193349852946
 cdef double SELU_ALPHA = 1.6732632423543772848170429916717
@@ -85,6 +64,26 @@ cdef inline void gemm_rows(const floating* a, int lda, const floating* b, floati
     gemm(b"N", b"N", n, m, k, b, n, a, lda, beta, c, n)
 
 
+cdef class LayerPass:
+    """What the fused pass does to one layer's output: add the bias, apply the activation
+    (its fastinit.activations code and negative slope), count saturated values (h < sat_below
+    or h > sat_above, bounds already rounded for the layer's dtype) and bin a histogram over
+    ``edges`` (float64; empty: none). Built by fastinit.propagation.layer_pass."""
+    cdef public object bias           # (width,) array of the layer's dtype, or None
+    cdef public double bias_value     # added everywhere when bias is None
+    cdef public int code
+    cdef public double slope
+    cdef public double sat_below, sat_above
+    cdef public bint counts_saturation
+    cdef public object edges
+
+    def __init__(self, int code, double slope=0.0, bias=None, double bias_value=0.0,
+                 saturation=(-INFINITY, INFINITY, False), edges=None):
+        self.code, self.slope, self.bias, self.bias_value = code, slope, bias, bias_value
+        self.sat_below, self.sat_above, self.counts_saturation = saturation
+        self.edges = np.empty(0) if edges is None else np.ascontiguousarray(edges, np.float64)
+
+
 cdef extern from "_reductions.h" nogil:
     double fi_sum_d(const double* x, size_t n)
     double fi_sum_f(const float* x, size_t n)
@@ -96,10 +95,6 @@ cdef extern from "_reductions.h" nogil:
                     long long* outside)
     void fi_count_f(const float* x, size_t n, float below, float above, long long* zeros,
                     long long* outside)
-    void fi_histogram_d(const double* x, size_t n, const double* edges, int bins, double scale,
-                        long long* hist)
-    void fi_histogram_f(const float* x, size_t n, const double* edges, int bins, double scale,
-                        long long* hist)
     void fi_histogram_fast_d(const double* x, size_t n, const double* edges, int bins,
                              double scale, double step, long long* hist)
     void fi_histogram_fast_f(const float* x, size_t n, const double* edges, int bins,
@@ -179,9 +174,9 @@ cdef void activate(floating* h, Py_ssize_t n, int kind, double slope) noexcept n
 
 
 cdef void chunk_pass(floating* h, Py_ssize_t rows, Py_ssize_t width, const floating* bias,
-                     double bias_value, int kind, double slope, int saturation, int bins,
-                     const double* edges, double scale, double step, double* part,
-                     long long* hist) noexcept nogil:
+                     double bias_value, int kind, double slope, double sat_below,
+                     double sat_above, int bins, const double* edges, double scale, double step,
+                     double* part, long long* hist) noexcept nogil:
     # part: mean_z, m2_z, mean_h, m2_h, min, max, saturated, zeros. A chunk fits in L2, so the
     # few tight loops over it cost about one pass over memory.
     cdef Py_ssize_t i, j, n = rows * width
@@ -205,12 +200,10 @@ cdef void chunk_pass(floating* h, Py_ssize_t rows, Py_ssize_t width, const float
     part[3] = chunk_sqdev(h, n, mean)
     if floating is double:
         fi_range_d(h, n, &part[4], &part[5])
-        fi_count_d(h, n, SATURATION_BOUNDS64[2 * saturation],
-                   SATURATION_BOUNDS64[2 * saturation + 1], &n_zero, &n_saturated)
+        fi_count_d(h, n, sat_below, sat_above, &n_zero, &n_saturated)
     else:
         fi_range_f(h, n, &part[4], &part[5])
-        fi_count_f(h, n, SATURATION_BOUNDS32[2 * saturation],
-                   SATURATION_BOUNDS32[2 * saturation + 1], &n_zero, &n_saturated)
+        fi_count_f(h, n, <float>sat_below, <float>sat_above, &n_zero, &n_saturated)
     if bins > 0:
         chunk_histogram(h, n, edges, bins, scale, step, hist)
     part[6] = <double>n_saturated
@@ -240,9 +233,8 @@ cdef inline void merge(double* total, double n_total, const double* part, double
 cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k,
                        const floating* w, floating* out, Py_ssize_t width, floating beta,
                        bint finish, const floating* bias, double bias_value, int kind,
-                       double slope, int sat, int bins, const double* edges, double scale,
-                       double step,
-                       double* parts, long long* hists, Py_ssize_t hist_stride, double* total,
+                       double slope, double sat_below, double sat_above, int bins,
+                       const double* edges, double scale, double step, double* parts, long long* hists, Py_ssize_t hist_stride, double* total,
                        int num_threads, fi_interrupt* interrupt) noexcept nogil:
     """out = x @ w + beta * out, then (finish) the fused pass, one OpenMP loop over blocks of
     rows; the chunks' partials (parts, hists: zeroed by the caller) merge in chunk order into
@@ -270,8 +262,8 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
             for c in range(c0, c1):
                 chunk_pass(out + c * rows_per_chunk * width,
                            min(rows_per_chunk, rows - c * rows_per_chunk), width, bias,
-                           bias_value, kind, slope, sat, bins, edges, scale, step, parts + 8 * c,
-                           hists + hist_stride * c)
+                           bias_value, kind, slope, sat_below, sat_above, bins, edges, scale,
+                           step, parts + 8 * c, hists + hist_stride * c)
     if not finish:
         return
     memset(total, 0, 8 * sizeof(double))
@@ -293,36 +285,33 @@ def _root_mean(m2, n):
     return (m2 / n) ** 0.5 if m2 >= 0 else NAN
 
 
-def layer_statistics(const double[::1] total, Py_ssize_t n, bint has_saturation):
+def layer_statistics(const double[::1] total, Py_ssize_t n, bint counts_saturation):
     """The statistics dict of a merged total (see chunk_pass for its layout)."""
     return {
-        "preact_mean": total[0], "preact_std": _root_mean(total[1], n),
+        "preact_std": _root_mean(total[1], n),
         "mean": total[2], "std": _root_mean(total[3], n), "min": total[4], "max": total[5],
-        "saturated": total[6] / n if has_saturation else NAN,
+        "saturated": total[6] / n if counts_saturation else NAN,
         "dead": total[7] / n,
     }
 
 
 def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, ::1] out,
-                  double beta, bint finish, floating[::1] bias, double bias_value,
-                  str activation, double slope, str saturation, const double[::1] edges,
-                  int num_threads):
-    """out = x @ w + beta * out; then, if ``finish``, out = activation(out + bias) measured.
+                  LayerPass layer, double beta=0.0, bint finish=True, int num_threads=1):
+    """out = x @ w + beta * out; then, if ``finish``, the fused pass ``layer`` on out.
 
     One OpenMP loop over blocks of rows: each block's GEMM (BLAS must run one thread per call:
     the caller pins it) and, while the block is still in cache, its fused pass. Returns (stats
     dict, histogram counts) when finishing, else None. ``x`` may be a column slice (a row
-    block of a larger weight multiplies it); ``bias`` may be None, then ``bias_value`` is added
-    everywhere; empty ``edges``: no histogram in this pass.
+    block of a larger weight multiplies it).
     """
     cdef Py_ssize_t rows = out.shape[0], width = out.shape[1], k = x.shape[1]
     cdef Py_ssize_t nchunks = chunk_count(rows, width)
     cdef int lda = <int>(x.strides[0] // sizeof(floating))
-    cdef int kind = ACTIVATION_CODES[activation]
-    cdef int sat = SATURATION_CODES.get(saturation, SATURATION_NONE)
+    cdef const double[::1] edges = layer.edges
     cdef int bins = max(<int>edges.shape[0] - 1, 0)
     cdef double scale = bins / (edges[bins] - edges[0]) if bins > 0 else 0.0
     cdef double step = linear_step(edges) if bins > 0 else 0.0
+    cdef floating[::1] bias = layer.bias
     cdef const floating* bias_ptr = &bias[0] if bias is not None else NULL
     cdef const double* edges_ptr = &edges[0] if bins > 0 else NULL
     cdef double[:, ::1] parts = np.zeros((max(nchunks, 1), 8))
@@ -330,56 +319,84 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
     cdef double[::1] total = np.empty(8)
     cdef fi_interrupt interrupt
     if rows == 0 or width == 0 or k == 0 or x.shape[0] != rows or w.shape[0] != k \
-            or w.shape[1] != width:
+            or w.shape[1] != width or (bias is not None and bias.shape[0] != width):
         raise ValueError("forward_layer needs non-empty matrices of matching shapes")
     if x.strides[1] != sizeof(floating) and k > 1:
         raise ValueError("forward_layer needs x with contiguous rows")
     fi_interrupt_init(&interrupt)
     with nogil:
         layer_kernel(&x[0, 0], lda, rows, k, &w[0, 0], &out[0, 0], width, <floating>beta,
-                     finish, bias_ptr, bias_value, kind, slope, sat, bins, edges_ptr, scale, step,
+                     finish, bias_ptr, layer.bias_value, layer.code, layer.slope,
+                     layer.sat_below, layer.sat_above, bins, edges_ptr, scale, step,
                      &parts[0, 0], &hists[0, 0], hists.shape[1], &total[0], num_threads,
                      &interrupt)
     if interrupt.stop:  # Ctrl-C: out is incomplete, and the call raises
         raise_pending()
     if not finish:
         return None
-    return (layer_statistics(total, rows * width, sat != SATURATION_NONE),
+    return (layer_statistics(total, rows * width, layer.counts_saturation),
             np.asarray(hists).sum(axis=0)[:bins])
+
+
+def matmul(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
+           int num_threads=1):
+    """out = a @ b, rows split over threads as in forward_layer (BLAS one thread per call)."""
+    cdef Py_ssize_t rows = a.shape[0], k = a.shape[1], width = b.shape[1]
+    cdef Py_ssize_t item, nitems = (rows + ITEM_ROWS - 1) // ITEM_ROWS, r0, r1
+    cdef fi_interrupt interrupt
+    if b.shape[0] != k or out.shape[0] != rows or out.shape[1] != width:
+        raise ValueError("matmul needs matching shapes")
+    if rows == 0 or width == 0:
+        return
+    if k == 0:
+        out[...] = 0
+        return
+    fi_interrupt_init(&interrupt)
+    with nogil:
+        for item in prange(nitems, num_threads=num_threads, schedule="static"):
+            if fi_interrupt_poll(&interrupt):
+                continue
+            r0 = item * ITEM_ROWS
+            r1 = min(r0 + ITEM_ROWS, rows)
+            gemm_rows(&a[0, 0] + r0 * k, <int>k, &b[0, 0], &out[0, 0] + r0 * width,
+                      <int>(r1 - r0), <int>k, <int>width, 0)
+    if interrupt.stop:
+        raise_pending()
 
 
 def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
                     const uint64_t[:, ::1] keys, const int[::1] law_kinds,
-                    const double[:, ::1] law_params, const floating[:, ::1] bias_vectors,
-                    const double[::1] bias_values, list activations, double slope,
-                    const double[:, ::1] edges, int bins, int num_threads):
+                    const double[:, ::1] law_params, list layers, int bins, int num_threads):
     """A whole network in one call without the GIL: per layer, the weights drawn in place
-    (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass,
-    exactly as forward_layer on a whole weight matrix does. Two activation buffers and one
-    weight buffer serve every layer.
+    (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass
+    ``layers[l]`` (a LayerPass, whose edges all have ``bins`` bins), exactly as forward_layer
+    on a whole weight matrix does. Two activation buffers and one weight buffer serve every
+    layer.
 
     keys: (depth, 2) Philox keys; law_kinds, law_params: the fill kernel's kind and parameters
-    per layer; bias_vectors: (depth, max width) rows used where bias_values is NaN; edges:
-    (depth, bins + 1). Returns (totals (depth, 8), histograms (depth, bins)).
+    per layer. Returns (totals (depth, 8), histograms (depth, bins)).
     """
     cdef Py_ssize_t depth = widths.shape[0], batch = x0.shape[0], layer, fan_in, width
-    cdef Py_ssize_t max_width = 0, max_weights = 0, max_chunks = 1
-    cdef int[::1] kinds = np.empty(depth, np.intc)
-    cdef int[::1] sats = np.empty(depth, np.intc)
-    cdef int kind
-    cdef double scale
-    cdef double[::1] steps = np.array([linear_step(np.ascontiguousarray(edges[layer]))
-                                       if bins > 0 else 0.0 for layer in range(depth)])
+    cdef Py_ssize_t max_width = max(widths), max_weights = 0, max_chunks = 1
+    dtype = np.float64 if floating is double else np.float32
+    cdef int[::1] codes = np.array([p.code for p in layers], np.intc)
+    cdef double[:, ::1] numbers = np.array(
+        [(p.slope, p.sat_below, p.sat_above, p.bias_value if p.bias is None else NAN,
+          linear_step(p.edges) if bins > 0 else 0.0) for p in layers])
+    bias_array = np.zeros((depth, max_width), dtype)
+    edges_array = np.zeros((depth, bins + 1))
     fan_in = x0.shape[1]
     for layer in range(depth):
         width = widths[layer]
-        max_width = max(max_width, width)
         max_weights = max(max_weights, fan_in * width)
         max_chunks = max(max_chunks, chunk_count(batch, width))
-        kinds[layer] = ACTIVATION_CODES[activations[layer]]
-        sats[layer] = SATURATION_CODES.get(activations[layer], SATURATION_NONE)
+        if layers[layer].bias is not None:
+            bias_array[layer, :width] = layers[layer].bias
+        if bins > 0:
+            edges_array[layer] = layers[layer].edges
         fan_in = width
-    dtype = np.float64 if floating is double else np.float32
+    cdef floating[:, ::1] bias_vectors = bias_array
+    cdef double[:, ::1] edges = edges_array
     cdef floating[::1] buffer_a = np.empty(batch * max_width, dtype)
     cdef floating[::1] buffer_b = np.empty(batch * max_width, dtype)
     cdef floating[::1] weights = np.empty(max_weights, dtype)
@@ -391,6 +408,7 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
     cdef floating* h_out
     cdef const floating* bias
     cdef Py_ssize_t c, b, nchunks
+    cdef double scale
     cdef fi_interrupt interrupt
     fan_in = x0.shape[1]
     fi_interrupt_init(&interrupt)
@@ -405,12 +423,13 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
             nchunks = chunk_count(batch, width)
             if bins > 0:
                 memset(&hists[0, 0], 0, nchunks * hists.shape[1] * sizeof(long long))
-            bias = &bias_vectors[layer, 0] if bias_values[layer] != bias_values[layer] else NULL
+            # a NaN bias value: the layer adds its bias vector
+            bias = &bias_vectors[layer, 0] if numbers[layer, 3] != numbers[layer, 3] else NULL
             scale = bins / (edges[layer, bins] - edges[layer, 0]) if bins > 0 else 0.0
             layer_kernel(h_in, <int>fan_in, batch, fan_in, &weights[0], h_out, width, 0, True,
-                         bias, 0.0 if bias != NULL else bias_values[layer], kinds[layer], slope,
-                         sats[layer], bins, &edges[layer, 0] if bins > 0 else NULL, scale,
-                         steps[layer],
+                         bias, 0.0 if bias != NULL else numbers[layer, 3], codes[layer],
+                         numbers[layer, 0], numbers[layer, 1], numbers[layer, 2], bins,
+                         &edges[layer, 0] if bins > 0 else NULL, scale, numbers[layer, 4],
                          &parts[0, 0], &hists[0, 0], hists.shape[1], &totals[layer, 0],
                          num_threads, &interrupt)
             for c in range(nchunks):
@@ -490,14 +509,13 @@ cdef void moments_in_order(const floating* x, Py_ssize_t n, double* parts, doubl
 
 def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
                    const floating[:, ::1] h_in, const floating[:, ::1] w,
-                   floating[:, ::1] g_prev, floating[:, ::1] dw, str activation, double slope,
+                   floating[:, ::1] g_prev, floating[:, ::1] dw, int kind, double slope,
                    int num_threads):
     """One layer of the backward pass (fastinit.gradients.backward_pass, without the GIL):
     measure g = dL/dH_l, turn it into D = g * phi'(Z_l) in place, dw = h_in^T D and, if g_prev
     is given, g_prev = D w^T. Returns (mean, M2) of g and of dw, each merged in chunk order.
-    Not for gelu (its derivative needs Z)."""
+    ``kind``: the activation's code. Not for activations whose derivative needs Z (gelu)."""
     cdef Py_ssize_t batch = g.shape[0], width = g.shape[1], fan_in = h_in.shape[1]
-    cdef int kind = ACTIVATION_CODES[activation]
     cdef Py_ssize_t n = batch * width, c, r0, r1, blocks
     cdef double[::1] parts = np.empty(2 * ((max(n, fan_in * width) + CHUNK_ELEMENTS - 1)
                                            // CHUNK_ELEMENTS + 1))

@@ -10,6 +10,8 @@ import math
 import os
 import sys
 
+from fastinit.results import MEASURED, PERTURBED, PREDICTED
+
 # The classic study (CS231n): 10 layers of 500 units, batch 1000, under five initializations.
 CLASSIC = [
     ("zeros", "zeros", {}, "tanh"),
@@ -19,10 +21,10 @@ CLASSIC = [
     ("xavier_normal relu", "xavier_normal", {}, "relu"),
     ("he_normal relu", "he_normal", {}, "relu"),
 ]
-RUN_COLUMNS = ("layer", "mean", "std", "min", "max", "saturated", "dead")
-THEORY_COLUMNS = ("predicted_mean", "predicted_std")
+RUN_COLUMNS = ("layer", *MEASURED[:6])
+THEORY_COLUMNS = PREDICTED
 BACKWARD_COLUMNS = ("grad_std", "predicted_grad_std", "weight_grad_norm")
-PERTURBATION_COLUMNS = ("distance", "correlation")
+PERTURBATION_COLUMNS = PERTURBED[:2]
 MAX_PHASE_GRID = 512
 
 
@@ -73,7 +75,8 @@ def _plot_module():
 
 def demo(args):
     """The classic study: a table per initialization, a CSV of every layer, and figures."""
-    import fastinit
+    from fastinit.initializers import get_initializer
+    from fastinit.propagation import forward_prop
     _positive_arg(args.seed, "--seed", minimum=0)
     try:
         os.makedirs(args.out, exist_ok=True)
@@ -89,9 +92,9 @@ def demo(args):
         from tqdm import tqdm
         studies = tqdm(CLASSIC, desc="demo", unit="network", file=sys.stderr, leave=False)
     for label, name, params, activation in studies:
-        result = fastinit.forward_prop([500] * 10, fastinit.get_initializer(name, **params),
-                                       activation=activation, rng=args.seed, batch=1000,
-                                       keep_activations=False)
+        result = forward_prop([500] * 10, get_initializer(name, **params),
+                              activation=activation, rng=args.seed, batch=1000,
+                              keep_activations=False)
         if not args.quiet:
             print(f"== {label} ({activation}) ==\n{result.report()}\n")
         for record in result.to_records():
@@ -111,12 +114,6 @@ def demo(args):
     return 0
 
 
-def _json_ready(value):
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 def _table(rows, columns):
     def cell(value):
         if value is None:
@@ -133,8 +130,9 @@ def _table(rows, columns):
 
 def run(args):
     """One network, its per-layer statistics as a table, JSON or CSV."""
-    import fastinit
-    from fastinit import specs
+    from fastinit import text_specs as specs
+    from fastinit.propagation import forward_prop
+    from fastinit.results import nan_to_none
     try:
         _output_file_arg(args.plot, "--plot")
         widths = specs.layers(args.layers)
@@ -148,10 +146,10 @@ def run(args):
                          num_threads=args.threads, backward=args.backward,
                          perturbation=args.perturbation,
                          input_correlation=args.input_correlation)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from None
     try:
-        result = fastinit.forward_prop(widths, init, **plan_args)
+        result = forward_prop(widths, init, **plan_args)
     except (ValueError, TypeError) as error:  # what the engine's own checks reject
         raise UsageError(str(error)) from None
     columns = list(RUN_COLUMNS)
@@ -163,15 +161,14 @@ def run(args):
         columns += PERTURBATION_COLUMNS
     if args.input_correlation is not None:
         columns += (*PERTURBATION_COLUMNS, "predicted_correlation")
-    records = [{"layer": r["layer"] + 1, **{k: r[k] for k in columns if k != "layer"}}
-               for r in result.to_records()]
+    records = [{k: r[k] for k in columns} for r in result.to_records()]
     config = {"init": args.init, "activation": activation, "layers": widths,
               "batch": args.batch, "dtype": args.dtype, "seed": args.seed, "bias": args.bias}
     if args.quiet:
         pass
     elif args.format == "json":
         print(json.dumps({"config": config, "layers": [
-            {k: _json_ready(v) for k, v in r.items()} for r in records]}))
+            {k: nan_to_none(v) for k, v in r.items()} for r in records]}))
     elif args.format == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
@@ -184,11 +181,9 @@ def run(args):
 
 
 def _bias_arg(text):
-    try:
-        return float(text)
-    except ValueError:
-        from fastinit import specs
-        return specs.initializer(text, "--bias")
+    from fastinit import text_specs as specs
+    value = specs.bias(text)
+    return value if isinstance(value, float) else specs.initializer(value, "--bias")
 
 
 SWEEP_KEYS = ("init", "activation", "depth", "width", "batch", "dtype", "bias", "seeds")
@@ -196,7 +191,7 @@ SWEEP_KEYS = ("init", "activation", "depth", "width", "batch", "dtype", "bias", 
 
 def _sweep_grid(args):
     """The grid's values: the TOML file's, overridden by the flags given."""
-    from fastinit import specs
+    from fastinit import text_specs as specs
     values = {"init": None, "activation": "tanh", "depth": "10", "width": "500",
               "batch": "1000", "dtype": "float64", "bias": "0", "seeds": "1"}
     if args.config:
@@ -216,20 +211,12 @@ def _sweep_grid(args):
         if key in ("depth", "width", "batch"):
             items = [specs.count(v, key) for v in items]
         elif key == "bias":
-            items = [v if isinstance(v, (int, float)) else _bias_number_or_spec(v)
-                     for v in items]
+            items = [specs.bias(v) for v in items]
         grid[key] = items
     if len(grid["seeds"]) != 1:
         raise UsageError("--seeds is a count N (seeds 0..N-1)")
     grid["seeds"] = specs.count(grid["seeds"][0], "seeds")
     return grid
-
-
-def _bias_number_or_spec(text):
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 def _read_toml(path):
@@ -311,7 +298,7 @@ def phase(args):
     """chi_1 over (sigma_w^2, sigma_b^2): the critical line, as a table and a figure."""
     import numpy as np
 
-    from fastinit import specs, theory
+    from fastinit import text_specs as specs, theory
     try:
         activation = specs.activation(args.activation)
         size = specs.count(args.grid, "--grid", minimum=2)
@@ -346,7 +333,7 @@ def phase(args):
 
 def bench(args):
     """Engine vs the NumPy reference and a plain NumPy loop, side by side."""
-    from fastinit import benchmark
+    from fastinit import timing
     _positive_arg(args.depth, "--depth")
     _positive_arg(args.batch, "--batch")
     try:
@@ -356,8 +343,8 @@ def bench(args):
     except ValueError:
         raise UsageError("--widths takes positive ints like 128,500; --repeats >= 1") \
             from None
-    rows = benchmark.propagation_table(widths, depth=args.depth, batch=args.batch,
-                                       repeats=args.repeats)
+    rows = timing.propagation_table(widths, depth=args.depth, batch=args.batch,
+                                    rounds=args.repeats)
     print(_table(rows, list(rows[0])))
     return 0
 

@@ -17,17 +17,21 @@ def compute_fans(shape, layout="in_out"):
     For a kernel both fans are multiplied by the receptive field ``prod(kernel)``:
     ``fan_in = in * prod(kernel)``, ``fan_out = out * prod(kernel)``.
     """
+    kernel, fan_in, fan_out = split_axes(shape, layout)
+    receptive_field = math.prod(kernel)
+    return fan_in * receptive_field, fan_out * receptive_field
+
+
+def split_axes(shape, layout="in_out"):
+    """``(kernel, in, out)`` of a weight of ``shape``: the one place the layouts are read.
+    in_out: ``(*kernel, in, out)``; out_in: ``(out, in, *kernel)``."""
     choice(layout, "layout", LAYOUTS)
     shape = as_shape(shape)
     if len(shape) < 2:
-        raise ValueError(
-            f"fans need a shape of at least 2 dimensions, got shape {shape}")
+        raise ValueError(f"fans need a shape of at least 2 dimensions, got shape {shape}")
     if layout == "in_out":
-        kernel, fan_in, fan_out = shape[:-2], shape[-2], shape[-1]
-    else:
-        fan_out, fan_in, kernel = shape[0], shape[1], shape[2:]
-    receptive_field = math.prod(kernel)
-    return fan_in * receptive_field, fan_out * receptive_field
+        return shape[:-2], shape[-2], shape[-1]
+    return shape[2:], shape[1], shape[0]
 
 
 def select_fan(shape, mode, layout):

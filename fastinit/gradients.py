@@ -8,26 +8,16 @@ Shared by the engine and the reference: both feed it their own forward pass.
 """
 import numpy as np
 
-from fastinit.activations import SELU_ALPHA, SELU_SCALE, dphi
+from fastinit import activations
 
 
 def derivative(h, activation, slope, z=None):
-    """phi'(z) from the layer's output h = phi(z) (z is needed for gelu only)."""
-    if activation == "tanh":
-        return 1.0 - h * h
-    if activation == "sigmoid":
-        return h * (1.0 - h)
-    if activation == "relu":
-        return (h > 0).astype(h.dtype)
-    if activation == "leaky_relu":
-        return np.where(h > 0, 1.0, slope).astype(h.dtype)
-    if activation == "linear":
-        return np.ones_like(h)
-    if activation == "elu":
-        return np.where(h > 0, 1.0, h + 1.0).astype(h.dtype)
-    if activation == "selu":
-        return np.where(h > 0, SELU_SCALE, h + SELU_SCALE * SELU_ALPHA).astype(h.dtype)
-    return dphi(z, activation, slope).astype(h.dtype)
+    """phi'(z) from the layer's output h = phi(z), in h's dtype (z is needed only where the
+    activation table has no ``from_output``: gelu)."""
+    row = activations.get(activation)
+    if row.needs_preactivation:
+        return row.dphi(z, slope).astype(h.dtype)
+    return row.from_output(h, slope)
 
 
 def backward_pass(p, inputs, outputs, weights, biases, upstream, matmul=np.matmul):
@@ -41,7 +31,7 @@ def backward_pass(p, inputs, outputs, weights, biases, upstream, matmul=np.matmu
     for layer in reversed(range(len(outputs))):
         W = weights(layer)
         z = None
-        if p.activations[layer] == "gelu":
+        if activations.get(p.activations[layer]).needs_preactivation:
             z = inputs[layer] @ W + biases[layer]
         D = G * derivative(outputs[layer], p.activations[layer], p.negative_slope, z)
         dW = matmul(inputs[layer].T, D)

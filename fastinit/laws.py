@@ -1,5 +1,6 @@
 """The laws a weight is drawn from. Every random scheme reduces to one of these, which is all a
 stream (engine or reference) or a NumPy Generator needs to know to fill a buffer."""
+import functools
 import math
 from dataclasses import dataclass
 
@@ -165,3 +166,19 @@ class TruncatedNormal:
 # truncated normal has the variance it asks for.
 TRUNCATED_2SIGMA_STD = math.sqrt(
     1.0 - 4.0 * math.exp(-2.0) / math.sqrt(2.0 * math.pi) / math.erf(2.0 / math.sqrt(2.0)))
+
+
+KERNEL_PARAMS = 11  # the longest parameter vector (truncated normal's)
+
+
+@functools.lru_cache(maxsize=1024)
+def kernel_params(law, dtype):
+    """(kind, parameters) of ``law`` drawn into ``dtype``: the one place a law becomes the fill
+    kernel's numbers (read-only float64 vector of KERNEL_PARAMS; a constant is a uniform of
+    width 0). Checks the law fits the dtype. Cached: laws are frozen, and a truncated normal's
+    parameters cost a few ufunc calls."""
+    values = law.params(np.dtype(dtype))
+    params = np.zeros(KERNEL_PARAMS)
+    params[:len(values)] = values
+    params.flags.writeable = False
+    return ("uniform" if isinstance(law, Constant) else law.kind), params

@@ -25,7 +25,7 @@ def classic_figure(result, title, path):
     depth = len(result.layers)
     fig = plt.figure(figsize=(max(10, 1.6 * depth), 6))
     grid = fig.add_gridspec(2, depth)
-    index = [layer.layer + 1 for layer in result.layers]
+    index = [layer.layer for layer in result.layers]
     for column, name in enumerate(("mean", "std")):
         ax = fig.add_subplot(grid[0, column * depth // 2:(column + 1) * depth // 2])
         predicted = [getattr(s, "predicted_" + name) for s in result.layers]
@@ -38,10 +38,10 @@ def classic_figure(result, title, path):
         ax.set_xlabel("layer")
         ax.set_title(f"layer {name}")
     for layer in result.layers:
-        ax = fig.add_subplot(grid[1, layer.layer])
+        ax = fig.add_subplot(grid[1, layer.layer - 1])
         if layer.hist.size:
             ax.stairs(layer.hist, layer.bin_edges, fill=True)
-        ax.set_title(f"layer {layer.layer + 1}", fontsize=8)
+        ax.set_title(f"layer {layer.layer}", fontsize=8)
         ax.tick_params(labelsize=6)
         ax.set_yticks([])
     fig.suptitle(title)
@@ -95,7 +95,7 @@ def sweep_heatmap(records, path, stat="std", x="depth", y="width", layer=-1):
     plt = _pyplot()
     cells = {}
     for r in records:
-        if r.get("layer") is None or r["layer"] != (r["depth"] - 1 if layer == -1 else layer):
+        if r.get("layer") is None or r["layer"] != (r["depth"] if layer == -1 else layer):
             continue
         cells.setdefault((r[x], r[y]), []).append(r[stat])
     if not cells:
@@ -112,7 +112,7 @@ def sweep_heatmap(records, path, stat="std", x="depth", y="width", layer=-1):
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     fig.colorbar(image, ax=ax, label=stat)
-    ax.set_title(f"{stat} at {'the last layer' if layer == -1 else f'layer {layer + 1}'}")
+    ax.set_title(f"{stat} at {'the last layer' if layer == -1 else f'layer {layer}'}")
     _save(fig, path, plt)
 
 

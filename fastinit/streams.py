@@ -1,137 +1,19 @@
-"""Counter-based streams: fill buffers in place from Philox4x64-10, the same bytes on any number
-of threads and however a buffer is split.
-
-Stream layout (key k from fastinit.seeding.philox_key)
-------------------------------------------------------
-* Main stream: word j = philox(counter=(j // 4 + 1, 0, 0, 0), k)[j % 4], NumPy's Philox order.
-* A float64 element at position p uses word p; a float32 element uses the 32-bit half p
-  (word p // 2, low half for even p).
-* uniform: float64 ``(word >> 11) * 2**-53``; float32 ``(half >> 8) * 2**-24``; then
-  ``low + (high - low) * u`` computed in float64, rounded once to the output dtype and kept
-  in [low, high) as the dtype holds it (clamped to its first and last value inside).
-* normal: a 256-layer ziggurat (fastinit._ziggurat) on the element's word (float64: 8 bits of
-  layer, 1 of sign, 52 of magnitude) or half (float32: 8, 1, 23); ``mean + std * z`` as above.
-  The rare draws that miss the fast test take more words from the element's own region
-  ``counter = (p + 1, block, 1, 0)``, block = 0, 1, ...; they finish in float64.
-* truncated_normal: the element's normal z if it falls in [alpha, beta]; else, for intervals
-  of mass >= 0.25, up to 64 float64 normals from words of region ``(p + 1, block, 2, 0)`` (redraw
-  j finishing its ziggurat in region 3 + j); else (and for narrow or far-tail intervals, from the
-  start) an inverse-CDF draw from the next word of region 2 (see laws.TruncatedNormal).
-
-Each element is thus a pure function of (key, p): the first k values of a fill of n > k equal a
-fill of k, and a fill at ``offset`` continues a fill that stopped there.
-"""
+"""The engine's stream: Philox4x64-10 fills on the Cython/OpenMP kernels, the GIL released.
+Validation, laws and the stream layout are in fastinit.sources."""
 import numpy as np
 
 from fastinit import _fill, _openmp
-from fastinit._validation import checked_out, integer, num_threads as checked_num_threads
-from fastinit.laws import Constant, Normal, TruncatedNormal, Uniform
-from fastinit.seeding import child, philox_key, seed_sequence
-
-LAWS = (Constant, Uniform, Normal, TruncatedNormal)
-_MAX_POSITION = 2**62
-
-
-class StreamBase:
-    """A Philox stream: validation and parameters here; subclasses supply ``_fill``."""
-
-    def __init__(self, rng=None):
-        self.seed_sequence = seed_sequence(rng)
-        self.key = philox_key(self.seed_sequence)
-
-    def __repr__(self):
-        return f"{type(self).__module__}.{type(self).__name__}(key={self.key.tolist()})"
-
-    def spawn(self, index):
-        """The independent stream of child ``index`` (see fastinit.seeding.child)."""
-        return type(self)(child(self.seed_sequence, index))
-
-    def uniform(self, out, low=0.0, high=1.0, *, offset=0, num_threads=None):
-        """Fill ``out`` with U[low, high) in place; returns ``out``."""
-        return self.fill(out, Uniform(low, high), offset=offset, num_threads=num_threads)
-
-    def normal(self, out, mean=0.0, std=1.0, *, offset=0, num_threads=None):
-        """Fill ``out`` with N(mean, std^2) in place; returns ``out``."""
-        return self.fill(out, Normal(mean, std), offset=offset, num_threads=num_threads)
-
-    def truncated_normal(self, out, mean=0.0, std=1.0, a=-2.0, b=2.0, *, offset=0,
-                         num_threads=None):
-        """Fill ``out`` with N(mean, std^2) truncated to [a, b] (absolute units) in place."""
-        law = TruncatedNormal(mean, std, a, b)
-        return self.fill(out, law, offset=offset, num_threads=num_threads)
-
-    def fill(self, out, law, *, offset=0, num_threads=None):
-        """Fill ``out`` (any shape, C-contiguous float32/float64) from ``law``, its element i
-        being stream position ``offset + i``."""
-        flat = checked_out(out).reshape(-1)
-        offset = integer(offset, "offset")
-        if offset < 0 or offset + flat.size > _MAX_POSITION:
-            raise ValueError(f"offset must be in [0, 2**62 - out.size], got {offset}")
-        threads = checked_num_threads(num_threads)
-        if not isinstance(law, LAWS):
-            raise TypeError(f"law must be a fastinit.laws law, got {type(law).__name__}")
-        params = law.params(flat.dtype)  # checks the law fits the dtype, before any write
-        if isinstance(law, Constant):
-            flat.fill(params[0])
-            return out
-        self._fill(flat, law, params, offset, threads)
-        return out
-
-    def uniform_keys(self, shape):
-        """Uniforms that order positions (sparse's zeros): child 0's stream, kept apart from
-        the values drawn from this one."""
-        return self.spawn(0).uniform(np.empty(shape))
-
-    def raw(self, n, offset=0):
-        """Main-stream words offset .. offset + n - 1 as uint64."""
-        n, offset = integer(n, "n"), integer(offset, "offset")
-        if n < 0 or offset < 0 or offset + n > _MAX_POSITION:
-            raise ValueError(f"need n >= 0 and 0 <= offset <= 2**62 - n, got n={n}, offset={offset}")
-        return self._raw(n, offset)
+from fastinit.sources import StreamBase
 
 
 class Stream(StreamBase):
     """The engine's stream: Cython/OpenMP kernels, GIL released."""
 
-    def _fill(self, flat, law, params, offset, threads):
-        kind = _fill.KINDS[law.kind]
-        _fill.fill(flat, self.key, offset, kind, np.asarray(params, float),
+    def _fill(self, flat, law, kind, params, offset, threads):
+        _fill.fill(flat, self.key, offset, _fill.KINDS[kind], params,
                    _openmp.effective_num_threads(threads))
 
     def _raw(self, n, offset):
         words = np.empty(n, np.uint64)
         _fill.raw_words(words, self.key, offset)
         return words
-
-
-class GeneratorSource:
-    """Compat mode: a numpy Generator's own draws, so ``normal(shape, std=s, rng=g)`` equals
-    ``g.standard_normal(shape) * s``. As fast as NumPy is (single-threaded, not counter-based);
-    give an int or a SeedSequence for the parallel stream."""
-
-    def __init__(self, generator):
-        self.generator = generator
-
-    def fill(self, out, law, *, offset=0, num_threads=None):
-        flat = checked_out(out).reshape(-1)
-        g = self.generator
-        checked_num_threads(num_threads)
-        if not isinstance(law, LAWS):
-            raise TypeError(f"law must be a fastinit.laws law, got {type(law).__name__}")
-        params = law.params(flat.dtype)  # checks the law fits the dtype, before any write
-        if isinstance(law, Constant):
-            flat.fill(params[0])
-        elif isinstance(law, Uniform):
-            flat[...] = g.random(flat.size) * (law.high - law.low) + law.low
-            np.clip(flat, params[2], params[3], out=flat)  # [low, high) as the dtype holds it
-        elif isinstance(law, Normal):
-            flat[...] = g.standard_normal(flat.size) * law.std + law.mean
-        else:
-            # g.random() is in [0, 1); half a step moves it into (0, 1), as the inversion needs
-            z = law.standard_from_uniform(g.random(flat.size) + 2.0**-54)
-            flat[...] = np.clip(law.mean + law.std * z, *law.output_bounds(flat.dtype))
-        return out
-
-    def uniform_keys(self, shape):
-        """Uniforms that order positions (sparse's zeros), from the same Generator."""
-        return self.generator.random(shape)

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from fastinit.activations import dphi, phi
-from fastinit.initializers import Initializer
+from fastinit.initializers import Initializer, get_initializer
 from fastinit.laws import Constant, Normal, Uniform
 
 _HALF_LINE = 10.0  # N(0, 1) mass beyond 10 is 8e-24
@@ -229,7 +229,6 @@ def law_variance(law):
 def weight_variance(init, shape):
     """sigma_w^2 = fan_in * Var(W) of an initializer's law for a (fan_in, fan_out) weight."""
     if not isinstance(init, Initializer):
-        from fastinit import get_initializer
         init = get_initializer(init)
     law = init.law(shape)
     if law is None:  # orthogonal and friends

@@ -13,7 +13,7 @@ import pytest
 import fastinit
 from fastinit import sweep as sweeps
 
-from test_sweep import same_records
+from conftest import same_records
 
 
 def fastinit_cli(*args, cwd, check=True):

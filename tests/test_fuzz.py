@@ -75,7 +75,7 @@ def initializer_calls(draw):
     name = draw(st.sampled_from(sorted(initializers.SCHEMES) + sorted(initializers.ALIASES)))
     scheme = initializers.SCHEMES[initializers.ALIASES.get(name, name)]
     own = [p for p in __import__("inspect").signature(scheme).parameters
-           if p not in initializers._CALL_ARGS and p != "stream_type"]
+           if p not in initializers.CALL_ARGUMENTS]
     params = {p: draw(st.sampled_from(ODD_VALUES)) for p in own
               if draw(st.integers(0, 3)) == 0}
     required = {"sparsity": [0.0, 0.3, 1.0, 0.5], "value": [0.5, -2.0]}

@@ -188,7 +188,7 @@ def test_result_interface():
     assert set(acts) == {0, 1} and acts[1].shape == (10, 20)
     assert all(isinstance(v, float) for v in means + stds)
     records = result.to_records()
-    assert [r["layer"] for r in records] == [0, 1]
+    assert [r["layer"] for r in records] == [1, 2]  # layer numbers count from 1
     assert {"mean", "std", "min", "max", "saturated", "dead", "preact_std", "hist"} <= set(
         records[0])
     lines = result.report().splitlines()
@@ -253,10 +253,10 @@ def test_leaky_relu_uses_negative_slope():
     (lambda f: f.forward_prop([10], "he_normal", bins=-1), ValueError, "bins"),
     (lambda f: f.forward_prop([10], "he_normal", hist_range=(1, 0)), ValueError,
      "hist_range"),
-    (lambda f: f.forward_prop([10], lambda i, o: np.ones((o, i + 1))), ValueError, "layer 0"),
-    (lambda f: f.forward_prop([10], lambda i, o: [[1.0]]), TypeError, "layer 0"),
+    (lambda f: f.forward_prop([10], lambda i, o: np.ones((o, i + 1))), ValueError, "layer 1"),
+    (lambda f: f.forward_prop([10], lambda i, o: [[1.0]]), TypeError, "layer 1"),
     (lambda f: f.forward_prop([10, 12], lambda i, o: np.full((i, o), np.inf if o == 12 else 1.0)),
-     ValueError, "layer 1"),
+     ValueError, "layer 2"),
 ])
 def test_bad_input(api, call, error, match):
     with pytest.raises(error, match=match):

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_info
 
 import fastinit
 import fastinit.reference as reference
-from fastinit import sweep as sweeps, theory
+from fastinit import result_files, sweep as sweeps, theory
 
 SENTINEL = 123.0
 TOO_MANY_THREADS = [100000, 2**31 - 1, 2**40]
@@ -382,7 +382,7 @@ def test_a_failed_rewrite_leaves_no_temporary(tmp_path, monkeypatch):
     def full_disk(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sweeps, "_csv_header", full_disk)
+    monkeypatch.setattr(result_files, "_csv_header", full_disk)
     with pytest.raises(OSError):
         sweeps.sweep(init="zeros", depth=2, width=8, batch=4, out=out)
     assert os.listdir(tmp_path) == []

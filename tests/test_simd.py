@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _fill, _propagate
+from fastinit import _fill, _propagate, activations
 from fastinit.streams import Stream
 
 
@@ -41,8 +41,10 @@ def test_layer_statistics_and_histogram_paths_agree(dtype):
 
     def compute():
         out = np.empty((300, 91), dtype)
-        stats, hist = _propagate.forward_layer(x, w, out, 0.0, True, None, 0.1, "tanh", 0.0,
-                                               "tanh", edges, 2)
+        layer = _propagate.LayerPass(activations.get("tanh").code, bias_value=0.1,
+                                     saturation=activations.saturation_bounds("tanh", dtype),
+                                     edges=edges)
+        stats, hist = _propagate.forward_layer(x, w, out, layer, num_threads=2)
         return stats, hist, out
     (s_fast, h_fast, o_fast), (s_port, h_port, o_port) = both_paths(_propagate, compute)
     assert s_fast == s_port

@@ -3,29 +3,15 @@ a Dask cluster), result files, resume after a torn write, failures recorded."""
 import concurrent.futures
 import math
 import os
+import sys
 
 import numpy as np
 import pytest
 
 import fastinit
 from fastinit import sweep as sweeps
+from conftest import same_records
 from fastinit.sweep import Config
-
-
-def same_records(a, b):
-    """Equal record lists, in any order, NaN equal to NaN, every float bit for bit."""
-    def key(r):
-        return (r["init"], r["activation"], r["depth"], r["width"], r["batch"], r["dtype"],
-                r["seed"], str(r["bias"]), -1 if r["layer"] is None else r["layer"])
-    a, b = sorted(a, key=key), sorted(b, key=key)
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert x.keys() == y.keys()
-        for k in x:
-            if isinstance(x[k], float) and math.isnan(x[k]):
-                assert isinstance(y[k], float) and math.isnan(y[k]), k
-            else:
-                assert x[k] == y[k], (k, x[k], y[k])
 
 
 SMALL = dict(init=["lecun_normal", "normal:std=0.01|1"], activation=["tanh", "relu"], depth=3,
@@ -66,7 +52,7 @@ def test_records_are_the_single_runs():
                                     activation=config.activation, batch=config.batch,
                                     rng=config.seed, keep_activations=False)
         rows = [r for r in result.records if Config.from_record(r) == config]
-        assert [r["layer"] for r in rows] == [0, 1, 2]
+        assert [r["layer"] for r in rows] == [1, 2, 3]
         for row, layer in zip(rows, run.layers):
             assert (row["mean"], row["std"], row["max"]) == (layer.mean, layer.std, layer.max)
 
@@ -166,7 +152,7 @@ def test_to_pandas_has_one_row_per_record():
     pandas = pytest.importorskip("pandas")
     frame = sweeps.sweep(init="he_normal", depth=3, width=8, batch=4).to_pandas()
     assert isinstance(frame, pandas.DataFrame) and len(frame) == 3
-    assert list(frame["layer"]) == [0, 1, 2]
+    assert list(frame["layer"]) == [1, 2, 3]
 
 
 def test_histograms_are_optional_and_count_every_value():
@@ -196,16 +182,39 @@ def test_dask_cluster_gives_the_in_process_records(dask_client):
     same_records(local.records, via_executor.records)
 
 
+class DieOnce:
+    """A task wrapper that kills its worker process the first time it runs (the marker file
+    says it already did), then runs the task: a worker death in the middle of a sweep."""
+
+    def __init__(self, marker, function):
+        self.marker, self.function = marker, function
+
+    def __call__(self, *args, **kwargs):
+        try:
+            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return self.function(*args, **kwargs)
+        os._exit(17)
+
+
+class DyingExecutor(concurrent.futures.Executor):
+    """An executor whose first task kills its worker: the test seam, outside the product."""
+
+    def __init__(self, executor, marker):
+        self.executor, self.marker = executor, marker
+        self._max_workers = 2
+
+    def submit(self, fn, *args, **kwargs):
+        return self.executor.submit(DieOnce(self.marker, fn), *args, **kwargs)
+
+
 def test_a_dask_worker_that_dies_costs_a_retry_not_the_sweep(dask_client, tmp_path):
-    marker = tmp_path / "died"
-    name, path = sweeps.FAULT_ENV, str(marker)
-    # lambdas travel by value: a bound os.environ method would set a copy's item
-    dask_client.run(lambda: os.environ.update({name: path}))
-    try:
-        result = sweeps.sweep(**SMALL, executor=dask_client, chunk_size=3)
-    finally:
-        dask_client.run(lambda: os.environ.pop(name, None))
-    assert marker.exists()  # a worker did die mid-sweep
+    import cloudpickle
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests
+    marker = str(tmp_path / "died")
+    executor = DyingExecutor(dask_client.get_executor(), marker)
+    result = sweeps.sweep(**SMALL, executor=executor, chunk_size=3)
+    assert os.path.exists(marker)  # a worker did die mid-sweep
     same_records(result.records, sweeps.sweep(**SMALL, num_threads=1).records)
 
 

@@ -1,12 +1,12 @@
 """The stream in plain NumPy: the executable spec of fastinit/_fill.pyx (layout in
-fastinit/streams.py). Main-stream words come from numpy.random.Philox itself; the rare
+fastinit/sources.py). Main-stream words come from numpy.random.Philox itself; the rare
 per-element extra words from the ten-line Philox below, which the tests check against NumPy's."""
 import math
 
 import numpy as np
 
 from fastinit import _ziggurat as zig
-from fastinit.streams import StreamBase
+from fastinit.sources import StreamBase
 
 M0, M1 = 0xD2E7470EE14C6C93, 0xCA5A826395121157
 W0, W1 = 0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B
@@ -124,9 +124,9 @@ def truncated_fallback(law, key, element):
 class Stream(StreamBase):
     """The reference stream: same constructor, methods and numbers as fastinit.Stream."""
 
-    def _fill(self, flat, law, params, offset, threads):
+    def _fill(self, flat, law, kind, params, offset, threads):
         n = flat.size
-        if law.kind == "uniform":
+        if kind == "uniform":
             if flat.dtype == np.float64:
                 u = (main_words(self.key, offset, n) >> 11).astype(np.float64) * 2.0**-53
             else:
@@ -135,7 +135,7 @@ class Stream(StreamBase):
             np.clip(flat, params[2], params[3], out=flat)  # [low, high) as the dtype holds it
             return
         z = standard_normal(self.key, offset, n, flat.dtype).astype(np.float64)
-        if law.kind == "normal":
+        if kind == "normal":
             flat[...] = params[0] + params[1] * z
             return
         alpha, beta = law.standard_bounds()

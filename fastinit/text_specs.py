@@ -8,7 +8,9 @@ import functools
 import itertools
 import numbers
 
-from fastinit.propagation import ACTIVATIONS
+from fastinit import activations as _activations
+from fastinit._validation import float_dtype, integer, real
+from fastinit.initializers import get_initializer
 
 
 def _value(text):
@@ -63,7 +65,6 @@ def expand(spec, what="init"):
 def initializer(spec, what="init"):
     """The fastinit Initializer of a spec (alternatives not allowed). Cached: a sweep asks for
     the same few specs thousands of times, and an Initializer caches its laws."""
-    import fastinit
     name, params = parse(spec, what)
     single = {}
     for key, values in params.items():
@@ -71,7 +72,7 @@ def initializer(spec, what="init"):
             raise ValueError(f"{what}: {spec!r} lists alternatives; expand it first")
         single[key] = values[0]
     try:
-        return fastinit.get_initializer(name, **single)
+        return get_initializer(name, **single)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{what}: {error}") from None
 
@@ -98,42 +99,55 @@ def split_list(text, what):
 
 
 def count(value, what, minimum=1):
-    """An int >= minimum (from an int or its text)."""
-    if isinstance(value, bool):
-        raise ValueError(f"{what}: expected an integer, got {value!r}")
+    """An int >= minimum, from an int or its text (the API's integer check, then the range)."""
     if isinstance(value, str):
         try:
             value = int(value)
         except ValueError:
-            raise ValueError(f"{what}: expected an integer, got {value!r}") from None
-    if not isinstance(value, numbers.Integral):
-        raise ValueError(f"{what}: expected an integer, got {value!r}")
+            raise ValueError(f"{what} must be an integer, got {value!r}") from None
+    try:
+        value = integer(value, what)
+    except TypeError as error:  # text specs report every mistake as a ValueError
+        raise ValueError(str(error)) from None
     if value < minimum:
         raise ValueError(f"{what} must be >= {minimum}, got {value}")
-    return int(value)
+    return value
 
 
 def number(value, what):
-    """A finite float (from a number or its text)."""
+    """A finite float, from a number or its text (the API's real-number check)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{what} must be a real number, got {value!r}") from None
     try:
-        result = float(value)
+        return real(value, what)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
+def bias(value):
+    """A bias from a flag, a grid or a file: a number as a float, anything else as the
+    initializer spec text it must be."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return number(value, "bias")
+    try:
+        return float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what}: expected a number, got {value!r}") from None
-    if isinstance(value, bool) or result != result or result in (float("inf"), float("-inf")):
-        raise ValueError(f"{what}: expected a finite number, got {value!r}")
-    return result
+        return str(value)
 
 
 def activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
-    return name
+    return _activations.get(name).name
 
 
 def dtype_name(name):
-    if str(name) not in ("float32", "float64"):
-        raise ValueError(f"dtype must be float32 or float64, got {name!r}")
-    return str(name)
+    """"float32" or "float64" (the API's dtype check)."""
+    try:
+        return float_dtype(name).name
+    except TypeError as error:
+        raise ValueError(str(error)) from None
 
 
 def layers(text):

@@ -1,0 +1,63 @@
+"""Backends: where a scheme's draws happen, and the checked arguments every scheme takes.
+
+``ENGINE`` fills on the Cython/OpenMP kernels (fastinit.streams), ``REFERENCE`` in NumPy
+(fastinit.reference); each stream type is imported when first needed, so the reference never
+loads a compiled module. ``LAWS`` draws nothing: a scheme called with it returns the law it
+would draw from (or None for the structured schemes), which is how the propagation engine
+fuses a layer's draw into its kernel.
+"""
+import importlib
+
+from fastinit import sources
+from fastinit._validation import as_shape, num_threads as checked_num_threads, output
+
+
+class Backend:
+    """A stream implementation, named. ``source(rng)`` is what a scheme draws from."""
+
+    def __init__(self, name, module):
+        self.name, self._module = name, module
+
+    def __repr__(self):
+        return f"<fastinit backend {self.name!r}>"
+
+    @property
+    def stream_type(self):
+        return importlib.import_module(self._module).Stream
+
+    def source(self, rng):
+        if sources.is_compat(rng):  # a Generator needs no stream (nor the kernels)
+            return sources.GeneratorSource(rng)
+        return sources.source(rng, self.stream_type)
+
+
+ENGINE = Backend("engine", "fastinit.streams")
+REFERENCE = Backend("reference", "fastinit.reference._stream")
+LAWS = Backend("laws", None)
+
+
+class Call:
+    """The arguments every scheme takes (shape or out, dtype, rng, num_threads, backend),
+    checked before anything is drawn or written. ``draw(law)`` fills the output from the
+    law (or, under LAWS, returns the law)."""
+
+    def __init__(self, shape, out, dtype, rng, num_threads, backend):
+        self.backend = ENGINE if backend is None else backend
+        if not isinstance(self.backend, Backend):
+            raise TypeError(f"backend must be a fastinit.backends.Backend, got {backend!r}")
+        if self.law_only:
+            self.shape, self.out = as_shape(shape), None
+            return
+        self.out = output(shape, out, dtype)
+        self.shape = self.out.shape
+        self.source = self.backend.source(rng)
+        self.num_threads = checked_num_threads(num_threads)
+
+    @property
+    def law_only(self):
+        return self.backend is LAWS
+
+    def draw(self, law):
+        if self.law_only:
+            return law
+        return self.source.fill(self.out, law, num_threads=self.num_threads)

@@ -1,0 +1,67 @@
+"""The grid of a sweep: Config, one network's settings, and ``grid``, every combination of
+the values given."""
+import itertools
+from dataclasses import dataclass, fields
+
+from fastinit import text_specs as specs
+
+
+@dataclass(frozen=True)
+class Config:
+    """One network of a sweep. ``init`` and ``bias`` are specs ("normal:std=0.01"; see
+    fastinit.text_specs); ``bias`` may also be a constant."""
+    init: str
+    activation: str = "tanh"
+    depth: int = 10
+    width: int = 500
+    batch: int = 1000
+    dtype: str = "float64"
+    seed: int = 0
+    bias: object = 0.0
+
+    @classmethod
+    def from_record(cls, record):
+        """The Config of a record read back from a file (CSV gives strings)."""
+        values = {f.name: record[f.name] for f in fields(cls)}
+        for name in ("depth", "width", "batch", "seed"):
+            values[name] = int(values[name])
+        values["bias"] = specs.bias(values["bias"])
+        return cls(**values)
+
+    @property
+    def layer_flops(self):
+        return 2.0 * self.batch * self.width * self.width
+
+
+def _as_list(value, name):
+    if isinstance(value, (str, bytes, int, float)) or value is None:
+        return [value]
+    values = list(value)
+    if not values:
+        raise ValueError(f"{name} is empty: give at least one value")
+    return values
+
+
+def grid(init, *, activation="tanh", depth=10, width=500, batch=1000, dtype="float64",
+         bias=0.0, seeds=1):
+    """Every combination of the given values, as a list of Config in a fixed order (init
+    slowest, seed fastest). Each argument is one value or a list; ``init`` and ``bias`` entries
+    are specs, which may list alternatives ("normal:std=0.01|0.1|1" is three); ``seeds`` is a
+    count N (seeds 0..N-1) or a list of seeds."""
+    inits = [one for spec in _as_list(init, "init") for one in specs.expand(spec, "init")]
+    biases = []
+    for value in _as_list(bias, "bias"):
+        value = specs.bias(value)
+        biases.extend(specs.expand(value, "bias") if isinstance(value, str) else [value])
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds}")
+        seeds = range(seeds)
+    seeds = [specs.count(s, "seeds", minimum=0) for s in _as_list(seeds, "seeds")]
+    activations = [specs.activation(a) for a in _as_list(activation, "activation")]
+    depths = [specs.count(d, "depth") for d in _as_list(depth, "depth")]
+    widths = [specs.count(w, "width") for w in _as_list(width, "width")]
+    batches = [specs.count(b, "batch") for b in _as_list(batch, "batch")]
+    dtypes = [specs.dtype_name(d) for d in _as_list(dtype, "dtype")]
+    return [Config(i, a, d, w, b, t, s, bi) for i, a, d, w, b, t, bi, s in itertools.product(
+        inits, activations, depths, widths, batches, dtypes, biases, seeds)]

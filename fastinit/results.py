@@ -1,0 +1,158 @@
+"""What forward_prop returns: per-layer statistics (LayerStats), the kept activations
+(LayerOutputs) and the whole result (Propagation). Shared by the engine and the reference.
+
+Layer numbers: a layer's ``layer`` number counts from 1 (the first hidden layer is layer 1),
+in records, result files, reports, the CLI and figures. Python containers are indexed from 0
+like any sequence: ``result.layers[i]`` and ``acts[i]`` are layer i + 1.
+"""
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+# The statistics of a layer, in the order files and tables show them: the one list.
+MEASURED = ("mean", "std", "min", "max", "saturated", "dead", "preact_std")
+PREDICTED = ("predicted_mean", "predicted_std")
+BACKWARD = ("grad_std", "weight_grad_norm", "weight_grad_std", "predicted_grad_std")
+PERTURBED = ("distance", "correlation", "predicted_correlation")
+STATISTICS = (*MEASURED, *PREDICTED, *BACKWARD, *PERTURBED)
+
+
+@dataclass
+class LayerStats:
+    """What one layer's activations looked like (NaN where a statistic does not apply)."""
+    layer: int  # counted from 1
+    width: int
+    activation: str
+    mean: float
+    std: float
+    min: float
+    max: float
+    preact_std: float
+    saturated: float  # the activation's saturation rule (fastinit.activations), else NaN
+    dead: float       # fraction of exact zeros
+    hist: np.ndarray = field(repr=False)
+    bin_edges: np.ndarray = field(repr=False)
+    # backward pass: std of dL/dH at this layer's output, dL/dW's norm and std
+    grad_std: float = math.nan
+    weight_grad_norm: float = math.nan
+    weight_grad_std: float = math.nan
+    # mean-field theory's prediction (fastinit.theory), NaN where it does not apply
+    predicted_mean: float = math.nan
+    predicted_std: float = math.nan
+    predicted_grad_std: float = math.nan  # from the last layer's measured grad_std down
+    # perturbation: mean squared distance between the outputs for X and for the second
+    # input, their correlation sum(h1 h2) / sqrt(sum(h1^2) sum(h2^2)), and its prediction
+    distance: float = math.nan
+    correlation: float = math.nan
+    predicted_correlation: float = math.nan
+
+    def record(self):
+        """Every field as a plain dict (arrays as lists)."""
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        record["hist"], record["bin_edges"] = self.hist.tolist(), self.bin_edges.tolist()
+        return record
+
+
+def layer_stats(index, width, activation, stats, hist, edges):
+    """The LayerStats of the layer at ``index`` (0-based). Where its activations overflowed (a
+    value, their sum or their mean not finite), mean, std, min and max are NaN, engine and
+    reference alike (their partial sums meet the infinities in different orders), with a
+    warning; so is preact_std where the pre-activations' spread overflowed."""
+    if not all(math.isfinite(stats[k]) for k in ("mean", "min", "max")):
+        warnings.warn(f"layer {index + 1}'s activations overflowed (values or their sum not "
+                      "finite): its mean, std, min and max are NaN", RuntimeWarning,
+                      stacklevel=4)
+        stats = {**stats, **dict.fromkeys(("mean", "std", "min", "max"), math.nan)}
+    if not math.isfinite(stats["preact_std"]):  # inf or NaN, by the order infinities met
+        stats = {**stats, "preact_std": math.nan}
+    return LayerStats(layer=index + 1, width=width, activation=activation,
+                      **{k: float(stats[k]) for k in MEASURED},
+                      hist=np.asarray(hist, np.int64), bin_edges=np.asarray(edges))
+
+
+class LayerOutputs(Mapping):
+    """The kept activations, as the classic notebook's dict ``{i: H_i}``: keys 0 .. n - 1
+    (``acts[i]`` is layer i + 1), iteration yields the keys, ``.items()`` the pairs, and
+    ``acts[-1]`` is the last layer. With ``keep_activations=False`` it is empty and indexing
+    says why."""
+
+    def __init__(self, arrays, depth):
+        self._arrays, self._depth = list(arrays), depth
+
+    def __getitem__(self, key):
+        if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+            raise KeyError(f"activations are indexed by layer position 0 .. {self._depth - 1} "
+                           f"(or negative from the end), got {key!r}")
+        if not self._arrays:
+            raise KeyError("the activations were not kept: run forward_prop with "
+                           "keep_activations=True")
+        if not -self._depth <= key < self._depth:
+            raise KeyError(f"layer position {key} out of range for {self._depth} layers")
+        return self._arrays[key]
+
+    def __iter__(self):
+        return iter(range(len(self._arrays)))
+
+    def __len__(self):
+        return len(self._arrays)
+
+    def __repr__(self):
+        shapes = ", ".join(f"{i}: {a.shape}" for i, a in enumerate(self._arrays))
+        return f"LayerOutputs({{{shapes}}})"
+
+
+class Propagation:
+    """The result of forward_prop; unpacks as ``acts, means, stds`` like the classic function.
+
+    ``layers``: a LayerStats per layer; ``acts``: the kept activations (LayerOutputs)."""
+
+    def __init__(self, layers, acts):
+        self.layers = layers
+        self.acts = acts if isinstance(acts, LayerOutputs) else LayerOutputs(acts, len(layers))
+
+    @property
+    def means(self):
+        return [layer.mean for layer in self.layers]
+
+    @property
+    def stds(self):
+        return [layer.std for layer in self.layers]
+
+    def __iter__(self):
+        return iter((self.acts, self.means, self.stds))
+
+    def __len__(self):
+        return len(self.layers)
+
+    def to_records(self):
+        """One dict per layer with every statistic."""
+        return [layer.record() for layer in self.layers]
+
+    def report(self):
+        """The classic printout, "Hidden layer i had mean m and std s", with the mean-field
+        prediction after it where the theory applies."""
+        lines = []
+        for s in self.layers:
+            line = f"Hidden layer {s.layer} had mean {s.mean:f} and std {s.std:f}"
+            if not math.isnan(s.predicted_std):
+                line += f" (predicted mean {s.predicted_mean:f} and std {s.predicted_std:f})"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"Propagation({len(self.layers)} layers)\n{self.report()}"
+
+
+def nan_to_none(value):
+    """NaN as None (JSON's null); anything else as it is."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def attach(layers, values):
+    """Set per-layer values: ``values[i]`` a dict of LayerStats fields for ``layers[i]``."""
+    for layer, update in zip(layers, values):
+        for name, value in update.items():
+            setattr(layer, name, value)
