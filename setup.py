@@ -8,7 +8,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-EXTENSIONS = ["fastinit._openmp", "fastinit._fill", "fastinit._propagate"]
+EXTENSIONS = ["fastinit._openmp", "fastinit._fill", "fastinit._propagate", "fastinit._backward"]
 
 OPENMP_PROBE = textwrap.dedent("""
     #include <omp.h>

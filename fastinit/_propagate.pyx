@@ -11,58 +11,12 @@ from libc.math cimport erf, expm1, fabs, INFINITY, NAN
 from libc.string cimport memset
 from cython cimport floating
 from cython.parallel cimport prange
-from scipy.linalg.cython_blas cimport dgemm, sgemm
 from libc.stdint cimport uint64_t
 
 from fastinit._fill cimport fill_range
 from fastinit._interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
 
 import numpy as np
-
-cdef enum:
-    CHUNK_ELEMENTS = 4096  # one statistics chunk: fits in L1/L2 for the fused loops
-    ITEM_ROWS = 128         # rows per OpenMP work item of the backward GEMMs
-    # rows per work item of the forward pass (one GEMM call and its chunks' passes): BLAS packs
-    # the whole weight matrix again for every call, so items are as large as four per batch
-    # allows, within these bounds. They depend on the batch alone: never on the thread count
-    # (a GEMM's bits depend on how its rows are split into calls).
-    MIN_ITEM_ROWS = 128
-    MAX_ITEM_ROWS = 512
-    ITEMS_PER_BATCH = 4
-    # activation codes: fastinit.activations.TABLE's (one branch per code below)
-    LINEAR = 0
-    TANH = 1
-    RELU = 2
-    LEAKY_RELU = 3
-    SIGMOID = 4
-    SELU = 5
-    ELU = 6
-    GELU = 7
-
-
-cdef double SELU_SCALE = 1.0507009873554804934193349852946
-cdef double SELU_ALPHA = 1.6732632423543772848170429916717
-cdef double SQRT1_2 = 0.70710678118654752440
-
-
-cdef void gemm(const char* transa, const char* transb, int m, int n, int k,
-               const floating* a, int lda, const floating* b, int ldb, floating beta,
-               floating* c, int ldc) noexcept nogil:
-    """Column-major c (m x n) = op(a) @ op(b) + beta * c: the one place BLAS is called."""
-    cdef floating one = 1
-    if floating is double:
-        dgemm(<char*>transa, <char*>transb, &m, &n, &k, &one, <double*>a, &lda, <double*>b,
-              &ldb, &beta, c, &ldc)
-    else:
-        sgemm(<char*>transa, <char*>transb, &m, &n, &k, &one, <float*>a, &lda, <float*>b,
-              &ldb, &beta, c, &ldc)
-
-
-cdef inline void gemm_rows(const floating* a, int lda, const floating* b, floating* c, int m,
-                           int k, int n, floating beta) noexcept nogil:
-    """c = a @ b + beta * c for m rows, row-major (BLAS sees the transposes)."""
-    gemm(b"N", b"N", n, m, k, b, n, a, lda, beta, c, n)
-
 
 cdef class LayerPass:
     """What the fused pass does to one layer's output: add the bias, apply the activation
@@ -84,36 +38,7 @@ cdef class LayerPass:
         self.edges = np.empty(0) if edges is None else np.ascontiguousarray(edges, np.float64)
 
 
-cdef extern from "_reductions.h" nogil:
-    double fi_sum_d(const double* x, size_t n)
-    double fi_sum_f(const float* x, size_t n)
-    double fi_sqdev_d(const double* x, size_t n, double mean)
-    double fi_sqdev_f(const float* x, size_t n, double mean)
-    void fi_range_d(const double* x, size_t n, double* lo, double* hi)
-    void fi_range_f(const float* x, size_t n, double* lo, double* hi)
-    void fi_count_d(const double* x, size_t n, double below, double above, long long* zeros,
-                    long long* outside)
-    void fi_count_f(const float* x, size_t n, float below, float above, long long* zeros,
-                    long long* outside)
-    void fi_histogram_fast_d(const double* x, size_t n, const double* edges, int bins,
-                             double scale, double step, long long* hist)
-    void fi_histogram_fast_f(const float* x, size_t n, const double* edges, int bins,
-                             double scale, double step, long long* hist)
-
-
-include "_simd.pxi"
-
-
-cdef inline double chunk_sum(const floating* x, Py_ssize_t n) noexcept nogil:
-    if floating is double:
-        return fi_sum_d(x, n)
-    return fi_sum_f(x, n)
-
-
-cdef inline double chunk_sqdev(const floating* x, Py_ssize_t n, double mean) noexcept nogil:
-    if floating is double:
-        return fi_sqdev_d(x, n, mean)
-    return fi_sqdev_f(x, n, mean)
+include "_kernels.pxi"
 
 
 cdef inline void chunk_histogram(const floating* x, Py_ssize_t n, const double* edges, int bins,
@@ -338,32 +263,6 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
             np.asarray(hists).sum(axis=0)[:bins])
 
 
-def matmul(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
-           int num_threads=1):
-    """out = a @ b, rows split over threads as in forward_layer (BLAS one thread per call)."""
-    cdef Py_ssize_t rows = a.shape[0], k = a.shape[1], width = b.shape[1]
-    cdef Py_ssize_t item, nitems = (rows + ITEM_ROWS - 1) // ITEM_ROWS, r0, r1
-    cdef fi_interrupt interrupt
-    if b.shape[0] != k or out.shape[0] != rows or out.shape[1] != width:
-        raise ValueError("matmul needs matching shapes")
-    if rows == 0 or width == 0:
-        return
-    if k == 0:
-        out[...] = 0
-        return
-    fi_interrupt_init(&interrupt)
-    with nogil:
-        for item in prange(nitems, num_threads=num_threads, schedule="static"):
-            if fi_interrupt_poll(&interrupt):
-                continue
-            r0 = item * ITEM_ROWS
-            r1 = min(r0 + ITEM_ROWS, rows)
-            gemm_rows(&a[0, 0] + r0 * k, <int>k, &b[0, 0], &out[0, 0] + r0 * width,
-                      <int>(r1 - r0), <int>k, <int>width, 0)
-    if interrupt.stop:
-        raise_pending()
-
-
 def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
                     const uint64_t[:, ::1] keys, const int[::1] law_kinds,
                     const double[:, ::1] law_params, list layers, int bins, int num_threads):
@@ -457,105 +356,3 @@ def histogram(const floating[:, ::1] h, const double[::1] edges, int num_threads
             chunk_histogram(data + c * CHUNK_ELEMENTS, end - c * CHUNK_ELEMENTS, &edges[0], bins,
                             scale, step, &hists[c, 0])
     return np.asarray(hists).sum(axis=0)
-
-
-cdef void derivative_times(floating* g, const floating* h, Py_ssize_t n, int kind,
-                           floating slope) noexcept nogil:
-    """g *= phi'(z), phi' read from the output h = phi(z) (fastinit.gradients.derivative, in
-    the same dtype arithmetic)."""
-    cdef Py_ssize_t i
-    cdef floating one = 1, zero = 0
-    cdef floating selu_scale = <floating>SELU_SCALE
-    cdef floating selu_offset = <floating>(SELU_SCALE * SELU_ALPHA)
-    if kind == TANH:
-        for i in range(n):
-            g[i] = g[i] * (one - h[i] * h[i])
-    elif kind == SIGMOID:
-        for i in range(n):
-            g[i] = g[i] * (h[i] * (one - h[i]))
-    elif kind == RELU:
-        for i in range(n):
-            g[i] = g[i] * (one if h[i] > 0 else zero)
-    elif kind == LEAKY_RELU:
-        for i in range(n):
-            g[i] = g[i] * (one if h[i] > 0 else slope)
-    elif kind == ELU:
-        for i in range(n):
-            g[i] = g[i] * (one if h[i] > 0 else h[i] + one)
-    elif kind == SELU:
-        for i in range(n):
-            g[i] = g[i] * (selu_scale if h[i] > 0 else h[i] + selu_offset)
-
-
-cdef void moments_in_order(const floating* x, Py_ssize_t n, double* parts, double* out,
-                           int num_threads) noexcept nogil:
-    """(mean, M2) of x by chunks of CHUNK_ELEMENTS merged in order: any thread count, same
-    bits."""
-    cdef Py_ssize_t nchunks = (n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, c, m
-    cdef double count = 0, n_part, delta
-    for c in prange(nchunks, num_threads=num_threads, schedule="static"):
-        m = min(<Py_ssize_t>CHUNK_ELEMENTS, n - c * CHUNK_ELEMENTS)
-        parts[2 * c] = chunk_sum(x + c * CHUNK_ELEMENTS, m) / m
-        parts[2 * c + 1] = chunk_sqdev(x + c * CHUNK_ELEMENTS, m, parts[2 * c])
-    out[0] = 0
-    out[1] = 0
-    for c in range(nchunks):
-        n_part = <double>min(<Py_ssize_t>CHUNK_ELEMENTS, n - c * CHUNK_ELEMENTS)
-        delta = parts[2 * c] - out[0]
-        out[1] += parts[2 * c + 1] + delta * delta * count * n_part / (count + n_part)
-        out[0] += delta * n_part / (count + n_part)
-        count += n_part
-
-
-def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
-                   const floating[:, ::1] h_in, const floating[:, ::1] w,
-                   floating[:, ::1] g_prev, floating[:, ::1] dw, int kind, double slope,
-                   int num_threads):
-    """One layer of the backward pass (fastinit.gradients.backward_pass, without the GIL):
-    measure g = dL/dH_l, turn it into D = g * phi'(Z_l) in place, dw = h_in^T D and, if g_prev
-    is given, g_prev = D w^T. Returns (mean, M2) of g and of dw, each merged in chunk order.
-    ``kind``: the activation's code. Not for activations whose derivative needs Z (gelu)."""
-    cdef Py_ssize_t batch = g.shape[0], width = g.shape[1], fan_in = h_in.shape[1]
-    cdef Py_ssize_t n = batch * width, c, r0, r1, blocks
-    cdef double[::1] parts = np.empty(2 * ((max(n, fan_in * width) + CHUNK_ELEMENTS - 1)
-                                           // CHUNK_ELEMENTS + 1))
-    cdef double g_moments[2]
-    cdef double w_moments[2]
-    cdef int ld_in = <int>fan_in, ld_w = <int>width
-    cdef fi_interrupt interrupt
-    if kind == GELU or h_out.shape[0] != batch or h_out.shape[1] != width or \
-            h_in.shape[0] != batch or w.shape[0] != fan_in or w.shape[1] != width or \
-            dw.shape[0] != fan_in or dw.shape[1] != width or (g_prev is not None and (
-                g_prev.shape[0] != batch or g_prev.shape[1] != fan_in)):
-        raise ValueError("backward_layer needs matching shapes and an activation other than gelu")
-    fi_interrupt_init(&interrupt)
-    with nogil:
-        moments_in_order(&g[0, 0], n, &parts[0], g_moments, num_threads)
-        for c in prange((n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, num_threads=num_threads,
-                        schedule="static"):
-            derivative_times(&g[0, 0] + c * CHUNK_ELEMENTS, &h_out[0, 0] + c * CHUNK_ELEMENTS,
-                             min(<Py_ssize_t>CHUNK_ELEMENTS, n - c * CHUNK_ELEMENTS), kind,
-                             <floating>slope)
-        # dw[r0:r1] = h_in[:, r0:r1]^T D: BLAS (column-major) sees dw^T = D^T h_in
-        blocks = (fan_in + ITEM_ROWS - 1) // ITEM_ROWS
-        for c in prange(blocks, num_threads=num_threads, schedule="static"):
-            if fi_interrupt_poll(&interrupt):
-                continue
-            r0 = c * ITEM_ROWS
-            r1 = min(r0 + ITEM_ROWS, fan_in)
-            gemm(b"N", b"T", <int>width, <int>(r1 - r0), <int>batch, &g[0, 0], ld_w,
-                 &h_in[0, 0] + r0, ld_in, 0, &dw[0, 0] + r0 * width, ld_w)
-        moments_in_order(&dw[0, 0], fan_in * width, &parts[0], w_moments, num_threads)
-        if g_prev is not None:
-            # g_prev[r0:r1] = D[r0:r1] w^T: BLAS sees g_prev^T = w (width x fan_in)^T D^T
-            blocks = (batch + ITEM_ROWS - 1) // ITEM_ROWS
-            for c in prange(blocks, num_threads=num_threads, schedule="static"):
-                if fi_interrupt_poll(&interrupt):
-                    continue
-                r0 = c * ITEM_ROWS
-                r1 = min(r0 + ITEM_ROWS, batch)
-                gemm(b"T", b"N", <int>fan_in, <int>(r1 - r0), <int>width, &w[0, 0], ld_w,
-                     &g[0, 0] + r0 * width, ld_w, 0, &g_prev[0, 0] + r0 * fan_in, ld_in)
-    if interrupt.stop:  # Ctrl-C: the gradients are incomplete, and the call raises
-        raise_pending()
-    return (g_moments[0], g_moments[1]), (w_moments[0], w_moments[1])

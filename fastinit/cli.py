@@ -355,13 +355,20 @@ def build_parser():
     parser.add_argument("--version", action="store_true",
                         help="print the version, OpenMP status and thread count")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_demo, _add_run, _add_sweep, _add_phase, _add_bench):
+        add(commands)
+    return parser
 
+
+def _add_demo(commands):
     p = commands.add_parser("demo", help="run the classic initialization study")
     p.add_argument("--out", default="fastinit-demo", help="folder for the CSV and PNGs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=demo)
 
+
+def _add_run(commands):
     p = commands.add_parser("run", help="one network's per-layer statistics")
     p.add_argument("--init", default="lecun_normal", help="initializer spec, e.g. "
                    "he_normal or normal:std=0.01 (default lecun_normal)")
@@ -385,6 +392,8 @@ def build_parser():
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=run)
 
+
+def _add_sweep(commands):
     p = commands.add_parser("sweep", help="a grid of networks to a result file")
     for key, example in (("init", "lecun_normal,normal:std=0.01|1"), ("activation", "tanh,relu"),
                          ("depth", "10,50"), ("width", "64,500"), ("batch", "1000"),
@@ -405,6 +414,8 @@ def build_parser():
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=sweep)
 
+
+def _add_phase(commands):
     p = commands.add_parser("phase", help="the order-to-chaos phase diagram")
     p.add_argument("--activation", default="tanh")
     p.add_argument("--grid", default=64, help="points per axis (64)")
@@ -415,20 +426,21 @@ def build_parser():
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=phase)
 
+
+def _add_bench(commands):
     p = commands.add_parser("bench", help="engine vs NumPy ratios on this machine")
     p.add_argument("--widths", default="128,500,2048")
     p.add_argument("--depth", type=int, default=10)
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--repeats", type=int, default=3)
     p.set_defaults(handler=bench)
-    return parser
 
 
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
-        from fastinit import show_config
+        from fastinit._config import show_config
         show_config()
         return 0
     if args.command is None:

@@ -174,6 +174,17 @@ def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rn
                 perturbation=perturbation, input_correlation=input_correlation)
 
 
+PLAN_ARGUMENTS = ("activation", "X", "batch", "input_dim", "rng", "dtype", "bias",
+                  "keep_activations", "bins", "hist_range", "negative_slope", "num_threads",
+                  "backward", "upstream", "perturbation", "input_correlation")
+
+
+def plan_from(arguments, backend):
+    """plan() of forward_prop's own arguments (its ``locals()`` on entry), for ``backend``."""
+    return plan(arguments["hidden_layer_sizes"], arguments["weight_init"], backend=backend,
+                **{name: arguments[name] for name in PLAN_ARGUMENTS})
+
+
 def _widths(sizes):
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
         raise TypeError("hidden_layer_sizes must be a sequence of positive ints")

@@ -9,14 +9,14 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from fastinit import _fill, _openmp, _propagate, activations
+from fastinit import _backward, _fill, _openmp, _propagate, activations
 from fastinit._blas_threads import blas_single_threaded
 from fastinit._validation import integer
 from fastinit.backends import ENGINE
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
 from fastinit.laws import kernel_params
-from fastinit.network import plan, run_perturbed
+from fastinit.network import plan_from, run_perturbed
 from fastinit.predictions import attach_predictions
 from fastinit.results import Propagation, attach, layer_stats
 from fastinit.streams import Stream
@@ -94,12 +94,7 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     >>> result.layers[0].layer, round(result.layers[0].dead, 1)
     (1, 0.5)
     """
-    p = plan(hidden_layer_sizes, weight_init, activation=activation, X=X, batch=batch,
-             input_dim=input_dim, rng=rng, dtype=dtype, bias=bias,
-             keep_activations=keep_activations, bins=bins, hist_range=hist_range,
-             negative_slope=negative_slope, num_threads=num_threads, backend=ENGINE,
-             backward=backward, upstream=upstream, perturbation=perturbation,
-             input_correlation=input_correlation)
+    p = plan_from(locals(), ENGINE)
     p.threads = _openmp.effective_num_threads(p.threads)
     block_bytes = integer(block_bytes, "block_bytes")
     if block_bytes <= 0:
@@ -206,7 +201,7 @@ def _run(p, block_bytes):
             H = out
     layers = state["layers"]
     if p.backward:
-        attach(layers, _backward(p, state))
+        attach(layers, _gradients(p, state))
     attach_predictions(p, layers)
     return Propagation(layers, state["acts"])
 
@@ -300,7 +295,7 @@ def _draw_layer(p, layer, fan_in, width, weights=True):
     return bias_vector, p.user_weights(layer, fan_in, width)
 
 
-def _backward(p, state):
+def _gradients(p, state):
     """Per-layer gradient statistics (fastinit.gradients) on the kernels."""
     inputs, outputs, added = state["trace"]
     kept = state["kept"]
@@ -315,7 +310,7 @@ def _backward(p, state):
 
     def matmul(a, b):  # the kernel's parallel GEMM: BLAS stays on one thread
         out = np.empty((a.shape[0], b.shape[1]), p.dtype)
-        _propagate.matmul(np.ascontiguousarray(a), np.ascontiguousarray(b), out, p.threads)
+        _backward.matmul(np.ascontiguousarray(a), np.ascontiguousarray(b), out, p.threads)
         return out
 
     upstream = p.draw_upstream(Stream)
@@ -333,7 +328,7 @@ def _backward_kernels(p, inputs, outputs, weights, upstream):
         W = weights(layer)
         dW = np.empty_like(W)
         previous = np.empty(inputs[layer].shape, p.dtype) if layer else None
-        (_, g_m2), (w_mean, w_m2) = _propagate.backward_layer(
+        (_, g_m2), (w_mean, w_m2) = _backward.backward_layer(
             G, outputs[layer], inputs[layer], W, previous, dW,
             activations.get(p.activations[layer]).code, p.negative_slope, p.threads)
         stats[layer] = {"grad_std": math.sqrt(g_m2 / G.size),

@@ -145,17 +145,9 @@ def sweep(configs=None, *, init=None, activation="tanh", depth=10, width=500, ba
     resume the file is overwritten. histograms: add per-layer ``hist`` and ``bin_edges``.
     progress: a progress bar on stderr (default: when stderr is a terminal).
     """
-    if configs is None:
-        if init is None:
-            raise ValueError("give configs, or init (and the other grid values)")
-        configs = grid(init, activation=activation, depth=depth, width=width, batch=batch,
-                       dtype=dtype, bias=bias, seeds=seeds)
-    else:
-        configs = list(configs)
-        for config in configs:
-            if not isinstance(config, Config):
-                raise TypeError(f"configs must hold Config objects, got {type(config).__name__}")
-    configs = list(dict.fromkeys(configs))  # each once
+    configs = _configs(configs, dict(init=init, activation=activation, depth=depth,
+                                     width=width, batch=batch, dtype=dtype, bias=bias,
+                                     seeds=seeds))
     if resume and out is None:
         raise ValueError("resume needs out, the file to resume")
     if chunk_size is not None:
@@ -201,6 +193,19 @@ def sweep(configs=None, *, init=None, activation="tanh", depth=10, width=500, ba
     for config in configs:
         records.extend(done[config] if config in done else results[config])
     return SweepResult(records, path=out, resumed=sum(c in done for c in configs))
+
+
+def _configs(configs, grid_values):
+    """The configurations to run, each once: ``configs`` checked, or the grid of the values."""
+    if configs is None:
+        if grid_values["init"] is None:
+            raise ValueError("give configs, or init (and the other grid values)")
+        configs = grid(**grid_values)
+    configs = list(configs)
+    for config in configs:
+        if not isinstance(config, Config):
+            raise TypeError(f"configs must hold Config objects, got {type(config).__name__}")
+    return list(dict.fromkeys(configs))
 
 
 def _run_on_executor(executor, todo, options, chunk_size, finished):

@@ -1,0 +1,139 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Backward kernels: one layer of the backward pass (fastinit.gradients.backward_pass without
+the GIL) and the plain parallel product it needs. Inputs are validated by fastinit.propagation.
+"""
+from cython.parallel cimport prange
+
+from fastinit._interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
+
+import numpy as np
+
+include "_kernels.pxi"
+
+
+def matmul(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
+           int num_threads=1):
+    """out = a @ b, rows split over threads as in forward_layer (BLAS one thread per call)."""
+    cdef Py_ssize_t rows = a.shape[0], k = a.shape[1], width = b.shape[1]
+    cdef Py_ssize_t item, nitems = (rows + ITEM_ROWS - 1) // ITEM_ROWS, r0, r1
+    cdef fi_interrupt interrupt
+    if b.shape[0] != k or out.shape[0] != rows or out.shape[1] != width:
+        raise ValueError("matmul needs matching shapes")
+    if rows == 0 or width == 0:
+        return
+    if k == 0:
+        out[...] = 0
+        return
+    fi_interrupt_init(&interrupt)
+    with nogil:
+        for item in prange(nitems, num_threads=num_threads, schedule="static"):
+            if fi_interrupt_poll(&interrupt):
+                continue
+            r0 = item * ITEM_ROWS
+            r1 = min(r0 + ITEM_ROWS, rows)
+            gemm_rows(&a[0, 0] + r0 * k, <int>k, &b[0, 0], &out[0, 0] + r0 * width,
+                      <int>(r1 - r0), <int>k, <int>width, 0)
+    if interrupt.stop:
+        raise_pending()
+
+
+cdef void derivative_times(floating* g, const floating* h, Py_ssize_t n, int kind,
+                           floating slope) noexcept nogil:
+    """g *= phi'(z), phi' read from the output h = phi(z) (fastinit.gradients.derivative, in
+    the same dtype arithmetic)."""
+    cdef Py_ssize_t i
+    cdef floating one = 1, zero = 0
+    cdef floating selu_scale = <floating>SELU_SCALE
+    cdef floating selu_offset = <floating>(SELU_SCALE * SELU_ALPHA)
+    if kind == TANH:
+        for i in range(n):
+            g[i] = g[i] * (one - h[i] * h[i])
+    elif kind == SIGMOID:
+        for i in range(n):
+            g[i] = g[i] * (h[i] * (one - h[i]))
+    elif kind == RELU:
+        for i in range(n):
+            g[i] = g[i] * (one if h[i] > 0 else zero)
+    elif kind == LEAKY_RELU:
+        for i in range(n):
+            g[i] = g[i] * (one if h[i] > 0 else slope)
+    elif kind == ELU:
+        for i in range(n):
+            g[i] = g[i] * (one if h[i] > 0 else h[i] + one)
+    elif kind == SELU:
+        for i in range(n):
+            g[i] = g[i] * (selu_scale if h[i] > 0 else h[i] + selu_offset)
+
+
+cdef void moments_in_order(const floating* x, Py_ssize_t n, double* parts, double* out,
+                           int num_threads) noexcept nogil:
+    """(mean, M2) of x by chunks of CHUNK_ELEMENTS merged in order: any thread count, same
+    bits."""
+    cdef Py_ssize_t nchunks = (n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, c, m
+    cdef double count = 0, n_part, delta
+    for c in prange(nchunks, num_threads=num_threads, schedule="static"):
+        m = min(<Py_ssize_t>CHUNK_ELEMENTS, n - c * CHUNK_ELEMENTS)
+        parts[2 * c] = chunk_sum(x + c * CHUNK_ELEMENTS, m) / m
+        parts[2 * c + 1] = chunk_sqdev(x + c * CHUNK_ELEMENTS, m, parts[2 * c])
+    out[0] = 0
+    out[1] = 0
+    for c in range(nchunks):
+        n_part = <double>min(<Py_ssize_t>CHUNK_ELEMENTS, n - c * CHUNK_ELEMENTS)
+        delta = parts[2 * c] - out[0]
+        out[1] += parts[2 * c + 1] + delta * delta * count * n_part / (count + n_part)
+        out[0] += delta * n_part / (count + n_part)
+        count += n_part
+
+
+def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
+                   const floating[:, ::1] h_in, const floating[:, ::1] w,
+                   floating[:, ::1] g_prev, floating[:, ::1] dw, int kind, double slope,
+                   int num_threads):
+    """One layer of the backward pass (fastinit.gradients.backward_pass, without the GIL):
+    measure g = dL/dH_l, turn it into D = g * phi'(Z_l) in place, dw = h_in^T D and, if g_prev
+    is given, g_prev = D w^T. Returns (mean, M2) of g and of dw, each merged in chunk order.
+    ``kind``: the activation's code. Not for activations whose derivative needs Z (gelu)."""
+    cdef Py_ssize_t batch = g.shape[0], width = g.shape[1], fan_in = h_in.shape[1]
+    cdef Py_ssize_t n = batch * width, c, r0, r1, blocks
+    cdef double[::1] parts = np.empty(2 * ((max(n, fan_in * width) + CHUNK_ELEMENTS - 1)
+                                           // CHUNK_ELEMENTS + 1))
+    cdef double g_moments[2]
+    cdef double w_moments[2]
+    cdef int ld_in = <int>fan_in, ld_w = <int>width
+    cdef fi_interrupt interrupt
+    if kind == GELU or h_out.shape[0] != batch or h_out.shape[1] != width or \
+            h_in.shape[0] != batch or w.shape[0] != fan_in or w.shape[1] != width or \
+            dw.shape[0] != fan_in or dw.shape[1] != width or (g_prev is not None and (
+                g_prev.shape[0] != batch or g_prev.shape[1] != fan_in)):
+        raise ValueError("backward_layer needs matching shapes and an activation other than gelu")
+    fi_interrupt_init(&interrupt)
+    with nogil:
+        moments_in_order(&g[0, 0], n, &parts[0], g_moments, num_threads)
+        for c in prange((n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, num_threads=num_threads,
+                        schedule="static"):
+            derivative_times(&g[0, 0] + c * CHUNK_ELEMENTS, &h_out[0, 0] + c * CHUNK_ELEMENTS,
+                             min(<Py_ssize_t>CHUNK_ELEMENTS, n - c * CHUNK_ELEMENTS), kind,
+                             <floating>slope)
+        # dw[r0:r1] = h_in[:, r0:r1]^T D: BLAS (column-major) sees dw^T = D^T h_in
+        blocks = (fan_in + ITEM_ROWS - 1) // ITEM_ROWS
+        for c in prange(blocks, num_threads=num_threads, schedule="static"):
+            if fi_interrupt_poll(&interrupt):
+                continue
+            r0 = c * ITEM_ROWS
+            r1 = min(r0 + ITEM_ROWS, fan_in)
+            gemm(b"N", b"T", <int>width, <int>(r1 - r0), <int>batch, &g[0, 0], ld_w,
+                 &h_in[0, 0] + r0, ld_in, 0, &dw[0, 0] + r0 * width, ld_w)
+        moments_in_order(&dw[0, 0], fan_in * width, &parts[0], w_moments, num_threads)
+        if g_prev is not None:
+            # g_prev[r0:r1] = D[r0:r1] w^T: BLAS sees g_prev^T = w (width x fan_in)^T D^T
+            blocks = (batch + ITEM_ROWS - 1) // ITEM_ROWS
+            for c in prange(blocks, num_threads=num_threads, schedule="static"):
+                if fi_interrupt_poll(&interrupt):
+                    continue
+                r0 = c * ITEM_ROWS
+                r1 = min(r0 + ITEM_ROWS, batch)
+                gemm(b"T", b"N", <int>fan_in, <int>(r1 - r0), <int>width, &w[0, 0], ld_w,
+                     &g[0, 0] + r0 * width, ld_w, 0, &g_prev[0, 0] + r0 * fan_in, ld_in)
+    if interrupt.stop:  # Ctrl-C: the gradients are incomplete, and the call raises
+        raise_pending()
+    return (g_moments[0], g_moments[1]), (w_moments[0], w_moments[1])

@@ -1,0 +1,81 @@
+# Shared by the propagation kernels (_propagate.pyx) and the backward kernels (_backward.pyx):
+# included, so each module has its own copy of these small inline helpers.
+from cython cimport floating
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+cdef enum:
+    CHUNK_ELEMENTS = 4096  # one statistics chunk: fits in L1/L2 for the fused loops
+    ITEM_ROWS = 128         # rows per OpenMP work item of the backward GEMMs
+    # rows per work item of the forward pass (one GEMM call and its chunks' passes): BLAS packs
+    # the whole weight matrix again for every call, so items are as large as four per batch
+    # allows, within these bounds. They depend on the batch alone: never on the thread count
+    # (a GEMM's bits depend on how its rows are split into calls).
+    MIN_ITEM_ROWS = 128
+    MAX_ITEM_ROWS = 512
+    ITEMS_PER_BATCH = 4
+    # activation codes: fastinit.activations.TABLE's (one branch per code below)
+    LINEAR = 0
+    TANH = 1
+    RELU = 2
+    LEAKY_RELU = 3
+    SIGMOID = 4
+    SELU = 5
+    ELU = 6
+    GELU = 7
+
+
+cdef double SELU_SCALE = 1.0507009873554804934193349852946
+cdef double SELU_ALPHA = 1.6732632423543772848170429916717
+cdef double SQRT1_2 = 0.70710678118654752440
+
+
+cdef void gemm(const char* transa, const char* transb, int m, int n, int k,
+               const floating* a, int lda, const floating* b, int ldb, floating beta,
+               floating* c, int ldc) noexcept nogil:
+    """Column-major c (m x n) = op(a) @ op(b) + beta * c: the one place BLAS is called."""
+    cdef floating one = 1
+    if floating is double:
+        dgemm(<char*>transa, <char*>transb, &m, &n, &k, &one, <double*>a, &lda, <double*>b,
+              &ldb, &beta, c, &ldc)
+    else:
+        sgemm(<char*>transa, <char*>transb, &m, &n, &k, &one, <float*>a, &lda, <float*>b,
+              &ldb, &beta, c, &ldc)
+
+
+cdef inline void gemm_rows(const floating* a, int lda, const floating* b, floating* c, int m,
+                           int k, int n, floating beta) noexcept nogil:
+    """c = a @ b + beta * c for m rows, row-major (BLAS sees the transposes)."""
+    gemm(b"N", b"N", n, m, k, b, n, a, lda, beta, c, n)
+
+
+cdef extern from "_reductions.h" nogil:
+    double fi_sum_d(const double* x, size_t n)
+    double fi_sum_f(const float* x, size_t n)
+    double fi_sqdev_d(const double* x, size_t n, double mean)
+    double fi_sqdev_f(const float* x, size_t n, double mean)
+    void fi_range_d(const double* x, size_t n, double* lo, double* hi)
+    void fi_range_f(const float* x, size_t n, double* lo, double* hi)
+    void fi_count_d(const double* x, size_t n, double below, double above, long long* zeros,
+                    long long* outside)
+    void fi_count_f(const float* x, size_t n, float below, float above, long long* zeros,
+                    long long* outside)
+    void fi_histogram_fast_d(const double* x, size_t n, const double* edges, int bins,
+                             double scale, double step, long long* hist)
+    void fi_histogram_fast_f(const float* x, size_t n, const double* edges, int bins,
+                             double scale, double step, long long* hist)
+
+
+
+include "_simd.pxi"
+
+
+cdef inline double chunk_sum(const floating* x, Py_ssize_t n) noexcept nogil:
+    if floating is double:
+        return fi_sum_d(x, n)
+    return fi_sum_f(x, n)
+
+
+cdef inline double chunk_sqdev(const floating* x, Py_ssize_t n, double mean) noexcept nogil:
+    if floating is double:
+        return fi_sqdev_d(x, n, mean)
+    return fi_sqdev_f(x, n, mean)
