@@ -1,9 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Fill kernels: uniform, normal and truncated normal from the Philox stream, in place.
+"""Fill kernels: uniform, normal and truncated normal from the Philox4x32-10 stream, in place.
 
-Element ``i`` of a fill at ``offset`` is a pure function of (key, offset + i): a float64 element
-uses stream word ``p = offset + i``; a float32 element uses the 32-bit half ``p`` of the stream
-(word ``p // 2``, low half first). Every call is split into fixed chunks run by OpenMP threads in
+Element ``i`` of a fill at ``offset`` is a pure function of (key, offset + i): a float32 element
+at position ``p = offset + i`` uses the stream's 32-bit word ``p``; a float64 element uses the
+64-bit word made of 32-bit words ``2p`` (low half) and ``2p + 1`` (high half). Every call is split into fixed chunks run by OpenMP threads in
 any order, so neither the thread count nor the way a buffer is split into calls changes a bit.
 
 Inputs are validated by fastinit.streams before they get here; nothing below checks them.
@@ -21,10 +21,11 @@ import numpy as np
 from fastinit import _ziggurat
 
 cdef extern from "_philox.h" nogil:
-    void fi_philox_block(const uint64_t* key, uint64_t c0, uint64_t c1, uint64_t c2, uint64_t* out)
-    void fi_philox_words(const uint64_t* key, uint64_t first, size_t n, uint64_t* out)
-    void fi_philox_halves(const uint64_t* key, uint64_t first, size_t n, uint64_t* scratch,
-                          uint32_t* out)
+    void fi_philox_block(const uint32_t* key, uint32_t c0, uint32_t c1, uint32_t c2,
+                         uint32_t c3, uint32_t* out)
+    void fi_philox_words32(const uint32_t* key, uint64_t first, size_t n, uint32_t* out,
+                           uint32_t* scratch)
+    int fi_philox_path()
 
 cdef extern from "_normal.h" nogil:
     size_t fi_normal_d(const uint64_t* words, size_t n, const uint64_t* K, const double* W,
@@ -76,39 +77,41 @@ for _i in range(256):
 
 
 cdef struct ExtraWords:
-    # the words of counters (element + 1, block, region, 0), block = 0, 1, ...: an element's own
-    # supply for the rare draws that need more than its main-stream word
-    const uint64_t* key
+    # the blocks of counters (element_lo, element_hi, block, region), block = 0, 1, ...: an
+    # element's own supply for the rare draws that need more than its main-stream word, taken
+    # as 64-bit words (low 32-bit word first)
+    const uint32_t* key
     uint64_t element
-    uint64_t region
-    uint64_t block
+    uint32_t region
+    uint32_t block
     int used
-    uint64_t buf[4]
+    uint32_t buf[4]
 
 
-cdef inline void extra_init(ExtraWords* e, const uint64_t* key, uint64_t element,
+cdef inline void extra_init(ExtraWords* e, const uint32_t* key, uint64_t element,
                             uint64_t region) noexcept nogil:
     e.key = key
     e.element = element
-    e.region = region
+    e.region = <uint32_t>region
     e.block = 0
-    e.used = 4
+    e.used = 2
 
 
 cdef inline uint64_t extra_next(ExtraWords* e) noexcept nogil:
-    if e.used == 4:
-        fi_philox_block(e.key, e.element + 1, e.block, e.region, e.buf)
+    if e.used == 2:
+        fi_philox_block(e.key, <uint32_t>e.element, <uint32_t>(e.element >> 32), e.block,
+                        e.region, e.buf)
         e.block += 1
         e.used = 0
     e.used += 1
-    return e.buf[e.used - 1]
+    return <uint64_t>e.buf[2 * e.used - 2] | (<uint64_t>e.buf[2 * e.used - 1] << 32)
 
 
 cdef inline double extra_uniform(ExtraWords* e) noexcept nogil:
     return <double><int64_t>(extra_next(e) >> 11) * TWO_M53
 
 
-cdef double ziggurat_slow(uint64_t idx, double x, uint64_t negative, const uint64_t* key,
+cdef double ziggurat_slow(uint64_t idx, double x, uint64_t negative, const uint32_t* key,
                           uint64_t element, uint64_t region) noexcept nogil:
     """Finish a ziggurat draw whose fast test failed: tail, wedge, or a fresh double draw."""
     cdef ExtraWords e
@@ -133,7 +136,7 @@ cdef double ziggurat_slow(uint64_t idx, double x, uint64_t negative, const uint6
             return x
 
 
-cdef inline double normal64(uint64_t w, const uint64_t* key, uint64_t element,
+cdef inline double normal64(uint64_t w, const uint32_t* key, uint64_t element,
                             uint64_t region) noexcept nogil:
     cdef uint64_t idx = w & 0xff
     cdef uint64_t negative = (w >> 8) & 1
@@ -145,7 +148,7 @@ cdef inline double normal64(uint64_t w, const uint64_t* key, uint64_t element,
     return ziggurat_slow(idx, x, negative, key, element, region)
 
 
-cdef inline float normal32(uint32_t h, const uint64_t* key, uint64_t element) noexcept nogil:
+cdef inline float normal32(uint32_t h, const uint32_t* key, uint64_t element) noexcept nogil:
     cdef uint32_t idx = h & 0xff
     cdef uint32_t negative = (h >> 8) & 1
     cdef uint32_t rabs = (h >> 9) & MASK23
@@ -155,7 +158,7 @@ cdef inline float normal32(uint32_t h, const uint64_t* key, uint64_t element) no
     return <float>ziggurat_slow(idx, x, negative, key, element, ZIGGURAT_REGION)
 
 
-cdef inline double truncated_standard(double z, const uint64_t* key, uint64_t element,
+cdef inline double truncated_standard(double z, const uint32_t* key, uint64_t element,
                                       const double* p) noexcept nogil:
     """Standard normal z truncated to [alpha, beta]: keep z if inside, else redraw, else invert.
 
@@ -183,19 +186,20 @@ cdef inline double clamp(double x, double lo, double hi) noexcept nogil:
     return lo if x < lo else (hi if x > hi else x)
 
 
-cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint64_t* key, int kind,
+cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* key, int kind,
                      const double* p) noexcept nogil:
     # p[0], p[1]: shift and scale of the law (low and high - low, or mean and std). One loop per
     # law, so that the common ones stay tight and the uniform one vectorises.
     cdef uint64_t words[CHUNK]
-    cdef uint32_t halves[CHUNK]
+    cdef uint32_t scratch[2 * CHUNK + 8]
+    cdef uint32_t* halves = <uint32_t*>words  # float32: one 32-bit word per element
     cdef uint32_t rejects[CHUNK]
     cdef Py_ssize_t k, r, nrej
     cdef double z, shift = p[0], scale = p[1]
-    if floating is double:
-        fi_philox_words(key, pos, n, words)
+    if floating is double:  # two 32-bit words per element, read as one little-endian word
+        fi_philox_words32(key, 2 * pos, 2 * n, <uint32_t*>words, scratch)
     else:
-        fi_philox_halves(key, pos, n, words, halves)
+        fi_philox_words32(key, pos, n, halves, scratch)
     cdef floating v, lo, hi
     if kind == UNIFORM:
         # p[2], p[3]: the first and last dtype values in [low, high), where rounding may not go
@@ -232,7 +236,7 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint64_t* 
             out[k] = <floating>clamp(shift + scale * z, p[2], p[3])
 
 
-def fill(floating[::1] out, const uint64_t[::1] key, uint64_t offset, int kind,
+def fill(floating[::1] out, const uint32_t[::1] key, uint64_t offset, int kind,
          const double[::1] params, int num_threads):
     """Fill ``out`` with stream elements offset .. offset + len(out) - 1 of law ``kind``.
 
@@ -254,7 +258,7 @@ def fill(floating[::1] out, const uint64_t[::1] key, uint64_t offset, int kind,
         raise_pending()
 
 
-cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint64_t* key,
+cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_t* key,
                      int kind, const double* params, int num_threads,
                      fi_interrupt* interrupt) noexcept nogil:
     """fill() without the GIL or any check, for other kernels: elements offset .. offset+n-1.
@@ -268,8 +272,24 @@ cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint64_
                    key, kind, params)
 
 
-def raw_words(uint64_t[::1] out, const uint64_t[::1] key, uint64_t first):
-    """Main-stream words first .. first + len(out) - 1 (for tests and documentation)."""
+def raw_words(uint32_t[::1] out, const uint32_t[::1] key, uint64_t first):
+    """Main-stream 32-bit words first .. first + len(out) - 1 (for tests and documentation)."""
+    cdef uint32_t[::1] scratch = np.empty(out.shape[0] + 8, np.uint32)
     if out.shape[0]:
         with nogil:
-            fi_philox_words(&key[0], first, out.shape[0], &out[0])
+            fi_philox_words32(&key[0], first, out.shape[0], &out[0], &scratch[0])
+
+
+def extra_words(const uint32_t[::1] key, uint64_t element, uint64_t region, Py_ssize_t n):
+    """The first ``n`` 64-bit extra words of ``element`` in ``region`` (for tests)."""
+    cdef ExtraWords e
+    out = np.empty(n, np.uint64)
+    extra_init(&e, &key[0], element, region)
+    for i in range(n):
+        out[i] = extra_next(&e)
+    return out
+
+
+def philox_path():
+    """The Philox path the fills run on here: "avx512", "avx2" or "portable"."""
+    return ("portable", "avx2", "avx512")[fi_philox_path()]

@@ -1,108 +1,192 @@
 /*
- * Philox4x64-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011),
- * laid out exactly like numpy.random.Philox so that NumPy can reproduce every word:
+ * Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011; the
+ * Random123 generator behind cuRAND and TensorFlow), with a 64-bit key k = (k0, k1).
  *
- *   word j of the stream of key k  =  philox4x64_10(counter=(j/4 + 1, 0, 0, 0), k)[j % 4]
+ *   main stream: 32-bit word j  =  philox4x32_10(counter = (b_lo, b_hi, 0, 0), k)[j % 4],
+ *                b = j / 4 (b_lo, b_hi: its low and high 32 bits)
+ *   extra words of element p (ziggurat rejections, truncated-normal fallbacks), block i of
+ *   region r >= 1:  philox4x32_10(counter = (p_lo, p_hi, i, r), k): a region the main stream
+ *   never reaches (its last counter word is 0).
  *
- * (NumPy increments its 256-bit counter before each block, so its first block uses counter 1.)
- * Words drawn for an element's rare extra needs (ziggurat rejections, truncated-normal
- * fallbacks) come from counters whose third word is non-zero, a region the main stream never
- * reaches; see fastinit/streams.py for the full layout.
+ * Three paths give the same bits, chosen at run time: AVX-512 (four blocks per register, eight
+ * registers in flight), AVX2 (two blocks per register) and portable C. The vector paths keep
+ * each block in one 128-bit lane as (c0, c1, c2, c3): one 32x32->64 multiply instruction
+ * (mul_epu32) forms both products c0*M0 and c2*M1 of every block, two shuffles put the round's
+ * output in place, and the result is already in stream order.
  */
 #ifndef FASTINIT_PHILOX_H
 #define FASTINIT_PHILOX_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include "_simd.h"
 
-#define FI_PHILOX_M0 0xD2E7470EE14C6C93ULL
-#define FI_PHILOX_M1 0xCA5A826395121157ULL
-#define FI_PHILOX_W0 0x9E3779B97F4A7C15ULL
-#define FI_PHILOX_W1 0xBB67AE8584CAA73BULL
+#define FI_PHILOX_M0 0xD2511F53u
+#define FI_PHILOX_M1 0xCD9E8D57u
+#define FI_PHILOX_W0 0x9E3779B9u
+#define FI_PHILOX_W1 0xBB67AE85u
 
-/* One round on two independent blocks at once: the multiplies of one block fill the latency of
- * the other's, which is most of the speed of this generator on a scalar core. */
-#define FI_PHILOX_ROUND(c, k0, k1)                                              \
-    do {                                                                       \
-        __uint128_t p0_ = (__uint128_t)FI_PHILOX_M0 * (c)[0];                  \
-        __uint128_t p1_ = (__uint128_t)FI_PHILOX_M1 * (c)[2];                  \
-        uint64_t x0_ = (uint64_t)(p1_ >> 64) ^ (c)[1] ^ (k0);                  \
-        uint64_t x2_ = (uint64_t)(p0_ >> 64) ^ (c)[3] ^ (k1);                  \
-        (c)[1] = (uint64_t)p1_;                                                \
-        (c)[3] = (uint64_t)p0_;                                                \
-        (c)[0] = x0_;                                                          \
-        (c)[2] = x2_;                                                          \
-    } while (0)
-
-static inline void fi_philox_block(const uint64_t key[2], uint64_t c0, uint64_t c1, uint64_t c2,
-                                   uint64_t out[4])
+/* One Philox4x32-10 block of counter (c0, c1, c2, c3). */
+static inline void fi_philox_block(const uint32_t key[2], uint32_t c0, uint32_t c1, uint32_t c2,
+                                   uint32_t c3, uint32_t out[4])
 {
-    uint64_t k0 = key[0], k1 = key[1];
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = 0;
+    uint32_t k0 = key[0], k1 = key[1];
     for (int r = 0; r < 10; r++) {
-        FI_PHILOX_ROUND(out, k0, k1);
+        uint64_t p0 = (uint64_t)FI_PHILOX_M0 * c0;
+        uint64_t p1 = (uint64_t)FI_PHILOX_M1 * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
         k0 += FI_PHILOX_W0;
         k1 += FI_PHILOX_W1;
     }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
 
-static inline void fi_philox_block_pair(const uint64_t key[2], uint64_t c0, uint64_t a[4],
-                                        uint64_t b[4])
+/* Main-stream blocks b0 .. b0 + n - 1 into out[0 .. 4n), portable C. */
+static inline void fi_philox_blocks_portable(const uint32_t key[2], uint64_t b0, size_t n,
+                                             uint32_t *out)
 {
-    uint64_t k0 = key[0], k1 = key[1];
-    a[0] = c0; a[1] = 0; a[2] = 0; a[3] = 0;
-    b[0] = c0 + 1; b[1] = 0; b[2] = 0; b[3] = 0;
-    for (int r = 0; r < 10; r++) {
-        FI_PHILOX_ROUND(a, k0, k1);
-        FI_PHILOX_ROUND(b, k0, k1);
-        k0 += FI_PHILOX_W0;
-        k1 += FI_PHILOX_W1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t b = b0 + i;
+        fi_philox_block(key, (uint32_t)b, (uint32_t)(b >> 32), 0, 0, out + 4 * i);
     }
 }
 
-/* Words [first, first + n) of the main stream of `key` into out[0 .. n). */
-static inline void fi_philox_words(const uint64_t key[2], uint64_t first, size_t n, uint64_t *out)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define FI_PHILOX_X86 1
+
+/* 32 blocks per iteration while the low counter word cannot wrap inside one: returns how many
+ * blocks it made (the caller finishes the rest). */
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+static size_t fi_philox_blocks_avx512(const uint32_t key[2], uint64_t b0, size_t n,
+                                      uint32_t *out)
 {
-    uint64_t block = first >> 2;
+    const __m512i mult = _mm512_set4_epi32(0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0);
+    const __m512i lane_block = _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1,
+                                                0, 0, 0, 0);
+    __m512i keys[10];
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int r = 0; r < 10; r++) {
+        keys[r] = _mm512_set4_epi32(0, (int)k1, 0, (int)k0);
+        k0 += FI_PHILOX_W0;
+        k1 += FI_PHILOX_W1;
+    }
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint64_t b = b0 + i;
+        if ((uint32_t)b > 0xFFFFFFFFu - 31u)  /* the low word would wrap: portable path */
+            break;
+        __m512i base = _mm512_add_epi32(
+            _mm512_set4_epi32(0, 0, (int)(uint32_t)(b >> 32), (int)(uint32_t)b), lane_block);
+        __m512i x[8];
+        for (int j = 0; j < 8; j++)
+            x[j] = _mm512_add_epi32(base, _mm512_set4_epi32(0, 0, 0, 4 * j));
+        for (int r = 0; r < 10; r++) {
+            for (int j = 0; j < 8; j++) {
+                /* products, 64-bit lanes: (lo0, hi0) = c0*M0, (lo1, hi1) = c2*M1 */
+                __m512i p = _mm512_mul_epu32(x[j], mult);
+                /* (hi1, lo1, hi0, lo0) */
+                __m512i y = _mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x1B);
+                /* (c1, 0, c3, 0) */
+                __m512i t = _mm512_maskz_shuffle_epi32(0x5555, x[j], (_MM_PERM_ENUM)0x31);
+                x[j] = _mm512_ternarylogic_epi32(y, t, keys[r], 0x96);  /* y ^ t ^ key */
+            }
+        }
+        for (int j = 0; j < 8; j++)
+            _mm512_storeu_si512((void *)(out + 4 * (i + 4 * j)), x[j]);
+    }
+    return i;
+}
+
+__attribute__((target("avx2")))
+static size_t fi_philox_blocks_avx2(const uint32_t key[2], uint64_t b0, size_t n,
+                                    uint32_t *out)
+{
+    const __m256i mult = _mm256_set_epi32(0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0,
+                                          0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0);
+    const __m256i lane_block = _mm256_set_epi32(0, 0, 0, 1, 0, 0, 0, 0);
+    __m256i keys[10];
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int r = 0; r < 10; r++) {
+        keys[r] = _mm256_set_epi32(0, (int)k1, 0, (int)k0, 0, (int)k1, 0, (int)k0);
+        k0 += FI_PHILOX_W0;
+        k1 += FI_PHILOX_W1;
+    }
+    const __m256i zero = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint64_t b = b0 + i;
+        if ((uint32_t)b > 0xFFFFFFFFu - 15u)
+            break;
+        uint32_t lo = (uint32_t)b, hi = (uint32_t)(b >> 32);
+        __m256i base = _mm256_add_epi32(
+            _mm256_set_epi32(0, 0, (int)hi, (int)lo, 0, 0, (int)hi, (int)lo), lane_block);
+        __m256i x[8];
+        for (int j = 0; j < 8; j++)
+            x[j] = _mm256_add_epi32(base, _mm256_set_epi32(0, 0, 0, 2 * j, 0, 0, 0, 2 * j));
+        for (int r = 0; r < 10; r++) {
+            for (int j = 0; j < 8; j++) {
+                __m256i p = _mm256_mul_epu32(x[j], mult);
+                __m256i y = _mm256_shuffle_epi32(p, 0x1B);
+                __m256i t = _mm256_blend_epi32(zero, _mm256_shuffle_epi32(x[j], 0x31), 0x55);
+                x[j] = _mm256_xor_si256(_mm256_xor_si256(y, t), keys[r]);
+            }
+        }
+        for (int j = 0; j < 8; j++)
+            _mm256_storeu_si256((__m256i *)(out + 4 * (i + 2 * j)), x[j]);
+    }
+    return i;
+}
+#endif
+
+/* The fastest path this CPU has and fi_simd_level allows: 2 AVX-512, 1 AVX2, 0 portable. */
+static inline int fi_philox_path(void)
+{
+#ifdef FI_PHILOX_X86
+    if (fi_simd_level >= 2 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl"))
+        return 2;
+    if (fi_simd_level >= 1 && __builtin_cpu_supports("avx2"))
+        return 1;
+#endif
+    return 0;
+}
+
+/* Main-stream blocks b0 .. b0 + n - 1 into out[0 .. 4n). */
+static inline void fi_philox_blocks(const uint32_t key[2], uint64_t b0, size_t n, uint32_t *out)
+{
     size_t done = 0;
-    uint64_t r[4], s[4];
-    unsigned skip = (unsigned)(first & 3);
-
-    if (skip) {
-        fi_philox_block(key, block + 1, 0, 0, r);
-        for (unsigned k = skip; k < 4 && done < n; k++) out[done++] = r[k];
-        block++;
-    }
-    while (n - done >= 8) {
-        fi_philox_block_pair(key, block + 1, r, s);
-        out[done + 0] = r[0]; out[done + 1] = r[1]; out[done + 2] = r[2]; out[done + 3] = r[3];
-        out[done + 4] = s[0]; out[done + 5] = s[1]; out[done + 6] = s[2]; out[done + 7] = s[3];
-        done += 8;
-        block += 2;
-    }
-    while (done < n) {
-        fi_philox_block(key, block + 1, 0, 0, r);
-        for (unsigned k = 0; k < 4 && done < n; k++) out[done++] = r[k];
-        block++;
-    }
+#ifdef FI_PHILOX_X86
+    int path = fi_philox_path();
+    if (path == 2)
+        done = fi_philox_blocks_avx512(key, b0, n, out);
+    else if (path == 1)
+        done = fi_philox_blocks_avx2(key, b0, n, out);
+#endif
+    fi_philox_blocks_portable(key, b0 + done, n - done, out + 4 * done);
 }
 
-/* 32-bit halves [first, first + n) of the main stream (half h is the low half of word h / 2 when h
- * is even, its high half when odd), through `scratch`, room for n / 2 + 2 words. */
-static inline void fi_philox_halves(const uint64_t key[2], uint64_t first, size_t n,
-                                    uint64_t *scratch, uint32_t *out)
+/* 32-bit main-stream words [first, first + n) into out[0 .. n); `scratch` holds n + 8 words
+ * for a window that does not start and end on whole blocks. */
+static inline void fi_philox_words32(const uint32_t key[2], uint64_t first, size_t n,
+                                     uint32_t *out, uint32_t *scratch)
 {
-    uint64_t w0 = first >> 1;
-    size_t skip = (size_t)(first & 1);
-    if (n == 0) return;
-    fi_philox_words(key, w0, (size_t)(((first + n - 1) >> 1) - w0 + 1), scratch);
-    if (skip) out[0] = (uint32_t)(scratch[0] >> 32);
-    for (size_t k = skip; k + 1 < n; k += 2) {
-        uint64_t w = scratch[(k + skip) >> 1];
-        out[k] = (uint32_t)w;
-        out[k + 1] = (uint32_t)(w >> 32);
+    if (n == 0)
+        return;
+    uint64_t b0 = first >> 2, b1 = (first + n + 3) >> 2;
+    if ((first & 3) == 0 && (n & 3) == 0) {
+        fi_philox_blocks(key, b0, (size_t)(b1 - b0), out);
+        return;
     }
-    if ((n - skip) & 1) out[n - 1] = (uint32_t)scratch[(n - 1 + skip) >> 1];
+    fi_philox_blocks(key, b0, (size_t)(b1 - b0), scratch);
+    memcpy(out, scratch + (first & 3), n * sizeof(uint32_t));
 }
 
 #endif /* FASTINIT_PHILOX_H */

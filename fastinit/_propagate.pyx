@@ -11,7 +11,7 @@ from libc.math cimport erf, expm1, fabs, INFINITY, NAN
 from libc.string cimport memset
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint32_t, uint64_t
 
 from fastinit._fill cimport fill_range
 from fastinit._interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
@@ -264,7 +264,7 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
 
 
 def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
-                    const uint64_t[:, ::1] keys, const int[::1] law_kinds,
+                    const uint32_t[:, ::1] keys, const int[::1] law_kinds,
                     const double[:, ::1] law_params, list layers, int bins, int num_threads):
     """A whole network in one call without the GIL: per layer, the weights drawn in place
     (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass

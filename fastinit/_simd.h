@@ -16,9 +16,10 @@
 #define FI_VECTOR_CLONES
 #endif
 
-/* The hand-written AVX2 paths (intrinsics, dispatched at run time) can be switched off, per
- * extension module, so that tests check the portable paths give the same bits. */
-static int fi_simd_enabled = 1;
-#define FI_USE_AVX2() (fi_simd_enabled && __builtin_cpu_supports("avx2"))
+/* The hand-written vector paths (intrinsics, dispatched at run time) can be limited, per
+ * extension module, so that tests check every path gives the same bits: 2 allows AVX-512,
+ * 1 AVX2 at most, 0 the portable C only. */
+static int fi_simd_level = 2;
+#define FI_USE_AVX2() (fi_simd_level >= 1 && __builtin_cpu_supports("avx2"))
 
 #endif /* FASTINIT_SIMD_H */

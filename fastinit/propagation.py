@@ -145,7 +145,7 @@ def _run_fused(p):
     per layer (so that many small networks scale across threads)."""
     X = p.draw_input(Stream)
     depth = len(p.widths)
-    keys = np.empty((depth, 2), np.uint64)
+    keys = np.empty((depth, 2), np.uint32)
     kinds = np.empty(depth, np.intc)
     params = np.empty((depth, 11))
     passes = []

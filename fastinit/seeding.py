@@ -6,9 +6,12 @@ How to reproduce any fill by hand
 ``SeedSequence``, or a ``numpy.random.Generator`` (compat mode: the Generator's own draws, see
 fastinit.streams.GeneratorSource).
 
-An int or SeedSequence ``ss`` selects the Philox4x64-10 key ``ss.generate_state(2, uint64)``,
-exactly the key ``numpy.random.Philox(ss)`` uses, so word ``j`` of a fastinit stream is
-``numpy.random.Philox(ss).random_raw(j + 1)[j]``.
+An int or SeedSequence ``ss`` selects the Philox4x32-10 key ``ss.generate_state(2, uint32)``
+(k0, k1). 32-bit word ``j`` of a fastinit stream is then Random123's
+``philox4x32_10(counter=(j // 4 mod 2**32, j // 4 >> 32, 0, 0), key=(k0, k1))[j % 4]``, which
+``randomgen.Philox(number=4, width=32, counter=j // 4 - 1, key=k0 + (k1 << 32))`` also gives
+(randomgen increments its counter before each block); fastinit.reference._stream has it in
+NumPy. How each law turns words into values: fastinit/sources.py.
 
 Anything that needs several independent streams (the layers of a network, the zero positions of
 ``sparse``) uses child ``i`` of ``ss``: ``child(ss, i)``, which equals ``ss.spawn(n)[i]`` on a
@@ -49,8 +52,8 @@ def seed_sequence(rng, name="rng"):
 
 
 def philox_key(ss):
-    """The Philox4x64 key of a SeedSequence: the one numpy.random.Philox(ss) uses."""
-    return ss.generate_state(2, np.uint64)
+    """The Philox4x32 key (k0, k1) of a SeedSequence."""
+    return ss.generate_state(2, np.uint32)
 
 
 def child(ss, index):

@@ -2,25 +2,27 @@
 fastinit.reference.Stream, NumPy's, both built on StreamBase here) or a NumPy Generator
 (GeneratorSource, compat mode). Pure Python: the reference imports it without the kernels.
 
-Counter-based streams fill buffers in place from Philox4x64-10, the same bytes on any number of
-threads and however a buffer is split.
+Counter-based streams fill buffers in place from Philox4x32-10 (stream version
+STREAM_VERSION), the same bytes on any number of threads and however a buffer is split.
 
-Stream layout (key k from fastinit.seeding.philox_key)
-------------------------------------------------------
-* Main stream: word j = philox(counter=(j // 4 + 1, 0, 0, 0), k)[j % 4], NumPy's Philox order.
-* A float64 element at position p uses word p; a float32 element uses the 32-bit half p
-  (word p // 2, low half for even p).
-* uniform: float64 ``(word >> 11) * 2**-53``; float32 ``(half >> 8) * 2**-24``; then
+Stream layout (key k = (k0, k1) from fastinit.seeding.philox_key)
+-----------------------------------------------------------------
+* Main stream: 32-bit word j = philox4x32_10(counter=(b mod 2**32, b >> 32, 0, 0), k)[j % 4],
+  b = j // 4.
+* A float32 element at position p uses word p; a float64 element uses the 64-bit word
+  ``w[2p] | w[2p + 1] << 32``.
+* uniform: float64 ``(word64 >> 11) * 2**-53``; float32 ``(word >> 8) * 2**-24``; then
   ``low + (high - low) * u`` computed in float64, rounded once to the output dtype and kept
   in [low, high) as the dtype holds it (clamped to its first and last value inside).
 * normal: a 256-layer ziggurat (fastinit._ziggurat) on the element's word (float64: 8 bits of
-  layer, 1 of sign, 52 of magnitude) or half (float32: 8, 1, 23); ``mean + std * z`` as above.
-  The rare draws that miss the fast test take more words from the element's own region
-  ``counter = (p + 1, block, 1, 0)``, block = 0, 1, ...; they finish in float64.
+  layer, 1 of sign, 52 of magnitude) or 32-bit word (float32: 8, 1, 23); ``mean + std * z``
+  as above. The rare draws that miss the fast test take 64-bit words from the element's own
+  region: blocks ``counter = (p mod 2**32, p >> 32, i, 1)``, i = 0, 1, ..., each giving
+  ``w0 | w1 << 32`` then ``w2 | w3 << 32``; they finish in float64.
 * truncated_normal: the element's normal z if it falls in [alpha, beta]; else, for intervals
-  of mass >= 0.25, up to 64 float64 normals from words of region ``(p + 1, block, 2, 0)`` (redraw
-  j finishing its ziggurat in region 3 + j); else (and for narrow or far-tail intervals, from the
-  start) an inverse-CDF draw from the next word of region 2 (see laws.TruncatedNormal).
+  of mass >= 0.25, up to 64 float64 normals from the words of region 2 (redraw j finishing
+  its ziggurat in region 3 + j); else (and for narrow or far-tail intervals, from the start)
+  an inverse-CDF draw from the next word of region 2 (see laws.TruncatedNormal).
 
 Each element is thus a pure function of (key, p): the first k values of a fill of n > k equal a
 fill of k, and a fill at ``offset`` continues a fill that stopped there.
@@ -33,6 +35,9 @@ from fastinit.seeding import child, philox_key, resolve_rng, seed_sequence
 
 LAWS = (Constant, Uniform, Normal, TruncatedNormal)
 _MAX_POSITION = 2**62
+# The stream's version: the values a seed gives for a scheme, shape and dtype never change
+# within it (see README, "Stream stability"). 2: Philox4x32-10 (1 was Philox4x64-10).
+STREAM_VERSION = 2
 
 
 def _check_law(law):
@@ -91,7 +96,7 @@ class StreamBase:
         return self.spawn(0).uniform(np.empty(shape))
 
     def raw(self, n, offset=0):
-        """Main-stream words offset .. offset + n - 1 as uint64."""
+        """Main-stream 32-bit words offset .. offset + n - 1 as uint32."""
         n, offset = integer(n, "n"), integer(offset, "offset")
         if n < 0 or offset < 0 or offset + n > _MAX_POSITION:
             raise ValueError(f"need n >= 0 and 0 <= offset <= 2**62 - n, got n={n}, offset={offset}")

@@ -1,4 +1,4 @@
-"""The engine's stream: Philox4x64-10 fills on the Cython/OpenMP kernels, the GIL released.
+"""The engine's stream: Philox4x32-10 fills on the Cython/OpenMP kernels, the GIL released.
 Validation, laws and the stream layout are in fastinit.sources."""
 import numpy as np
 
@@ -14,6 +14,6 @@ class Stream(StreamBase):
                    _openmp.effective_num_threads(threads))
 
     def _raw(self, n, offset):
-        words = np.empty(n, np.uint64)
+        words = np.empty(n, np.uint32)
         _fill.raw_words(words, self.key, offset)
         return words

@@ -5,6 +5,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import warnings
 from fractions import Fraction
@@ -24,8 +25,9 @@ TOO_MANY_THREADS = [100000, 2**31 - 1, 2**40]
 
 
 def fastinit_cli(*args, cwd=None):
+    # outside the checkout: from its root, `python -m` would import the uncompiled source tree
     return subprocess.run([sys.executable, "-m", "fastinit", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+                          text=True, cwd=cwd or tempfile.gettempdir(), timeout=300)
 
 
 # -- num_threads ------------------------------------------------------------------------------
@@ -320,9 +322,9 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.parametrize("case", ["fill", "network", "layers", "orthogonal"])
-def test_ctrl_c_is_answered_within_a_second(case):
+def test_ctrl_c_is_answered_within_a_second(case, tmp_path):
     result = subprocess.run([sys.executable, "-c", CTRL_C, case], capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=300, cwd=tmp_path)
     words = result.stdout.split()
     assert words[0] == "interrupted", result.stdout + result.stderr
     latency, threads = float(words[1]), int(words[2])

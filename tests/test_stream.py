@@ -1,5 +1,6 @@
-"""The RNG contract: NumPy's Philox words, pure functions of position, thread- and
-split-invariance, independent children, and engine == reference on every law."""
+"""The RNG contract: Philox4x32-10 (Random123's known answers, randomgen's words) on every
+kernel path, pure functions of position, thread- and split-invariance, independent children,
+and engine == reference on every law."""
 import os
 import subprocess
 import sys
@@ -10,38 +11,91 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit import _ziggurat
+from fastinit import _fill, _ziggurat
 from fastinit.laws import Normal, TruncatedNormal, Uniform
 from fastinit.reference import Stream as ReferenceStream
-from fastinit.reference._stream import philox4x64_10
+from fastinit.reference._stream import ExtraWords, philox4x32_10
 from fastinit.seeding import child, philox_key
 
 LAWS = [Uniform(-0.5, 2.0), Normal(0.1, 1.5), TruncatedNormal(0.0, 1.0, -2.0, 2.0),
         TruncatedNormal(0.3, 2.0, 1.0, 8.0), TruncatedNormal(0.0, 1.0, 2.0, 3.0),
         TruncatedNormal(0.0, 1.0, -40.0, -39.0)]
 DTYPES = [np.float64, np.float32]
+PATHS = {2: "avx512", 1: "avx2", 0: "portable"}
+
+# Random123's known-answer vectors for philox4x32_10 (kat_vectors): counter, key, output
+KNOWN_ANSWERS = [
+    ((0, 0, 0, 0), (0, 0), (0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8)),
+    ((0xffffffff,) * 4, (0xffffffff, 0xffffffff), (0x408f276d, 0x41c83b0e, 0xa20bc7c6,
+                                                   0x6d5451fd)),
+    ((0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), (0xa4093822, 0x299f31d0),
+     (0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1)),
+]
+
+
+@pytest.fixture(params=sorted(PATHS), ids=lambda level: PATHS[level])
+def path(request):
+    """Run the test on one kernel path (skipped where the CPU lacks it)."""
+    previous = _fill.simd_level(request.param)
+    try:
+        if _fill.philox_path() != PATHS[request.param]:
+            pytest.skip(f"this CPU has no {PATHS[request.param]} path")
+        yield PATHS[request.param]
+    finally:
+        _fill.simd_level(previous)
 
 
 def fill(stream, n, law, dtype, offset=0, num_threads=None):
     return stream.fill(np.empty(n, dtype), law, offset=offset, num_threads=num_threads)
 
 
-def test_key_is_numpy_philox_key():
-    ss = np.random.SeedSequence(2024)
-    assert np.array_equal(fastinit.Stream(ss).key, np.random.Philox(ss).state["state"]["key"])
+@pytest.mark.parametrize("counter, key, expected", KNOWN_ANSWERS)
+def test_reference_philox_gives_random123s_known_answers(counter, key, expected):
+    assert [int(w) for w in philox4x32_10(*counter, key)] == list(expected)
 
 
-@pytest.mark.parametrize("offset", [0, 1, 3, 4, 1001])
-def test_raw_words_are_numpy_philox_words(offset):
+def test_kernels_give_the_known_answer_at_block_zero(path):
+    words = np.empty(4 * 64, np.uint32)  # long enough for the vector paths
+    _fill.raw_words(words, np.zeros(2, np.uint32), 0)
+    assert tuple(int(w) for w in words[:4]) == KNOWN_ANSWERS[0][2]
+
+
+def test_extra_words_are_the_reference_blocks():
+    key = np.array([0xa4093822, 0x299f31d0], np.uint32)
+    element, region = 0x85a308d3243f6a88, 0x03707344
+    words = _fill.extra_words(key, element, region, 2)
+    # block 0x13198a2e of the region is the pi-digits vector; block 0 here is checked
+    # against the reference, and the reference against Random123 above
+    reference = ExtraWords(key, element, region)
+    assert [int(w) for w in words] == [reference.word(), reference.word()]
+
+
+@pytest.mark.parametrize("offset", [0, 1, 3, 4, 1001, 2**32 * 4 - 6])
+def test_raw_words_are_randomgens(path, offset):
+    randomgen = pytest.importorskip("randomgen")
     ss = np.random.SeedSequence(11)
-    words = fastinit.Stream(ss).raw(1000, offset=offset)
-    assert np.array_equal(words, np.random.Philox(ss).random_raw(offset + 1000)[offset:])
+    k0, k1 = (int(k) for k in philox_key(ss))
+    words = fastinit.Stream(ss).raw(5000, offset=offset)
+    block, skip = divmod(offset, 4)
+    # randomgen increments its counter before each block: start one below
+    bitgen = randomgen.Philox(number=4, width=32, counter=(block - 1) % 2**128,
+                              key=k0 | (k1 << 32))
+    expected = np.array(bitgen.random_raw(skip + 5000), np.uint32)[skip:]
+    assert np.array_equal(words, expected)
 
 
-def test_reference_scalar_philox_matches_numpy():
-    key = philox_key(np.random.SeedSequence(5))
-    bitgen = np.random.Philox(key=key, counter=[7, 3, 1, 0])
-    assert list(bitgen.random_raw(4)) == list(philox4x64_10((8, 3, 1, 0), key))
+def test_key_is_the_seed_sequences_two_words():
+    ss = np.random.SeedSequence(2024)
+    assert np.array_equal(fastinit.Stream(ss).key, ss.generate_state(2, np.uint32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("law", LAWS[:3], ids=repr)
+def test_every_path_gives_the_same_bytes(path, law, dtype):
+    got = fill(fastinit.Stream(8), 70_001, law, dtype, offset=3)
+    _fill.simd_level(0)
+    portable = fill(fastinit.Stream(8), 70_001, law, dtype, offset=3)
+    assert np.array_equal(got.view(np.uint8), portable.view(np.uint8))
 
 
 def test_ziggurat_layers_have_equal_area():
@@ -119,7 +173,8 @@ def test_engine_equals_reference(law, dtype, offset):
 
 
 def test_slow_paths_are_exercised_by_the_equality_test():
-    words = fastinit.Stream(123).raw(120_000)
+    halves = fastinit.Stream(123).raw(240_000).astype(np.uint64)
+    words = halves[0::2] | (halves[1::2] << np.uint64(32))  # float64 elements' words
     idx, rabs = words & 0xFF, (words >> 9) & _ziggurat.MASK52
     slow = rabs >= _ziggurat.K64[idx]
     assert slow.sum() > 500 and (slow & (idx == 0)).sum() > 20  # wedges and tails
@@ -140,8 +195,10 @@ def test_children_are_independent_streams():
 
 
 def test_float32_and_float64_uniforms_share_bits():
-    # float32 element 2k is the low half of word k: its top 24 bits of the low half
-    words = fastinit.Stream(1).raw(10)
+    # float32 element p is the top 24 bits of word p; float64 element k uses words 2k, 2k + 1
+    words = fastinit.Stream(1).raw(20)
     u32 = fastinit.Stream(1).uniform(np.empty(20, np.float32))
-    expected = ((words & 0xFFFFFFFF) >> 8).astype(np.float64) * 2.0**-24
-    assert np.array_equal(u32[0::2], expected.astype(np.float32))
+    assert np.array_equal(u32, ((words >> 8).astype(np.float64) * 2.0**-24).astype(np.float32))
+    u64 = fastinit.Stream(1).uniform(np.empty(10))
+    word64 = words[0::2].astype(np.uint64) | (words[1::2].astype(np.uint64) << np.uint64(32))
+    assert np.array_equal(u64, (word64 >> np.uint64(11)).astype(np.float64) * 2.0**-53)

@@ -98,7 +98,12 @@ def test_measured_std_follows_the_prediction_at_width_2000(activation, sigma_w, 
     predicted = theory.predict([width] * 3, init, activation=activation,
                                bias_variance=sigma_b**2)
     assert theory.weight_variance(init, (width, width)) == pytest.approx(sigma_w**2, rel=1e-12)
-    np.testing.assert_allclose(measured.stds, predicted["std"], rtol=0.03)
+    # A finite-width ReLU network's output scale is itself random: log ||h_L||^2 has variance
+    # about 5 L / width (Hanin & Nica 2019), so log std about 1.25 L / width; 4 of those
+    # standard deviations bound it. The smooth activations here fluctuate far less (measured
+    # 0.2% at layer 3 over 16 seeds), and 3% bounds them.
+    rtol = 4 * math.sqrt(1.25 * 3 / width) if activation == "relu" else 0.03
+    np.testing.assert_allclose(measured.stds, predicted["std"], rtol=rtol)
 
 
 def test_results_carry_the_prediction_where_the_theory_applies():

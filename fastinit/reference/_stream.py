@@ -1,6 +1,6 @@
 """The stream in plain NumPy: the executable spec of fastinit/_fill.pyx (layout in
-fastinit/sources.py). Main-stream words come from numpy.random.Philox itself; the rare
-per-element extra words from the ten-line Philox below, which the tests check against NumPy's."""
+fastinit/sources.py). Philox4x32-10 itself is here too, vectorised over blocks: 32x32-bit
+products fit in uint64, so NumPy computes every round exactly."""
 import math
 
 import numpy as np
@@ -8,43 +8,43 @@ import numpy as np
 from fastinit import _ziggurat as zig
 from fastinit.sources import StreamBase
 
-M0, M1 = 0xD2E7470EE14C6C93, 0xCA5A826395121157
-W0, W1 = 0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B
-MASK64 = (1 << 64) - 1
+M0, M1 = 0xD2511F53, 0xCD9E8D57
+W0, W1 = 0x9E3779B9, 0xBB67AE85
+MASK32 = 0xFFFFFFFF
 ZIGGURAT_REGION, TRUNCATION_REGION, REDRAW_REGION, MAX_REDRAWS = 1, 2, 3, 64
 
 
-def philox4x64_10(counter, key):
-    """One Philox4x64-10 block: four 64-bit words of (counter, key)."""
-    c0, c1, c2, c3 = counter
-    k0, k1 = (int(k) for k in key)
+def philox4x32_10(c0, c1, c2, c3, key):
+    """Philox4x32-10 (Salmon et al. 2011) of counters (c0, c1, c2, c3), arrays of uint32 (or
+    ints), under key (k0, k1): the four output words, as uint32 arrays."""
+    c = [np.asarray(x, np.uint64) for x in (c0, c1, c2, c3)]
+    k0, k1 = int(key[0]), int(key[1])
     for _ in range(10):
-        p0, p1 = M0 * c0, M1 * c2
-        c0, c1, c2, c3 = (p1 >> 64) ^ c1 ^ k0, p1 & MASK64, (p0 >> 64) ^ c3 ^ k1, p0 & MASK64
-        k0, k1 = (k0 + W0) & MASK64, (k1 + W1) & MASK64
-    return c0, c1, c2, c3
+        p0, p1 = np.uint64(M0) * c[0], np.uint64(M1) * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ np.uint64(k0), p1 & np.uint64(MASK32),
+             (p0 >> np.uint64(32)) ^ c[3] ^ np.uint64(k1), p0 & np.uint64(MASK32)]
+        k0, k1 = (k0 + W0) & MASK32, (k1 + W1) & MASK32
+    return [x.astype(np.uint32) for x in c]
 
 
 def main_words(key, first, n):
-    """Main-stream words first .. first + n - 1: NumPy's Philox from block first // 4 on."""
-    block, skip = divmod(first, 4)
-    # NumPy increments the counter before each block, so counter `block` yields block + 1.
-    bitgen = np.random.Philox(key=key, counter=[block, 0, 0, 0])
-    return bitgen.random_raw(n + skip)[skip:]
+    """32-bit main-stream words first .. first + n - 1: block b = (b_lo, b_hi, 0, 0)."""
+    b0, b1 = first // 4, (first + n + 3) // 4
+    blocks = np.arange(b0, b1, dtype=np.uint64)
+    zero = np.zeros_like(blocks)
+    words = np.stack(philox4x32_10(blocks & np.uint64(MASK32), blocks >> np.uint64(32), zero,
+                                   zero, key), axis=1).reshape(-1)
+    return words[first - 4 * b0:][:n]
 
 
-def main_halves(key, first, n):
-    """32-bit halves first .. first + n - 1 (low half of each word first)."""
-    w0 = first // 2
-    words = main_words(key, w0, (first + n + 1) // 2 - w0)
-    halves = np.empty(2 * words.size, np.uint32)
-    halves[0::2] = words & 0xFFFFFFFF
-    halves[1::2] = words >> 32
-    return halves[first - 2 * w0:][:n]
+def main_words64(key, first, n):
+    """The 64-bit words of float64 elements first .. first + n - 1 (words 2p and 2p + 1)."""
+    halves = main_words(key, 2 * first, 2 * n).astype(np.uint64)
+    return halves[0::2] | (halves[1::2] << np.uint64(32))
 
 
 class ExtraWords:
-    """An element's own words for rare extra draws: counters (element + 1, block, region, 0)."""
+    """An element's own 64-bit words for rare extra draws: blocks (p_lo, p_hi, i, region)."""
 
     def __init__(self, key, element, region):
         self.key, self.element, self.region = key, element, region
@@ -52,8 +52,9 @@ class ExtraWords:
 
     def word(self):
         if not self.buffer:
-            self.buffer = list(philox4x64_10((self.element + 1, self.block, self.region, 0),
-                                             self.key))
+            w = [int(x) for x in philox4x32_10(self.element & MASK32, self.element >> 32,
+                                               self.block, self.region, self.key)]
+            self.buffer = [w[0] | (w[1] << 32), w[2] | (w[3] << 32)]
             self.block += 1
         return self.buffer.pop(0)
 
@@ -90,12 +91,12 @@ def normal64_scalar(word, key, element, region):
 def standard_normal(key, first, n, dtype):
     """Ziggurat normals at positions first .. first + n - 1, as ``dtype``."""
     if dtype == np.float64:
-        r = main_words(key, first, n)
+        r = main_words64(key, first, n)
         idx, negative, rabs = r & 0xFF, (r >> 8) & 1, (r >> 9) & zig.MASK52
         x = rabs.astype(np.float64) * zig.W64[idx]
         slow = rabs >= zig.K64[idx]
     else:
-        r = main_halves(key, first, n)
+        r = main_words(key, first, n)
         idx, negative, rabs = r & 0xFF, (r >> 8) & 1, (r >> 9) & zig.MASK23
         x = rabs.astype(np.float32) * zig.W32[idx]
         slow = rabs >= zig.K32[idx]
@@ -128,9 +129,9 @@ class Stream(StreamBase):
         n = flat.size
         if kind == "uniform":
             if flat.dtype == np.float64:
-                u = (main_words(self.key, offset, n) >> 11).astype(np.float64) * 2.0**-53
+                u = (main_words64(self.key, offset, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
             else:
-                u = (main_halves(self.key, offset, n) >> 8).astype(np.float64) * 2.0**-24
+                u = (main_words(self.key, offset, n) >> np.uint32(8)).astype(np.float64) * 2.0**-24
             flat[...] = params[0] + params[1] * u
             np.clip(flat, params[2], params[3], out=flat)  # [low, high) as the dtype holds it
             return
