@@ -1,6 +1,6 @@
 """fastinit: neural-network weight initializers on counter-based parallel RNG kernels.
 
-Every scheme fills a float32/float64 buffer in place from Philox4x64-10 on all cores; the same
+Every scheme fills a float32/float64 buffer in place from Philox4x32-10 on all cores; the same
 seed gives the same bytes on any thread count. ``fastinit.reference`` is the same API in plain
 NumPy, giving the same numbers: the executable spec.
 
@@ -19,6 +19,7 @@ from fastinit.initializers import (
 from fastinit.laws import Constant, Normal, TruncatedNormal, Uniform
 from fastinit.results import LayerStats, Propagation
 from fastinit.seeding import child
+from fastinit.sources import STREAM_VERSION
 
 _ENGINE = {"forward_prop": "fastinit.propagation", "Stream": "fastinit.streams",
            "show_config": "fastinit._config"}
@@ -35,7 +36,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "ACTIVATIONS", "Constant", "Initializer", "LayerStats", "Normal", "Propagation", "Stream",
+    "ACTIVATIONS", "STREAM_VERSION", "Constant", "Initializer", "LayerStats", "Normal", "Propagation", "Stream",
     "TruncatedNormal", "Uniform", "__version__", "calculate_gain", "child", "compute_fans",
     "constant", "dirac", "forward_prop", "get_initializer", "glorot_normal", "glorot_uniform",
     "he_normal", "he_uniform", "identity", "kaiming_normal", "kaiming_uniform", "lecun_normal",

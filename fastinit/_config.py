@@ -5,7 +5,8 @@ import sys
 import numpy as np
 import scipy
 
-from fastinit import _openmp
+from fastinit import _fill, _openmp
+from fastinit.sources import STREAM_VERSION
 
 
 def config():
@@ -24,6 +25,7 @@ def config():
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "openmp": _openmp.openmp_enabled(),
+        "kernels": f"philox4x32-10 ({_fill.philox_path()} path), stream version {STREAM_VERSION}",
         "threads": _openmp.effective_num_threads(None),
         "blas": ", ".join(blas) or "unknown",
     }

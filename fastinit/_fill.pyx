@@ -27,6 +27,12 @@ cdef extern from "_philox.h" nogil:
                            uint32_t* scratch)
     int fi_philox_path()
 
+cdef extern from "_uniform.h" nogil:
+    void fi_uniform_d(const uint64_t* words, size_t n, double shift, double scale, double lo,
+                      double hi, double* out)
+    void fi_uniform_f(const uint32_t* words, size_t n, double shift, double scale, float lo,
+                      float hi, float* out)
+
 cdef extern from "_normal.h" nogil:
     size_t fi_normal_d(const uint64_t* words, size_t n, const uint64_t* K, const double* W,
                        double shift, double scale, double* out, uint32_t* rejects)
@@ -200,32 +206,23 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
         fi_philox_words32(key, 2 * pos, 2 * n, <uint32_t*>words, scratch)
     else:
         fi_philox_words32(key, pos, n, halves, scratch)
-    cdef floating v, lo, hi
     if kind == UNIFORM:
         # p[2], p[3]: the first and last dtype values in [low, high), where rounding may not go
-        lo = <floating>p[2]
-        hi = <floating>p[3]
-        for k in range(n):
-            if floating is double:
-                z = <double><int64_t>(words[k] >> 11) * TWO_M53
-            else:
-                z = <double><int32_t>(halves[k] >> 8) * TWO_M24
-            v = <floating>(shift + scale * z)
-            v = lo if v < lo else v
-            out[k] = hi if v > hi else v
-    elif kind == NORMAL:
-        # every candidate at once, then the few that failed the ziggurat's fast test
         if floating is double:
-            nrej = fi_normal_d(words, n, K64, W64, shift, scale, out, rejects)
+            fi_uniform_d(words, n, shift, scale, p[2], p[3], out)
         else:
-            nrej = fi_normal_f(halves, n, K32, W32, shift, scale, out, rejects)
-        for r in range(nrej):
-            k = rejects[r]
-            if floating is double:
-                z = normal64(words[k], key, pos + k, ZIGGURAT_REGION)
-            else:
-                z = normal32(halves[k], key, pos + k)
-            out[k] = <floating>(shift + scale * z)
+            fi_uniform_f(halves, n, shift, scale, <float>p[2], <float>p[3], out)
+    elif kind == NORMAL:
+        standard_normals(out, words, halves, n, pos, key, shift, scale, rejects)
+    elif p[6] != 0.0:
+        # a wide interval: most standard normals already lie in [alpha, beta]; out holds them
+        # exactly (float32: the float candidate, as normal32 makes it) until each is mapped
+        standard_normals(out, words, halves, n, pos, key, 0.0, 1.0, rejects)
+        for k in range(n):
+            z = out[k]
+            if not (p[4] <= z <= p[5]):
+                z = truncated_standard(z, key, pos + k, p + 4)
+            out[k] = <floating>clamp(shift + scale * z, p[2], p[3])
     else:
         for k in range(n):
             if floating is double:
@@ -234,6 +231,26 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
                 z = normal32(halves[k], key, pos + k)
             z = truncated_standard(z, key, pos + k, p + 4)
             out[k] = <floating>clamp(shift + scale * z, p[2], p[3])
+
+
+cdef inline void standard_normals(floating* out, const uint64_t* words, const uint32_t* halves,
+                                  Py_ssize_t n, uint64_t pos, const uint32_t* key, double shift,
+                                  double scale, uint32_t* rejects) noexcept nogil:
+    """out = shift + scale * z for the chunk's ziggurat normals: every candidate at once, then
+    the few that failed the fast test, finished one by one."""
+    cdef Py_ssize_t r, k, nrej
+    cdef double z
+    if floating is double:
+        nrej = fi_normal_d(words, n, K64, W64, shift, scale, out, rejects)
+    else:
+        nrej = fi_normal_f(halves, n, K32, W32, shift, scale, out, rejects)
+    for r in range(nrej):
+        k = rejects[r]
+        if floating is double:
+            z = normal64(words[k], key, pos + k, ZIGGURAT_REGION)
+        else:
+            z = normal32(halves[k], key, pos + k)
+        out[k] = <floating>(shift + scale * z)
 
 
 def fill(floating[::1] out, const uint32_t[::1] key, uint64_t offset, int kind,

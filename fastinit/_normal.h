@@ -2,8 +2,9 @@
  * The ziggurat's fast path over a whole chunk of stream words: out[k] = shift + scale * x_k for
  * every candidate x_k = rabs * w[idx] (sign from one bit), and the indices of the ~1% whose
  * candidate fails the test rabs < k[idx]; the caller finishes those (wedge, tail) one by one.
- * The AVX2 path does the scalar path's exact arithmetic eight or four lanes at a time, with the
- * table lookups as gathers, so both write the same bits (fastinit._fill documents the layout).
+ * The AVX-512 and AVX2 paths do the scalar path's exact arithmetic sixteen, eight or four lanes
+ * at a time, with the table lookups as gathers, so all write the same bits (fastinit.sources
+ * documents the layout).
  */
 #ifndef FASTINIT_NORMAL_H
 #define FASTINIT_NORMAL_H
@@ -112,7 +113,74 @@ __attribute__((target("avx2"))) static size_t fi_normal_avx2_f(
     }
     return fi_normal_scalar_f(halves, k, n, K, W, shift, scale, out, rejects, nrej);
 }
+__attribute__((target("avx512f,avx512dq,avx512vl"))) static size_t fi_normal_avx512_d(
+    const uint64_t *words, size_t n, const uint64_t *K, const double *W, double shift,
+    double scale, double *out, uint32_t *rejects)
+{
+    const __m512i low8 = _mm512_set1_epi64(0xff), mask52 = _mm512_set1_epi64(FI_MASK52);
+    const __m512i one = _mm512_set1_epi64(1);
+    const __m512d vshift = _mm512_set1_pd(shift), vscale = _mm512_set1_pd(scale);
+    size_t k = 0, nrej = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512i w = _mm512_loadu_si512((const void *)(words + k));
+        __m512i idx = _mm512_and_si512(w, low8);
+        __m512i rabs = _mm512_and_si512(_mm512_srli_epi64(w, 9), mask52);
+        __m512i sign = _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(w, 8), one), 63);
+        /* rabs < 2^52: the conversion is exact */
+        __m512d x = _mm512_mul_pd(_mm512_cvtepi64_pd(rabs), _mm512_i64gather_pd(idx, W, 8));
+        __m512i k_idx = _mm512_i64gather_epi64(idx, (const long long *)K, 8);
+        unsigned failed = (unsigned)_mm512_cmpge_epu64_mask(rabs, k_idx);
+        x = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), sign));
+        _mm512_storeu_pd(out + k, _mm512_add_pd(vshift, _mm512_mul_pd(vscale, x)));
+        while (failed) {
+            rejects[nrej++] = (uint32_t)(k + (size_t)__builtin_ctz(failed));
+            failed &= failed - 1;
+        }
+    }
+    return fi_normal_scalar_d(words, k, n, K, W, shift, scale, out, rejects, nrej);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl"))) static size_t fi_normal_avx512_f(
+    const uint32_t *halves, size_t n, const uint32_t *K, const float *W, double shift,
+    double scale, float *out, uint32_t *rejects)
+{
+    const __m512i low8 = _mm512_set1_epi32(0xff), mask23 = _mm512_set1_epi32(FI_MASK23);
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512d vshift = _mm512_set1_pd(shift), vscale = _mm512_set1_pd(scale);
+    size_t k = 0, nrej = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m512i h = _mm512_loadu_si512((const void *)(halves + k));
+        __m512i idx = _mm512_and_si512(h, low8);
+        __m512i rabs = _mm512_and_si512(_mm512_srli_epi32(h, 9), mask23);
+        __m512i sign = _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(h, 8), one), 31);
+        __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(rabs), _mm512_i32gather_ps(idx, W, 4));
+        __m512i k_idx = _mm512_i32gather_epi32(idx, (const int *)K, 4);
+        unsigned failed = (unsigned)_mm512_cmpge_epu32_mask(rabs, k_idx);
+        x = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), sign));
+        __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
+        __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(
+            _mm512_castps_pd(x), 1)));
+        _mm256_storeu_ps(out + k, _mm512_cvtpd_ps(_mm512_add_pd(vshift,
+                                                                _mm512_mul_pd(vscale, lo))));
+        _mm256_storeu_ps(out + k + 8, _mm512_cvtpd_ps(_mm512_add_pd(vshift,
+                                                                    _mm512_mul_pd(vscale, hi))));
+        while (failed) {
+            rejects[nrej++] = (uint32_t)(k + (size_t)__builtin_ctz(failed));
+            failed &= failed - 1;
+        }
+    }
+    return fi_normal_scalar_f(halves, k, n, K, W, shift, scale, out, rejects, nrej);
+}
+
+static inline int fi_normal_avx512(void)
+{
+    return fi_simd_level >= 2 && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}
+
 #define FI_NORMAL_DISPATCH(SUFFIX, SOURCE)                                                    \
+    if (fi_normal_avx512())                                                                   \
+        return fi_normal_avx512_##SUFFIX(SOURCE, n, K, W, shift, scale, out, rejects);        \
     if (FI_USE_AVX2())                                                                        \
         return fi_normal_avx2_##SUFFIX(SOURCE, n, K, W, shift, scale, out, rejects);
 #else

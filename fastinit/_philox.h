@@ -11,8 +11,9 @@
  * Three paths give the same bits, chosen at run time: AVX-512 (four blocks per register, eight
  * registers in flight), AVX2 (two blocks per register) and portable C. The vector paths keep
  * each block in one 128-bit lane as (c0, c1, c2, c3): one 32x32->64 multiply instruction
- * (mul_epu32) forms both products c0*M0 and c2*M1 of every block, two shuffles put the round's
- * output in place, and the result is already in stream order.
+ * (mul_epu32) forms both products c0*M0 and c2*M1 of every block, a shuffle puts them in the
+ * round's output order, a shift brings (c1, c3) under them, one three-way XOR (AVX-512) adds
+ * the key, and the result is already in stream order.
  */
 #ifndef FASTINIT_PHILOX_H
 #define FASTINIT_PHILOX_H
@@ -93,8 +94,8 @@ static size_t fi_philox_blocks_avx512(const uint32_t key[2], uint64_t b0, size_t
                 __m512i p = _mm512_mul_epu32(x[j], mult);
                 /* (hi1, lo1, hi0, lo0) */
                 __m512i y = _mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x1B);
-                /* (c1, 0, c3, 0) */
-                __m512i t = _mm512_maskz_shuffle_epi32(0x5555, x[j], (_MM_PERM_ENUM)0x31);
+                /* (c1, 0, c3, 0): the high halves of the 64-bit lanes, shifted down */
+                __m512i t = _mm512_srli_epi64(x[j], 32);
                 x[j] = _mm512_ternarylogic_epi32(y, t, keys[r], 0x96);  /* y ^ t ^ key */
             }
         }
@@ -118,7 +119,6 @@ static size_t fi_philox_blocks_avx2(const uint32_t key[2], uint64_t b0, size_t n
         k0 += FI_PHILOX_W0;
         k1 += FI_PHILOX_W1;
     }
-    const __m256i zero = _mm256_setzero_si256();
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         uint64_t b = b0 + i;
@@ -134,7 +134,7 @@ static size_t fi_philox_blocks_avx2(const uint32_t key[2], uint64_t b0, size_t n
             for (int j = 0; j < 8; j++) {
                 __m256i p = _mm256_mul_epu32(x[j], mult);
                 __m256i y = _mm256_shuffle_epi32(p, 0x1B);
-                __m256i t = _mm256_blend_epi32(zero, _mm256_shuffle_epi32(x[j], 0x31), 0x55);
+                __m256i t = _mm256_srli_epi64(x[j], 32);
                 x[j] = _mm256_xor_si256(_mm256_xor_si256(y, t), keys[r]);
             }
         }

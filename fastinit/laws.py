@@ -33,7 +33,7 @@ def values_within(lo, hi, dtype, *, closed_high):
         high = f"{hi!r}]" if closed_high else f"{hi!r})"
         raise ValueError(f"no {np.dtype(dtype).name} value lies in [{lo!r}, {high}: widen the "
                          "interval or use float64")
-    return float(first), float(last)
+    return float(first) + 0.0, float(last) + 0.0  # + 0.0: a bound of -0.0 is 0.0
 
 
 # Below this probability mass redrawing a normal until it lands in [a, b] is wasteful; the

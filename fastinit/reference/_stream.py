@@ -4,6 +4,7 @@ products fit in uint64, so NumPy computes every round exactly."""
 import math
 
 import numpy as np
+from scipy.special import ndtri_exp
 
 from fastinit import _ziggurat as zig
 from fastinit.sources import StreamBase
@@ -119,7 +120,11 @@ def truncated_fallback(law, key, element):
             if alpha <= z <= beta:
                 return z
     u = ((extra.word() >> 11) + 0.5) * 2.0**-53
-    return float(law.standard_from_uniform(u))
+    # the inversion in scalar C arithmetic, as the kernel does it (math.log is C's log;
+    # NumPy's vectorised log may differ from it in the last bit)
+    _, flip, log_hi, exp_d, one_minus_exp_d = law.inversion()
+    z = float(ndtri_exp(log_hi + math.log(exp_d + u * one_minus_exp_d)))
+    return -z if flip else z
 
 
 class Stream(StreamBase):

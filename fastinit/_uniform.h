@@ -1,0 +1,153 @@
+/*
+ * Uniform values from stream words, the dtype's way (fastinit/sources.py): float64
+ * u = (word64 >> 11) * 2^-53, float32 u = (word32 >> 8) * 2^-24, then low + (high - low) * u in
+ * double, rounded once to the dtype and clamped to [lo, hi], the dtype's first and last values
+ * in [low, high). The vector paths do the same exact operations (integer to double is exact
+ * below 2^53, fp-contract=off keeps the multiply and the add apart), so every path writes the
+ * same bits.
+ */
+#ifndef FASTINIT_UNIFORM_H
+#define FASTINIT_UNIFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "_simd.h"
+
+static void fi_uniform_scalar_d(const uint64_t *w, size_t start, size_t n, double shift,
+                                double scale, double lo, double hi, double *out)
+{
+    for (size_t k = start; k < n; k++) {
+        double v = shift + scale * ((double)(int64_t)(w[k] >> 11) * 0x1p-53);
+        v = v < lo ? lo : v;
+        out[k] = v > hi ? hi : v;
+    }
+}
+
+static void fi_uniform_scalar_f(const uint32_t *w, size_t start, size_t n, double shift,
+                                double scale, float lo, float hi, float *out)
+{
+    for (size_t k = start; k < n; k++) {
+        float v = (float)(shift + scale * ((double)(int32_t)(w[k] >> 8) * 0x1p-24));
+        v = v < lo ? lo : v;
+        out[k] = v > hi ? hi : v;
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static void fi_uniform_avx512_d(const uint64_t *w, size_t n, double shift, double scale,
+                                double lo, double hi, double *out)
+{
+    const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
+    const __m512d vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
+    const __m512d step = _mm512_set1_pd(0x1p-53);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512i x = _mm512_srli_epi64(_mm512_loadu_si512((const void *)(w + k)), 11);
+        __m512d v = _mm512_add_pd(vs, _mm512_mul_pd(vk, _mm512_mul_pd(_mm512_cvtepi64_pd(x),
+                                                                       step)));
+        /* max(lo, v) then min(hi, .): v < lo gives lo, as the scalar select does */
+        _mm512_storeu_pd(out + k, _mm512_min_pd(_mm512_max_pd(v, vlo), vhi));
+    }
+    fi_uniform_scalar_d(w, k, n, shift, scale, lo, hi, out);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static void fi_uniform_avx512_f(const uint32_t *w, size_t n, double shift, double scale,
+                                float lo, float hi, float *out)
+{
+    const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
+    const __m512d step = _mm512_set1_pd(0x1p-24);
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m256i x = _mm256_srli_epi32(_mm256_loadu_si256((const __m256i *)(w + k)), 8);
+        __m512d u = _mm512_mul_pd(_mm512_cvtepi32_pd(x), step);
+        __m256 v = _mm512_cvtpd_ps(_mm512_add_pd(vs, _mm512_mul_pd(vk, u)));
+        _mm256_storeu_ps(out + k, _mm256_min_ps(_mm256_max_ps(v, vlo), vhi));
+    }
+    fi_uniform_scalar_f(w, k, n, shift, scale, lo, hi, out);
+}
+
+__attribute__((target("avx2")))
+static void fi_uniform_avx2_d(const uint64_t *w, size_t n, double shift, double scale,
+                              double lo, double hi, double *out)
+{
+    const __m256d vs = _mm256_set1_pd(shift), vk = _mm256_set1_pd(scale);
+    const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi);
+    /* x < 2^53: OR-ing it into the mantissa of 2^52... would lose its top bit, so split:
+     * x = hi21 * 2^32 + lo32, each converted exactly */
+    const __m256i exp52 = _mm256_set1_epi64x(0x4330000000000000LL);
+    const __m256d two52 = _mm256_set1_pd(0x1p52), two32 = _mm256_set1_pd(0x1p32);
+    const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFLL);
+    const __m256d step = _mm256_set1_pd(0x1p-53);
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        __m256i x = _mm256_srli_epi64(_mm256_loadu_si256((const __m256i *)(w + k)), 11);
+        __m256d xl = _mm256_sub_pd(_mm256_castsi256_pd(
+            _mm256_or_si256(_mm256_and_si256(x, low32), exp52)), two52);
+        __m256d xh = _mm256_sub_pd(_mm256_castsi256_pd(
+            _mm256_or_si256(_mm256_srli_epi64(x, 32), exp52)), two52);
+        __m256d xd = _mm256_add_pd(_mm256_mul_pd(xh, two32), xl);  /* exact: < 2^53 */
+        __m256d v = _mm256_add_pd(vs, _mm256_mul_pd(vk, _mm256_mul_pd(xd, step)));
+        _mm256_storeu_pd(out + k, _mm256_min_pd(_mm256_max_pd(v, vlo), vhi));
+    }
+    fi_uniform_scalar_d(w, k, n, shift, scale, lo, hi, out);
+}
+
+__attribute__((target("avx2")))
+static void fi_uniform_avx2_f(const uint32_t *w, size_t n, double shift, double scale,
+                              float lo, float hi, float *out)
+{
+    const __m256d vs = _mm256_set1_pd(shift), vk = _mm256_set1_pd(scale);
+    const __m256d step = _mm256_set1_pd(0x1p-24);
+    const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        __m128i x = _mm_srli_epi32(_mm_loadu_si128((const __m128i *)(w + k)), 8);
+        __m256d u = _mm256_mul_pd(_mm256_cvtepi32_pd(x), step);
+        __m128 v = _mm256_cvtpd_ps(_mm256_add_pd(vs, _mm256_mul_pd(vk, u)));
+        _mm_storeu_ps(out + k, _mm_min_ps(_mm_max_ps(v, vlo), vhi));
+    }
+    fi_uniform_scalar_f(w, k, n, shift, scale, lo, hi, out);
+}
+#define FI_UNIFORM_X86 1
+#endif
+
+static inline int fi_wide_path(void)
+{
+#ifdef FI_UNIFORM_X86
+    if (fi_simd_level >= 2 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        return 2;
+    if (FI_USE_AVX2())
+        return 1;
+#endif
+    return 0;
+}
+
+static inline void fi_uniform_d(const uint64_t *w, size_t n, double shift, double scale,
+                                double lo, double hi, double *out)
+{
+#ifdef FI_UNIFORM_X86
+    int path = fi_wide_path();
+    if (path == 2) { fi_uniform_avx512_d(w, n, shift, scale, lo, hi, out); return; }
+    if (path == 1) { fi_uniform_avx2_d(w, n, shift, scale, lo, hi, out); return; }
+#endif
+    fi_uniform_scalar_d(w, 0, n, shift, scale, lo, hi, out);
+}
+
+static inline void fi_uniform_f(const uint32_t *w, size_t n, double shift, double scale,
+                                float lo, float hi, float *out)
+{
+#ifdef FI_UNIFORM_X86
+    int path = fi_wide_path();
+    if (path == 2) { fi_uniform_avx512_f(w, n, shift, scale, lo, hi, out); return; }
+    if (path == 1) { fi_uniform_avx2_f(w, n, shift, scale, lo, hi, out); return; }
+#endif
+    fi_uniform_scalar_f(w, 0, n, shift, scale, lo, hi, out);
+}
+
+#endif /* FASTINIT_UNIFORM_H */
