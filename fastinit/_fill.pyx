@@ -8,7 +8,7 @@ any order, so neither the thread count nor the way a buffer is split into calls 
 
 Inputs are validated by fastinit.streams before they get here; nothing below checks them.
 """
-from libc.math cimport exp, log, log1p
+from libc.math cimport exp, log, log1p, NAN
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from cython cimport floating
 from cython.parallel cimport prange
@@ -26,12 +26,19 @@ cdef extern from "_philox.h" nogil:
     void fi_philox_words32(const uint32_t* key, uint64_t first, size_t n, uint32_t* out,
                            uint32_t* scratch)
     int fi_philox_path()
+    void fi_philox_counters(const uint32_t* key, const uint32_t* ctr, size_t n, uint32_t* out)
 
 cdef extern from "_uniform.h" nogil:
     void fi_uniform_d(const uint64_t* words, size_t n, double shift, double scale, double lo,
                       double hi, double* out)
     void fi_uniform_f(const uint32_t* words, size_t n, double shift, double scale, float lo,
                       float hi, float* out)
+    size_t fi_outside_d(const double* z, size_t n, double alpha, double beta, uint32_t* idx)
+    size_t fi_outside_f(const float* z, size_t n, double alpha, double beta, uint32_t* idx)
+    void fi_affine_clamp_d(double* z, size_t n, double shift, double scale, double lo,
+                           double hi)
+    void fi_affine_clamp_f(float* z, size_t n, double shift, double scale, double lo,
+                           double hi)
 
 cdef extern from "_normal.h" nogil:
     size_t fi_normal_d(const uint64_t* words, size_t n, const uint64_t* K, const double* W,
@@ -169,13 +176,21 @@ cdef inline double truncated_standard(double z, const uint32_t* key, uint64_t el
     """Standard normal z truncated to [alpha, beta]: keep z if inside, else redraw, else invert.
 
     p: alpha, beta, redraw (1.0 for wide intervals, where redrawing is cheap), flip, log_hi,
-    exp_d, one_minus_exp_d; see fastinit/streams.py for the constants of the inversion.
+    exp_d, one_minus_exp_d; see fastinit/laws.py for the constants of the inversion.
     Each stage returns a draw of the exact truncated law, so the mixture is exact too.
     """
     cdef ExtraWords e
+    extra_init(&e, key, element, TRUNCATION_REGION)
+    return truncated_from(z, &e, key, element, p)
+
+
+cdef double truncated_from(double z, ExtraWords* e_, const uint32_t* key, uint64_t element,
+                           const double* p) noexcept nogil:
+    """truncated_standard with the element's truncation words from ``e_`` (whose first block
+    may already be made)."""
+    cdef ExtraWords e = e_[0]
     cdef double u
     cdef int j
-    extra_init(&e, key, element, TRUNCATION_REGION)
     if p[2] != 0.0:
         if p[0] <= z <= p[1]:
             return z
@@ -218,11 +233,13 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
         # a wide interval: most standard normals already lie in [alpha, beta]; out holds them
         # exactly (float32: the float candidate, as normal32 makes it) until each is mapped
         standard_normals(out, words, halves, n, pos, key, 0.0, 1.0, rejects)
-        for k in range(n):
-            z = out[k]
-            if not (p[4] <= z <= p[5]):
-                z = truncated_standard(z, key, pos + k, p + 4)
-            out[k] = <floating>clamp(shift + scale * z, p[2], p[3])
+        if floating is double:
+            nrej = fi_outside_d(out, n, p[4], p[5], rejects)
+            fi_affine_clamp_d(out, n, shift, scale, p[2], p[3])
+        else:
+            nrej = fi_outside_f(out, n, p[4], p[5], rejects)
+            fi_affine_clamp_f(out, n, shift, scale, p[2], p[3])
+        redraw_outside(out, rejects, nrej, pos, key, p)
     else:
         for k in range(n):
             if floating is double:
@@ -231,6 +248,45 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
                 z = normal32(halves[k], key, pos + k)
             z = truncated_standard(z, key, pos + k, p + 4)
             out[k] = <floating>clamp(shift + scale * z, p[2], p[3])
+
+
+cdef enum:
+    BATCH = 512  # outside elements whose first truncation block is made at once
+
+
+cdef void redraw_outside(floating* out, const uint32_t* outside, Py_ssize_t m, uint64_t pos,
+                         const uint32_t* key, const double* p) noexcept nogil:
+    """The elements ``outside`` (their standard normal fell outside [alpha, beta]) drawn again
+    from the truncated law and mapped: their first truncation blocks are made together on the
+    vector path, then each finishes as truncated_standard would (the same bits)."""
+    cdef Py_ssize_t k, i, b = 0, count
+    cdef uint32_t ctr[4 * BATCH]
+    cdef uint32_t blocks[4 * BATCH]
+    cdef ExtraWords e
+    cdef uint64_t element
+    cdef double z
+    while b < m:
+        count = min(<Py_ssize_t>BATCH, m - b)
+        for i in range(count):
+            element = pos + outside[b + i]
+            ctr[4 * i] = <uint32_t>element
+            ctr[4 * i + 1] = <uint32_t>(element >> 32)
+            ctr[4 * i + 2] = 0
+            ctr[4 * i + 3] = TRUNCATION_REGION
+        fi_philox_counters(key, ctr, count, blocks)
+        for i in range(count):
+            k = outside[b + i]
+            extra_init(&e, key, pos + k, TRUNCATION_REGION)
+            e.block = 1
+            e.used = 0
+            e.buf[0] = blocks[4 * i]
+            e.buf[1] = blocks[4 * i + 1]
+            e.buf[2] = blocks[4 * i + 2]
+            e.buf[3] = blocks[4 * i + 3]
+            # nan: the element's own z is outside, and the redraws never read it
+            z = truncated_from(NAN, &e, key, pos + k, p + 4)
+            out[k] = <floating>clamp(p[0] + p[1] * z, p[2], p[3])
+        b += count
 
 
 cdef inline void standard_normals(floating* out, const uint64_t* words, const uint32_t* halves,

@@ -105,6 +105,38 @@ static size_t fi_philox_blocks_avx512(const uint32_t key[2], uint64_t b0, size_t
     return i;
 }
 
+/* Blocks of arbitrary counters ctr[4i .. 4i + 4) into out[4i ..): 32 at a time. */
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+static size_t fi_philox_counters_avx512(const uint32_t key[2], const uint32_t *ctr, size_t n,
+                                        uint32_t *out)
+{
+    const __m512i mult = _mm512_set4_epi32(0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0);
+    __m512i keys[10];
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int r = 0; r < 10; r++) {
+        keys[r] = _mm512_set4_epi32(0, (int)k1, 0, (int)k0);
+        k0 += FI_PHILOX_W0;
+        k1 += FI_PHILOX_W1;
+    }
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i x[8];
+        for (int j = 0; j < 8; j++)
+            x[j] = _mm512_loadu_si512((const void *)(ctr + 4 * (i + 4 * j)));
+        for (int r = 0; r < 10; r++) {
+            for (int j = 0; j < 8; j++) {
+                __m512i p = _mm512_mul_epu32(x[j], mult);
+                __m512i y = _mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x1B);
+                __m512i t = _mm512_srli_epi64(x[j], 32);
+                x[j] = _mm512_ternarylogic_epi32(y, t, keys[r], 0x96);
+            }
+        }
+        for (int j = 0; j < 8; j++)
+            _mm512_storeu_si512((void *)(out + 4 * (i + 4 * j)), x[j]);
+    }
+    return i;
+}
+
 __attribute__((target("avx2")))
 static size_t fi_philox_blocks_avx2(const uint32_t key[2], uint64_t b0, size_t n,
                                     uint32_t *out)
@@ -171,6 +203,20 @@ static inline void fi_philox_blocks(const uint32_t key[2], uint64_t b0, size_t n
         done = fi_philox_blocks_avx2(key, b0, n, out);
 #endif
     fi_philox_blocks_portable(key, b0 + done, n - done, out + 4 * done);
+}
+
+/* Blocks of the counters ctr[4i .. 4i + 4), i < n, into out[4i .. 4i + 4). */
+static inline void fi_philox_counters(const uint32_t key[2], const uint32_t *ctr, size_t n,
+                                      uint32_t *out)
+{
+    size_t done = 0;
+#ifdef FI_PHILOX_X86
+    if (fi_philox_path() == 2)
+        done = fi_philox_counters_avx512(key, ctr, n, out);
+#endif
+    for (size_t i = done; i < n; i++)
+        fi_philox_block(key, ctr[4 * i], ctr[4 * i + 1], ctr[4 * i + 2], ctr[4 * i + 3],
+                        out + 4 * i);
 }
 
 /* 32-bit main-stream words [first, first + n) into out[0 .. n); `scratch` holds n + 8 words

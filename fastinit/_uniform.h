@@ -48,8 +48,9 @@ static void fi_uniform_avx512_d(const uint64_t *w, size_t n, double shift, doubl
         __m512i x = _mm512_srli_epi64(_mm512_loadu_si512((const void *)(w + k)), 11);
         __m512d v = _mm512_add_pd(vs, _mm512_mul_pd(vk, _mm512_mul_pd(_mm512_cvtepi64_pd(x),
                                                                        step)));
-        /* max(lo, v) then min(hi, .): v < lo gives lo, as the scalar select does */
-        _mm512_storeu_pd(out + k, _mm512_min_pd(_mm512_max_pd(v, vlo), vhi));
+        /* max(lo, v) then min(hi, .), v second: on a tie (zeros of either sign) or a NaN the
+         * instructions return their second operand, v, as the scalar selects do */
+        _mm512_storeu_pd(out + k, _mm512_min_pd(vhi, _mm512_max_pd(vlo, v)));
     }
     fi_uniform_scalar_d(w, k, n, shift, scale, lo, hi, out);
 }
@@ -66,7 +67,7 @@ static void fi_uniform_avx512_f(const uint32_t *w, size_t n, double shift, doubl
         __m256i x = _mm256_srli_epi32(_mm256_loadu_si256((const __m256i *)(w + k)), 8);
         __m512d u = _mm512_mul_pd(_mm512_cvtepi32_pd(x), step);
         __m256 v = _mm512_cvtpd_ps(_mm512_add_pd(vs, _mm512_mul_pd(vk, u)));
-        _mm256_storeu_ps(out + k, _mm256_min_ps(_mm256_max_ps(v, vlo), vhi));
+        _mm256_storeu_ps(out + k, _mm256_min_ps(vhi, _mm256_max_ps(vlo, v)));
     }
     fi_uniform_scalar_f(w, k, n, shift, scale, lo, hi, out);
 }
@@ -92,7 +93,7 @@ static void fi_uniform_avx2_d(const uint64_t *w, size_t n, double shift, double 
             _mm256_or_si256(_mm256_srli_epi64(x, 32), exp52)), two52);
         __m256d xd = _mm256_add_pd(_mm256_mul_pd(xh, two32), xl);  /* exact: < 2^53 */
         __m256d v = _mm256_add_pd(vs, _mm256_mul_pd(vk, _mm256_mul_pd(xd, step)));
-        _mm256_storeu_pd(out + k, _mm256_min_pd(_mm256_max_pd(v, vlo), vhi));
+        _mm256_storeu_pd(out + k, _mm256_min_pd(vhi, _mm256_max_pd(vlo, v)));
     }
     fi_uniform_scalar_d(w, k, n, shift, scale, lo, hi, out);
 }
@@ -109,11 +110,84 @@ static void fi_uniform_avx2_f(const uint32_t *w, size_t n, double shift, double 
         __m128i x = _mm_srli_epi32(_mm_loadu_si128((const __m128i *)(w + k)), 8);
         __m256d u = _mm256_mul_pd(_mm256_cvtepi32_pd(x), step);
         __m128 v = _mm256_cvtpd_ps(_mm256_add_pd(vs, _mm256_mul_pd(vk, u)));
-        _mm_storeu_ps(out + k, _mm_min_ps(_mm_max_ps(v, vlo), vhi));
+        _mm_storeu_ps(out + k, _mm_min_ps(vhi, _mm_max_ps(vlo, v)));
     }
     fi_uniform_scalar_f(w, k, n, shift, scale, lo, hi, out);
 }
 #define FI_UNIFORM_X86 1
+#endif
+
+/* Indices k of z[k] outside [alpha, beta] (NaN counts as outside) into idx; returns how many. */
+static size_t fi_outside_d(const double *z, size_t n, double alpha, double beta, uint32_t *idx)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        idx[m] = (uint32_t)k;
+        m += !(alpha <= z[k] && z[k] <= beta);
+    }
+    return m;
+}
+
+static size_t fi_outside_f(const float *z, size_t n, double alpha, double beta, uint32_t *idx)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        double x = (double)z[k];
+        idx[m] = (uint32_t)k;
+        m += !(alpha <= x && x <= beta);
+    }
+    return m;
+}
+
+/* z = clamp(shift + scale * z, lo, hi) in double, then rounded to the array's dtype. */
+static void fi_affine_clamp_scalar_d(double *z, size_t start, size_t n, double shift,
+                                     double scale, double lo, double hi)
+{
+    for (size_t k = start; k < n; k++) {
+        double v = shift + scale * z[k];
+        v = v < lo ? lo : v;
+        z[k] = v > hi ? hi : v;
+    }
+}
+
+static void fi_affine_clamp_scalar_f(float *z, size_t start, size_t n, double shift,
+                                     double scale, double lo, double hi)
+{
+    for (size_t k = start; k < n; k++) {
+        double v = shift + scale * (double)z[k];
+        v = v < lo ? lo : v;
+        z[k] = (float)(v > hi ? hi : v);
+    }
+}
+
+#ifdef FI_UNIFORM_X86
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static void fi_affine_clamp_avx512_d(double *z, size_t n, double shift, double scale,
+                                     double lo, double hi)
+{
+    const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
+    const __m512d vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512d v = _mm512_add_pd(vs, _mm512_mul_pd(vk, _mm512_loadu_pd(z + k)));
+        _mm512_storeu_pd(z + k, _mm512_min_pd(vhi, _mm512_max_pd(vlo, v)));
+    }
+    fi_affine_clamp_scalar_d(z, k, n, shift, scale, lo, hi);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static void fi_affine_clamp_avx512_f(float *z, size_t n, double shift, double scale,
+                                     double lo, double hi)
+{
+    const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
+    const __m512d vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512d v = _mm512_add_pd(vs, _mm512_mul_pd(vk, _mm512_cvtps_pd(_mm256_loadu_ps(z + k))));
+        _mm256_storeu_ps(z + k, _mm512_cvtpd_ps(_mm512_min_pd(vhi, _mm512_max_pd(vlo, v))));
+    }
+    fi_affine_clamp_scalar_f(z, k, n, shift, scale, lo, hi);
+}
 #endif
 
 static inline int fi_wide_path(void)
@@ -148,6 +222,24 @@ static inline void fi_uniform_f(const uint32_t *w, size_t n, double shift, doubl
     if (path == 1) { fi_uniform_avx2_f(w, n, shift, scale, lo, hi, out); return; }
 #endif
     fi_uniform_scalar_f(w, 0, n, shift, scale, lo, hi, out);
+}
+
+static inline void fi_affine_clamp_d(double *z, size_t n, double shift, double scale,
+                                     double lo, double hi)
+{
+#ifdef FI_UNIFORM_X86
+    if (fi_wide_path() == 2) { fi_affine_clamp_avx512_d(z, n, shift, scale, lo, hi); return; }
+#endif
+    fi_affine_clamp_scalar_d(z, 0, n, shift, scale, lo, hi);
+}
+
+static inline void fi_affine_clamp_f(float *z, size_t n, double shift, double scale,
+                                     double lo, double hi)
+{
+#ifdef FI_UNIFORM_X86
+    if (fi_wide_path() == 2) { fi_affine_clamp_avx512_f(z, n, shift, scale, lo, hi); return; }
+#endif
+    fi_affine_clamp_scalar_f(z, 0, n, shift, scale, lo, hi);
 }
 
 #endif /* FASTINIT_UNIFORM_H */
