@@ -10,15 +10,16 @@ import threading
 from contextlib import contextmanager
 
 _lock = threading.Lock()
-_state = {"holders": 0, "limiter": None, "controller": None}
+_state = {"holders": 0, "saved": None, "controller": None}
 
 
-def _controller():
-    # made once: finding the BLAS libraries costs milliseconds, limiting them microseconds
+def _blas_libraries():
+    # found once: finding the BLAS libraries costs milliseconds, setting their thread count
+    # (a ctypes call) microseconds
     if _state["controller"] is None:
         from threadpoolctl import ThreadpoolController
         _state["controller"] = ThreadpoolController()
-    return _state["controller"]
+    return [lib for lib in _state["controller"].lib_controllers if lib.user_api == "blas"]
 
 
 @contextmanager
@@ -27,7 +28,10 @@ def blas_single_threaded():
     the last block still open exits."""
     with _lock:
         if _state["holders"] == 0:
-            _state["limiter"] = _controller().limit(limits=1, user_api="blas")
+            libraries = _blas_libraries()
+            _state["saved"] = [(lib, lib.get_num_threads()) for lib in libraries]
+            for lib in libraries:
+                lib.set_num_threads(1)
         _state["holders"] += 1
     try:
         yield
@@ -35,5 +39,6 @@ def blas_single_threaded():
         with _lock:
             _state["holders"] -= 1
             if _state["holders"] == 0:
-                _state["limiter"].restore_original_limits()
-                _state["limiter"] = None
+                for lib, threads in _state["saved"]:
+                    lib.set_num_threads(threads)
+                _state["saved"] = None

@@ -50,9 +50,25 @@ cdef inline void chunk_histogram(const floating* x, Py_ssize_t n, const double* 
         fi_histogram_fast_f(x, n, edges, bins, scale, step, hist)
 
 
-def linear_step(const double[::1] edges):
+_STEPS = {}  # id(edges) -> (edges, step): the edges of bounded activations are shared arrays
+
+
+def linear_step(edges):
     """step when edges[i] == i * step + edges[0] for every inner edge, as np.linspace makes
-    them (the kernels then recompute edges instead of loading them), else 0."""
+    them (the kernels then recompute edges instead of loading them), else 0. Remembered for
+    read-only edge arrays (fastinit.network caches and freezes the ones it makes)."""
+    cached = _STEPS.get(id(edges))
+    if cached is not None and cached[0] is edges:
+        return cached[1]
+    step = _linear_step(edges)
+    if isinstance(edges, np.ndarray) and not edges.flags.writeable:
+        if len(_STEPS) > 1024:
+            _STEPS.clear()
+        _STEPS[id(edges)] = (edges, step)
+    return step
+
+
+def _linear_step(const double[::1] edges):
     cdef Py_ssize_t bins = edges.shape[0] - 1
     if bins < 1:
         return 0.0
@@ -235,7 +251,7 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
     cdef const double[::1] edges = layer.edges
     cdef int bins = max(<int>edges.shape[0] - 1, 0)
     cdef double scale = bins / (edges[bins] - edges[0]) if bins > 0 else 0.0
-    cdef double step = linear_step(edges) if bins > 0 else 0.0
+    cdef double step = linear_step(layer.edges) if bins > 0 else 0.0
     cdef floating[::1] bias = layer.bias
     cdef const floating* bias_ptr = &bias[0] if bias is not None else NULL
     cdef const double* edges_ptr = &edges[0] if bins > 0 else NULL
