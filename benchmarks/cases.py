@@ -22,13 +22,12 @@ def fill_cases():
     for dtype in (np.float64, np.float32):
         tag = np.dtype(dtype).name
         out = np.empty(N, dtype)
-        src = np.ones(N, dtype)
         normal = {"fastinit": lambda out=out: stream.normal(out),
                   "numpy standard_normal(out=)": lambda out=out, dt=dtype:
                       gen.standard_normal(out=out, dtype=dt)}
         uniform = {"fastinit": lambda out=out: stream.uniform(out),
                    "numpy random(out=)": lambda out=out, dt=dtype: gen.random(out=out, dtype=dt),
-                   "np.copyto (memory floor)": lambda out=out, src=src: np.copyto(out, src)}
+                   "np.copyto(out, 0.5) (memory floor)": lambda out=out: np.copyto(out, 0.5)}
         truncated = {"fastinit": lambda out=out: stream.truncated_normal(out),
                      "fastinit normal": lambda out=out: stream.normal(out)}
         if torch is not None:
