@@ -62,22 +62,46 @@ static inline void fi_philox_blocks_portable(const uint32_t key[2], uint64_t b0,
 #include <immintrin.h>
 #define FI_PHILOX_X86 1
 
-/* 32 blocks per iteration while the low counter word cannot wrap inside one: returns how many
- * blocks it made (the caller finishes the rest). */
+/* The ten round keys (k0 + r W0, 0, k1 + r W1, 0) of every 128-bit lane. */
 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
-static size_t fi_philox_blocks_avx512(const uint32_t key[2], uint64_t b0, size_t n,
-                                      uint32_t *out)
+static inline void fi_philox_keys512(const uint32_t key[2], __m512i keys[10])
 {
-    const __m512i mult = _mm512_set4_epi32(0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0);
-    const __m512i lane_block = _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1,
-                                                0, 0, 0, 0);
-    __m512i keys[10];
     uint32_t k0 = key[0], k1 = key[1];
     for (int r = 0; r < 10; r++) {
         keys[r] = _mm512_set4_epi32(0, (int)k1, 0, (int)k0);
         k0 += FI_PHILOX_W0;
         k1 += FI_PHILOX_W1;
     }
+}
+
+/* Ten rounds on eight registers of four blocks each, in place. */
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+static inline void fi_philox_rounds512(__m512i x[8], const __m512i keys[10])
+{
+    const __m512i mult = _mm512_set4_epi32(0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0);
+    for (int r = 0; r < 10; r++) {
+        for (int j = 0; j < 8; j++) {
+            /* products, 64-bit lanes: (lo0, hi0) = c0*M0, (lo1, hi1) = c2*M1 */
+            __m512i p = _mm512_mul_epu32(x[j], mult);
+            /* (hi1, lo1, hi0, lo0) */
+            __m512i y = _mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x1B);
+            /* (c1, 0, c3, 0): the high halves of the 64-bit lanes, shifted down */
+            __m512i t = _mm512_srli_epi64(x[j], 32);
+            x[j] = _mm512_ternarylogic_epi32(y, t, keys[r], 0x96);  /* y ^ t ^ key */
+        }
+    }
+}
+
+/* 32 blocks per iteration while the low counter word cannot wrap inside one: returns how many
+ * blocks it made (the caller finishes the rest). */
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+static size_t fi_philox_blocks_avx512(const uint32_t key[2], uint64_t b0, size_t n,
+                                      uint32_t *out)
+{
+    const __m512i lane_block = _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1,
+                                                0, 0, 0, 0);
+    __m512i keys[10];
+    fi_philox_keys512(key, keys);
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         uint64_t b = b0 + i;
@@ -88,17 +112,7 @@ static size_t fi_philox_blocks_avx512(const uint32_t key[2], uint64_t b0, size_t
         __m512i x[8];
         for (int j = 0; j < 8; j++)
             x[j] = _mm512_add_epi32(base, _mm512_set4_epi32(0, 0, 0, 4 * j));
-        for (int r = 0; r < 10; r++) {
-            for (int j = 0; j < 8; j++) {
-                /* products, 64-bit lanes: (lo0, hi0) = c0*M0, (lo1, hi1) = c2*M1 */
-                __m512i p = _mm512_mul_epu32(x[j], mult);
-                /* (hi1, lo1, hi0, lo0) */
-                __m512i y = _mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x1B);
-                /* (c1, 0, c3, 0): the high halves of the 64-bit lanes, shifted down */
-                __m512i t = _mm512_srli_epi64(x[j], 32);
-                x[j] = _mm512_ternarylogic_epi32(y, t, keys[r], 0x96);  /* y ^ t ^ key */
-            }
-        }
+        fi_philox_rounds512(x, keys);
         for (int j = 0; j < 8; j++)
             _mm512_storeu_si512((void *)(out + 4 * (i + 4 * j)), x[j]);
     }
@@ -110,27 +124,14 @@ __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 static size_t fi_philox_counters_avx512(const uint32_t key[2], const uint32_t *ctr, size_t n,
                                         uint32_t *out)
 {
-    const __m512i mult = _mm512_set4_epi32(0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0);
     __m512i keys[10];
-    uint32_t k0 = key[0], k1 = key[1];
-    for (int r = 0; r < 10; r++) {
-        keys[r] = _mm512_set4_epi32(0, (int)k1, 0, (int)k0);
-        k0 += FI_PHILOX_W0;
-        k1 += FI_PHILOX_W1;
-    }
+    fi_philox_keys512(key, keys);
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m512i x[8];
         for (int j = 0; j < 8; j++)
             x[j] = _mm512_loadu_si512((const void *)(ctr + 4 * (i + 4 * j)));
-        for (int r = 0; r < 10; r++) {
-            for (int j = 0; j < 8; j++) {
-                __m512i p = _mm512_mul_epu32(x[j], mult);
-                __m512i y = _mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x1B);
-                __m512i t = _mm512_srli_epi64(x[j], 32);
-                x[j] = _mm512_ternarylogic_epi32(y, t, keys[r], 0x96);
-            }
-        }
+        fi_philox_rounds512(x, keys);
         for (int j = 0; j < 8; j++)
             _mm512_storeu_si512((void *)(out + 4 * (i + 4 * j)), x[j]);
     }
