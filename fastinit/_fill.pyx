@@ -338,6 +338,9 @@ cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_
     Stops early, with interrupt.stop set, when a signal handler raises."""
     cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK
     cdef Py_ssize_t c
+    if nchunks == 1:  # one work item: no thread team to wake
+        fill_chunk(out, n, offset, key, kind, params)
+        return
     for c in prange(nchunks, num_threads=num_threads, schedule="static"):
         if fi_interrupt_poll(interrupt):
             continue

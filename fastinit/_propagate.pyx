@@ -190,6 +190,8 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
     cdef double count = 0, n_part
     # dynamic: a core busy elsewhere (the user's weights for the next layer, drawn meanwhile)
     # holds no thread back; every item writes its own slots, so the schedule changes no bit
+    if nitems == 1:  # one work item: no thread team to wake
+        num_threads = 1
     for item in prange(nitems, num_threads=num_threads, schedule="dynamic"):
         if fi_interrupt_poll(interrupt):
             continue

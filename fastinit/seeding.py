@@ -19,6 +19,8 @@ fresh ``ss`` but never changes ``ss`` (``spawn`` counts its calls; this does not
 a network seeded with ``s`` therefore has the weights of ``fastinit.<scheme>(shape,
 rng=child(SeedSequence(s), l))``.
 """
+import functools
+
 import numpy as np
 
 from fastinit._validation import integer
@@ -52,8 +54,22 @@ def seed_sequence(rng, name="rng"):
 
 
 def philox_key(ss):
-    """The Philox4x32 key (k0, k1) of a SeedSequence."""
-    return ss.generate_state(2, np.uint32)
+    """The Philox4x32 key (k0, k1) of a SeedSequence (a fresh array each call)."""
+    try:
+        identity = (ss.entropy, tuple(ss.spawn_key), ss.pool_size)
+        hash(identity)
+    except TypeError:  # entropy given as a list: nothing to remember it by
+        return ss.generate_state(2, np.uint32)
+    return _remembered_key(identity).copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_key(identity):
+    # a network asks for the key of the same (seed, layer) every call: mixing the entropy
+    # pool costs microseconds, this lookup nanoseconds
+    entropy, spawn_key, pool_size = identity
+    return np.random.SeedSequence(entropy, spawn_key=spawn_key,
+                                  pool_size=pool_size).generate_state(2, np.uint32)
 
 
 def child(ss, index):
