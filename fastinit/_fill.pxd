@@ -5,4 +5,4 @@ from fastinit._interrupt cimport fi_interrupt
 
 cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_t* key,
                      int kind, const double* params, int num_threads,
-                     fi_interrupt* interrupt) noexcept nogil
+                     fi_interrupt* interrupt, int nt) noexcept nogil

@@ -30,9 +30,9 @@ cdef extern from "_philox.h" nogil:
 
 cdef extern from "_uniform.h" nogil:
     void fi_uniform_d(const uint64_t* words, size_t n, double shift, double scale, double lo,
-                      double hi, double* out)
+                      double hi, double* out, int nt)
     void fi_uniform_f(const uint32_t* words, size_t n, double shift, double scale, float lo,
-                      float hi, float* out)
+                      float hi, float* out, int nt)
     size_t fi_outside_d(const double* z, size_t n, double alpha, double beta, uint32_t* idx)
     size_t fi_outside_f(const float* z, size_t n, double alpha, double beta, uint32_t* idx)
     void fi_affine_clamp_d(double* z, size_t n, double shift, double scale, double lo,
@@ -51,6 +51,7 @@ include "_simd.pxi"
 
 
 cdef enum:
+    STREAM_BYTES = 1 << 25  # fills this large (32 MiB) write with streaming stores
     CHUNK = 4096          # elements per OpenMP work item
     UNIFORM = 0
     NORMAL = 1
@@ -208,7 +209,7 @@ cdef inline double clamp(double x, double lo, double hi) noexcept nogil:
 
 
 cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* key, int kind,
-                     const double* p) noexcept nogil:
+                     const double* p, int nt) noexcept nogil:
     # p[0], p[1]: shift and scale of the law (low and high - low, or mean and std). One loop per
     # law, so that the common ones stay tight and the uniform one vectorises.
     cdef uint64_t words[CHUNK]
@@ -224,9 +225,9 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
     if kind == UNIFORM:
         # p[2], p[3]: the first and last dtype values in [low, high), where rounding may not go
         if floating is double:
-            fi_uniform_d(words, n, shift, scale, p[2], p[3], out)
+            fi_uniform_d(words, n, shift, scale, p[2], p[3], out, nt)
         else:
-            fi_uniform_f(halves, n, shift, scale, <float>p[2], <float>p[3], out)
+            fi_uniform_f(halves, n, shift, scale, <float>p[2], <float>p[3], out, nt)
     elif kind == NORMAL:
         standard_normals(out, words, halves, n, pos, key, shift, scale, rejects)
     elif p[6] != 0.0:
@@ -326,26 +327,28 @@ def fill(floating[::1] out, const uint32_t[::1] key, uint64_t offset, int kind,
         num_threads = omp_get_max_threads()
     fi_interrupt_init(&interrupt)
     with nogil:
-        fill_range(&out[0], n, offset, &key[0], kind, &params[0], num_threads, &interrupt)
+        fill_range(&out[0], n, offset, &key[0], kind, &params[0], num_threads, &interrupt,
+                   n * sizeof(floating) >= STREAM_BYTES)
     if interrupt.stop:  # Ctrl-C: out is partly filled, and the call raises
         raise_pending()
 
 
 cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_t* key,
                      int kind, const double* params, int num_threads,
-                     fi_interrupt* interrupt) noexcept nogil:
+                     fi_interrupt* interrupt, int nt) noexcept nogil:
     """fill() without the GIL or any check, for other kernels: elements offset .. offset+n-1.
-    Stops early, with interrupt.stop set, when a signal handler raises."""
+    Stops early, with interrupt.stop set, when a signal handler raises. ``nt``: write with
+    streaming stores (for buffers far larger than the caches: see _uniform.h)."""
     cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK
     cdef Py_ssize_t c
     if nchunks == 1:  # one work item: no thread team to wake
-        fill_chunk(out, n, offset, key, kind, params)
+        fill_chunk(out, n, offset, key, kind, params, nt)
         return
     for c in prange(nchunks, num_threads=num_threads, schedule="static"):
         if fi_interrupt_poll(interrupt):
             continue
         fill_chunk(out + c * CHUNK, min(<Py_ssize_t>CHUNK, n - c * CHUNK), offset + c * CHUNK,
-                   key, kind, params)
+                   key, kind, params, nt)
 
 
 def raw_words(uint32_t[::1] out, const uint32_t[::1] key, uint64_t first):

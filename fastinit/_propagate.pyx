@@ -336,7 +336,7 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
             width = widths[layer]
             h_out = &buffer_a[0] if layer % 2 == 0 else &buffer_b[0]
             fill_range(&weights[0], fan_in * width, 0, &keys[layer, 0], law_kinds[layer],
-                       &law_params[layer, 0], num_threads, &interrupt)
+                       &law_params[layer, 0], num_threads, &interrupt, 0)
             nchunks = chunk_count(batch, width)
             if bins > 0:
                 memset(&hists[0, 0], 0, nchunks * hists.shape[1] * sizeof(long long))

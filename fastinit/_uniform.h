@@ -36,39 +36,66 @@ static void fi_uniform_scalar_f(const uint32_t *w, size_t start, size_t n, doubl
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 
+/* Elements to write one by one before out + k is 64-byte aligned for streaming stores (all of
+ * them when the array is not even element-aligned). Streaming (non-temporal) stores skip the
+ * read of each line before it is written: for buffers far larger than the caches they are the
+ * memory floor; for small ones regular stores keep the data in cache for what reads it next. */
+static inline size_t fi_stream_head(const void *out, size_t size, size_t n)
+{
+    uintptr_t address = (uintptr_t)out;
+    if (address % size)
+        return n;
+    size_t head = ((64 - address % 64) % 64) / size;
+    return head < n ? head : n;
+}
+
 __attribute__((target("avx512f,avx512dq,avx512vl")))
 static void fi_uniform_avx512_d(const uint64_t *w, size_t n, double shift, double scale,
-                                double lo, double hi, double *out)
+                                double lo, double hi, double *out, int nt)
 {
     const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
     const __m512d vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
     const __m512d step = _mm512_set1_pd(0x1p-53);
-    size_t k = 0;
+    size_t k = nt ? fi_stream_head(out, sizeof *out, n) : 0;
+    fi_uniform_scalar_d(w, 0, k, shift, scale, lo, hi, out);
     for (; k + 8 <= n; k += 8) {
         __m512i x = _mm512_srli_epi64(_mm512_loadu_si512((const void *)(w + k)), 11);
         __m512d v = _mm512_add_pd(vs, _mm512_mul_pd(vk, _mm512_mul_pd(_mm512_cvtepi64_pd(x),
                                                                        step)));
         /* max(lo, v) then min(hi, .), v second: on a tie (zeros of either sign) or a NaN the
          * instructions return their second operand, v, as the scalar selects do */
-        _mm512_storeu_pd(out + k, _mm512_min_pd(vhi, _mm512_max_pd(vlo, v)));
+        v = _mm512_min_pd(vhi, _mm512_max_pd(vlo, v));
+        if (nt)
+            _mm512_stream_pd(out + k, v);
+        else
+            _mm512_storeu_pd(out + k, v);
     }
+    if (nt)
+        _mm_sfence();
     fi_uniform_scalar_d(w, k, n, shift, scale, lo, hi, out);
 }
 
 __attribute__((target("avx512f,avx512dq,avx512vl")))
 static void fi_uniform_avx512_f(const uint32_t *w, size_t n, double shift, double scale,
-                                float lo, float hi, float *out)
+                                float lo, float hi, float *out, int nt)
 {
     const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
     const __m512d step = _mm512_set1_pd(0x1p-24);
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    size_t k = 0;
+    size_t k = nt ? fi_stream_head(out, sizeof *out, n) : 0;
+    fi_uniform_scalar_f(w, 0, k, shift, scale, lo, hi, out);
     for (; k + 8 <= n; k += 8) {
         __m256i x = _mm256_srli_epi32(_mm256_loadu_si256((const __m256i *)(w + k)), 8);
         __m512d u = _mm512_mul_pd(_mm512_cvtepi32_pd(x), step);
         __m256 v = _mm512_cvtpd_ps(_mm512_add_pd(vs, _mm512_mul_pd(vk, u)));
-        _mm256_storeu_ps(out + k, _mm256_min_ps(vhi, _mm256_max_ps(vlo, v)));
+        v = _mm256_min_ps(vhi, _mm256_max_ps(vlo, v));
+        if (nt)
+            _mm256_stream_ps(out + k, v);
+        else
+            _mm256_storeu_ps(out + k, v);
     }
+    if (nt)
+        _mm_sfence();
     fi_uniform_scalar_f(w, k, n, shift, scale, lo, hi, out);
 }
 
@@ -203,22 +230,22 @@ static inline int fi_wide_path(void)
 }
 
 static inline void fi_uniform_d(const uint64_t *w, size_t n, double shift, double scale,
-                                double lo, double hi, double *out)
+                                double lo, double hi, double *out, int nt)
 {
 #ifdef FI_UNIFORM_X86
     int path = fi_wide_path();
-    if (path == 2) { fi_uniform_avx512_d(w, n, shift, scale, lo, hi, out); return; }
+    if (path == 2) { fi_uniform_avx512_d(w, n, shift, scale, lo, hi, out, nt); return; }
     if (path == 1) { fi_uniform_avx2_d(w, n, shift, scale, lo, hi, out); return; }
 #endif
     fi_uniform_scalar_d(w, 0, n, shift, scale, lo, hi, out);
 }
 
 static inline void fi_uniform_f(const uint32_t *w, size_t n, double shift, double scale,
-                                float lo, float hi, float *out)
+                                float lo, float hi, float *out, int nt)
 {
 #ifdef FI_UNIFORM_X86
     int path = fi_wide_path();
-    if (path == 2) { fi_uniform_avx512_f(w, n, shift, scale, lo, hi, out); return; }
+    if (path == 2) { fi_uniform_avx512_f(w, n, shift, scale, lo, hi, out, nt); return; }
     if (path == 1) { fi_uniform_avx2_f(w, n, shift, scale, lo, hi, out); return; }
 #endif
     fi_uniform_scalar_f(w, 0, n, shift, scale, lo, hi, out);

@@ -198,3 +198,17 @@ def test_float32_and_float64_uniforms_share_bits():
     u64 = fastinit.Stream(1).uniform(np.empty(10))
     word64 = words[0::2].astype(np.uint64) | (words[1::2].astype(np.uint64) << np.uint64(32))
     assert np.array_equal(u64, (word64 >> np.uint64(11)).astype(np.float64) * 2.0**-53)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_large_fills_with_streaming_stores_give_the_same_bytes(dtype):
+    # fills of 32 MiB and more write with streaming stores from the first 64-byte boundary on:
+    # out starts one element past an allocation, so the head before it is written one by one
+    n = 9_000_001
+    backing = np.empty(n + 1, dtype)
+    out = backing[1:]
+    fastinit.Stream(5).uniform(out, -1.0, 3.0)
+    assert out.nbytes >= 32 * 2**20
+    pieces = [fastinit.Stream(5).uniform(np.empty(min(10**6, n - a), dtype), -1.0, 3.0,
+                                         offset=a) for a in range(0, n, 10**6)]
+    assert np.array_equal(out, np.concatenate(pieces))
