@@ -283,7 +283,8 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
 
 def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
                     const uint32_t[:, ::1] keys, const int[::1] law_kinds,
-                    const double[:, ::1] law_params, list layers, int bins, int num_threads):
+                    const double[:, ::1] law_params, list layers, int bins, int num_threads,
+                    list outputs=None):
     """A whole network in one call without the GIL: per layer, the weights drawn in place
     (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass
     ``layers[l]`` (a LayerPass, whose edges all have ``bins`` bins), exactly as forward_layer
@@ -291,7 +292,9 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
     layer.
 
     keys: (depth, 2) Philox keys; law_kinds, law_params: the fill kernel's kind and parameters
-    per layer. Returns (totals (depth, 8), histograms (depth, bins)).
+    per layer; outputs: a C-contiguous (batch, width) array per layer to keep each layer's
+    activations in (else two buffers take turns). Returns (totals (depth, 8), histograms
+    (depth, bins)).
     """
     cdef Py_ssize_t depth = widths.shape[0], batch = x0.shape[0], layer, fan_in, width
     cdef Py_ssize_t max_width = max(widths), max_weights = 0, max_chunks = 1
@@ -314,8 +317,18 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
         fan_in = width
     cdef floating[:, ::1] bias_vectors = bias_array
     cdef double[:, ::1] edges = edges_array
-    cdef floating[::1] buffer_a = np.empty(batch * max_width, dtype)
-    cdef floating[::1] buffer_b = np.empty(batch * max_width, dtype)
+    cdef floating[::1] buffer_a = np.empty(0 if outputs else batch * max_width, dtype)
+    cdef floating[::1] buffer_b = np.empty(0 if outputs else batch * max_width, dtype)
+    cdef floating[:, ::1] kept
+    cdef Py_ssize_t[::1] kept_addresses = np.zeros(depth, np.intp)
+    if outputs is not None:
+        if len(outputs) != depth:
+            raise ValueError("forward_network needs one output array per layer")
+        for layer in range(depth):
+            kept = outputs[layer]
+            if kept.shape[0] != batch or kept.shape[1] != widths[layer]:
+                raise ValueError("forward_network's outputs must be (batch, width) per layer")
+            kept_addresses[layer] = <Py_ssize_t>&kept[0, 0]
     cdef floating[::1] weights = np.empty(max_weights, dtype)
     cdef double[:, ::1] parts = np.empty((max_chunks, 8))
     cdef long long[:, ::1] hists = np.zeros((max_chunks, max(bins, 1)), np.int64)
@@ -334,7 +347,10 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
             if interrupt.stop:
                 break
             width = widths[layer]
-            h_out = &buffer_a[0] if layer % 2 == 0 else &buffer_b[0]
+            if outputs is not None:
+                h_out = <floating*>kept_addresses[layer]
+            else:
+                h_out = &buffer_a[0] if layer % 2 == 0 else &buffer_b[0]
             fill_range(&weights[0], fan_in * width, 0, &keys[layer, 0], law_kinds[layer],
                        &law_params[layer, 0], num_threads, &interrupt, 0)
             nchunks = chunk_count(batch, width)

@@ -123,9 +123,9 @@ def layer_pass(p, layer, bias_vector=None, edges=None):
 
 def _fusable(p, block_bytes):
     """Whether the whole network can run in one nogil call (_propagate.forward_network): law
-    weights and biases from a SeedSequence, nothing kept, histogram ranges known up front,
-    every weight matrix under the block size."""
-    if p.compat or p.keep_activations or p.backward:
+    weights and biases from a SeedSequence, no backward pass, histogram ranges known up
+    front, every weight matrix under the block size (kept activations are written in place)."""
+    if p.compat or p.backward:
         return False
     fan_in = p.input_dim
     for layer, width in enumerate(p.widths):
@@ -157,13 +157,16 @@ def _run_fused(p):
         bias_vector, _ = _draw_layer(p, layer, fan_in, width, weights=False)
         passes.append(layer_pass(p, layer, bias_vector))
         fan_in = width
+    outputs = [np.empty((p.batch, w), p.dtype) for w in p.widths] if p.keep_activations \
+        else None
     totals, hists = _propagate.forward_network(
-        X, np.asarray(p.widths, np.intp), keys, kinds, params, passes, p.bins, p.threads)
+        X, np.asarray(p.widths, np.intp), keys, kinds, params, passes, p.bins, p.threads,
+        outputs)
     layers = [_measured(p, layer, width, _propagate.layer_statistics(
         totals[layer], p.batch * width, passes[layer].counts_saturation), hists[layer],
         passes[layer].edges) for layer, width in enumerate(p.widths)]
     attach_predictions(p, layers)
-    return Propagation(layers, [])
+    return Propagation(layers, outputs or [])
 
 
 def _measured(p, layer, width, stats, hist, edges):

@@ -283,6 +283,7 @@ def test_demo_command_writes_tables_csv_and_figures(tmp_path):
     assert (image[..., :3] < 0.5).mean() > 0.01  # ink on the page, not a blank canvas
 
 
+@pytest.mark.parametrize("keep", [False, True], ids=["dropped", "kept"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("activation, init, bias, bins", [
     ("tanh", "lecun_normal", 0.0, 30), ("sigmoid", "xavier_uniform", 0.1, 12),
@@ -291,10 +292,10 @@ def test_demo_command_writes_tables_csv_and_figures(tmp_path):
     ("gelu", "he_uniform", fastinit.get_initializer("uniform", low=-0.2, high=0.2), 0),
 ])
 def test_one_call_network_path_is_the_per_layer_path_bit_for_bit(monkeypatch, dtype, activation,
-                                                                 init, bias, bins):
+                                                                 init, bias, bins, keep):
     from fastinit import propagation
     kwargs = dict(activation=activation, bias=bias, bins=bins, dtype=dtype, rng=11, batch=130,
-                  keep_activations=False)
+                  keep_activations=keep)
     calls = []
     fused_run = propagation._run_fused
     monkeypatch.setattr(propagation, "_run_fused", lambda *a: calls.append(1) or fused_run(*a))
@@ -304,6 +305,9 @@ def test_one_call_network_path_is_the_per_layer_path_bit_for_bit(monkeypatch, dt
     per_layer = fastinit.forward_prop([90, 70, 110], init, **kwargs)
     for a, b in zip(fused.layers, per_layer.layers):
         assert repr(a.record()) == repr(b.record())
+    assert len(fused.acts) == len(per_layer.acts) == (3 if keep else 0)
+    for i in range(len(fused.acts)):  # kept activations: the same bytes on both paths
+        assert np.array_equal(fused.acts[i].view(np.uint8), per_layer.acts[i].view(np.uint8))
     assert_same(fused, reference.forward_prop([90, 70, 110], init, **kwargs), dtype)
 
 
