@@ -25,8 +25,10 @@ cdef extern from "_philox.h" nogil:
                          uint32_t c3, uint32_t* out)
     void fi_philox_words32(const uint32_t* key, uint64_t first, size_t n, uint32_t* out,
                            uint32_t* scratch)
-    int fi_philox_path()
     void fi_philox_counters(const uint32_t* key, const uint32_t* ctr, size_t n, uint32_t* out)
+
+cdef extern from "_simd.h" nogil:
+    int fi_simd_path()
 
 cdef extern from "_uniform.h" nogil:
     void fi_uniform_d(const uint64_t* words, size_t n, double shift, double scale, double lo,
@@ -71,7 +73,6 @@ cdef float SIGN32[2]
 SIGN64[:] = [1.0, -1.0]
 SIGN32[:] = [1.0, -1.0]
 cdef double TWO_M53 = 1.0 / 9007199254740992.0
-cdef double TWO_M24 = 1.0 / 16777216.0
 cdef uint64_t MASK52 = _ziggurat.MASK52
 cdef uint32_t MASK23 = _ziggurat.MASK23
 cdef double ZIG_R = _ziggurat.R
@@ -371,4 +372,4 @@ def extra_words(const uint32_t[::1] key, uint64_t element, uint64_t region, Py_s
 
 def philox_path():
     """The Philox path the fills run on here: "avx512", "avx2" or "portable"."""
-    return ("portable", "avx2", "avx512")[fi_philox_path()]
+    return ("portable", "avx2", "avx512")[fi_simd_path()]

@@ -172,14 +172,8 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) static size_t fi_normal_avx
     return fi_normal_scalar_f(halves, k, n, K, W, shift, scale, out, rejects, nrej);
 }
 
-static inline int fi_normal_avx512(void)
-{
-    return fi_simd_level >= 2 && __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-}
-
 #define FI_NORMAL_DISPATCH(SUFFIX, SOURCE)                                                    \
-    if (fi_normal_avx512())                                                                   \
+    if (FI_USE_AVX512())                                                                      \
         return fi_normal_avx512_##SUFFIX(SOURCE, n, K, W, shift, scale, out, rejects);        \
     if (FI_USE_AVX2())                                                                        \
         return fi_normal_avx2_##SUFFIX(SOURCE, n, K, W, shift, scale, out, rejects);

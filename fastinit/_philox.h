@@ -178,26 +178,12 @@ static size_t fi_philox_blocks_avx2(const uint32_t key[2], uint64_t b0, size_t n
 }
 #endif
 
-/* The fastest path this CPU has and fi_simd_level allows: 2 AVX-512, 1 AVX2, 0 portable. */
-static inline int fi_philox_path(void)
-{
-#ifdef FI_PHILOX_X86
-    if (fi_simd_level >= 2 && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl"))
-        return 2;
-    if (fi_simd_level >= 1 && __builtin_cpu_supports("avx2"))
-        return 1;
-#endif
-    return 0;
-}
-
 /* Main-stream blocks b0 .. b0 + n - 1 into out[0 .. 4n). */
 static inline void fi_philox_blocks(const uint32_t key[2], uint64_t b0, size_t n, uint32_t *out)
 {
     size_t done = 0;
 #ifdef FI_PHILOX_X86
-    int path = fi_philox_path();
+    int path = fi_simd_path();
     if (path == 2)
         done = fi_philox_blocks_avx512(key, b0, n, out);
     else if (path == 1)
@@ -212,7 +198,7 @@ static inline void fi_philox_counters(const uint32_t key[2], const uint32_t *ctr
 {
     size_t done = 0;
 #ifdef FI_PHILOX_X86
-    if (fi_philox_path() == 2)
+    if (fi_simd_path() == 2)
         done = fi_philox_counters_avx512(key, ctr, n, out);
 #endif
     for (size_t i = done; i < n; i++)

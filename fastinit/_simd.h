@@ -21,5 +21,23 @@
  * 1 AVX2 at most, 0 the portable C only. */
 static int fi_simd_level = 2;
 #define FI_USE_AVX2() (fi_simd_level >= 1 && __builtin_cpu_supports("avx2"))
+/* The AVX-512 subset every hand-written AVX-512 path here needs. */
+#define FI_USE_AVX512()                                                                       \
+    (fi_simd_level >= 2 && __builtin_cpu_supports("avx512f") &&                               \
+     __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&              \
+     __builtin_cpu_supports("avx512vl"))
+
+/* The fastest hand-written path this CPU has and fi_simd_level allows: 2 AVX-512, 1 AVX2,
+ * 0 portable C. */
+static inline int fi_simd_path(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    if (FI_USE_AVX512())
+        return 2;
+    if (FI_USE_AVX2())
+        return 1;
+#endif
+    return 0;
+}
 
 #endif /* FASTINIT_SIMD_H */

@@ -217,23 +217,11 @@ static void fi_affine_clamp_avx512_f(float *z, size_t n, double shift, double sc
 }
 #endif
 
-static inline int fi_wide_path(void)
-{
-#ifdef FI_UNIFORM_X86
-    if (fi_simd_level >= 2 && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-        return 2;
-    if (FI_USE_AVX2())
-        return 1;
-#endif
-    return 0;
-}
-
 static inline void fi_uniform_d(const uint64_t *w, size_t n, double shift, double scale,
                                 double lo, double hi, double *out, int nt)
 {
 #ifdef FI_UNIFORM_X86
-    int path = fi_wide_path();
+    int path = fi_simd_path();
     if (path == 2) { fi_uniform_avx512_d(w, n, shift, scale, lo, hi, out, nt); return; }
     if (path == 1) { fi_uniform_avx2_d(w, n, shift, scale, lo, hi, out); return; }
 #endif
@@ -244,7 +232,7 @@ static inline void fi_uniform_f(const uint32_t *w, size_t n, double shift, doubl
                                 float lo, float hi, float *out, int nt)
 {
 #ifdef FI_UNIFORM_X86
-    int path = fi_wide_path();
+    int path = fi_simd_path();
     if (path == 2) { fi_uniform_avx512_f(w, n, shift, scale, lo, hi, out, nt); return; }
     if (path == 1) { fi_uniform_avx2_f(w, n, shift, scale, lo, hi, out); return; }
 #endif
@@ -255,7 +243,7 @@ static inline void fi_affine_clamp_d(double *z, size_t n, double shift, double s
                                      double lo, double hi)
 {
 #ifdef FI_UNIFORM_X86
-    if (fi_wide_path() == 2) { fi_affine_clamp_avx512_d(z, n, shift, scale, lo, hi); return; }
+    if (fi_simd_path() == 2) { fi_affine_clamp_avx512_d(z, n, shift, scale, lo, hi); return; }
 #endif
     fi_affine_clamp_scalar_d(z, 0, n, shift, scale, lo, hi);
 }
@@ -264,7 +252,7 @@ static inline void fi_affine_clamp_f(float *z, size_t n, double shift, double sc
                                      double lo, double hi)
 {
 #ifdef FI_UNIFORM_X86
-    if (fi_wide_path() == 2) { fi_affine_clamp_avx512_f(z, n, shift, scale, lo, hi); return; }
+    if (fi_simd_path() == 2) { fi_affine_clamp_avx512_f(z, n, shift, scale, lo, hi); return; }
 #endif
     fi_affine_clamp_scalar_f(z, 0, n, shift, scale, lo, hi);
 }

@@ -8,6 +8,7 @@ output where that is possible, its bounded range (the default histogram range) a
 saturation rule. Adding an activation is one row here, one function body in NumPy and one in
 the kernel.
 """
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
@@ -103,6 +104,7 @@ def dphi(x, activation, slope=0.01):
     return get(activation).dphi(x, slope)
 
 
+@functools.lru_cache(maxsize=64)
 def saturation_bounds(activation, dtype):
     """(below, above, counted): values h < below or h > above are saturated. In float32 the
     bounds are the float32 values that make the tests on float32 data the same as in double

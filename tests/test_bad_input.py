@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import fastinit
-import fastinit.reference as reference
 from fastinit import _openmp
 
 SENTINEL = 123.0
