@@ -25,13 +25,16 @@ from fastinit.timing import blocked_medians  # noqa: E402
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--widths", default="128,500,2048,4096",
+                        help="widths of the propagation cases (comma-separated)")
     parser.add_argument("--only", choices=("fills", "propagation", "sweeps"), default=None)
     args = parser.parse_args(argv)
     fastinit.show_config()
     print(f"  torch    {torch.__version__ if torch else 'absent (torch rows skipped)'}\n")
     print(f"{'case':<32}{'contender':<32}{'ms':>9}{'ratio':>9}")
     cases = fill_cases() if args.only in (None, "fills") else []
-    cases += propagation_cases() if args.only in (None, "propagation") else []
+    widths = tuple(int(w) for w in args.widths.split(","))
+    cases += propagation_cases(widths) if args.only in (None, "propagation") else []
     cases += sweep_cases() if args.only in (None, "sweeps") else []
     for name, contenders in cases:
         best = blocked_medians(contenders, rounds=args.rounds)
