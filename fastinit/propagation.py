@@ -15,7 +15,7 @@ from fastinit._validation import integer
 from fastinit.backends import ENGINE
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
-from fastinit.laws import kernel_params
+from fastinit.laws import KERNEL_PARAMS, kernel_params
 from fastinit.network import plan_from, run_perturbed
 from fastinit.predictions import attach_predictions
 from fastinit.results import Propagation, attach, layer_stats
@@ -147,7 +147,7 @@ def _run_fused(p):
     depth = len(p.widths)
     keys = np.empty((depth, 2), np.uint32)
     kinds = np.empty(depth, np.intc)
-    params = np.empty((depth, 11))
+    params = np.empty((depth, KERNEL_PARAMS))
     passes = []
     fan_in = p.input_dim
     for layer, width in enumerate(p.widths):
@@ -174,8 +174,9 @@ def _measured(p, layer, width, stats, hist, edges):
 
 
 def _run(p, block_bytes):
-    """The network a layer per kernel call: what keeps activations, runs backward, or draws
-    weights in Python (a callable, a Generator, a structured scheme). Weights made in Python
+    """The network a layer per kernel call: for what the one-call path cannot do (a backward
+    pass, weights drawn in Python by a callable, a Generator or a structured scheme,
+    histograms over the data's range, weights over the block size). Weights made in Python
     for layer l + 1 are made while layer l's kernel runs, without the GIL, on a helper thread:
     the draws keep their order, and the Python time hides behind the kernel's."""
     H = p.draw_input(Stream)
