@@ -53,7 +53,7 @@ def _label(record, by):
 
 
 def sweep_overlay(records, path, stat="std", by=("init", "activation"), theory=True):
-    """Per-layer ``stat`` against layer index, one line per value of the ``by`` columns (the
+    """Per-layer ``stat`` against layer number, one line per value of the ``by`` columns (the
     mean over seeds and any other swept column), on one axis; the prediction dashed."""
     plt = _pyplot()
     groups = {}
@@ -64,7 +64,7 @@ def sweep_overlay(records, path, stat="std", by=("init", "activation"), theory=T
     drew_theory = False
     for label, layers in groups.items():
         index = sorted(layers)
-        x = [i + 1 for i in index]
+        x = index  # layer numbers, counted from 1
         predicted = [_mean(r.get("predicted_" + stat, math.nan) for r in layers[i])
                      for i in index]
         with_theory = theory and not any(math.isnan(v) for v in predicted)
