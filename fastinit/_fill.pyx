@@ -46,7 +46,8 @@ cdef extern from "_normal.h" nogil:
     size_t fi_normal_d(const uint64_t* words, size_t n, const uint64_t* K, const double* W,
                        double shift, double scale, double* out, uint32_t* rejects)
     size_t fi_normal_f(const uint32_t* halves, size_t n, const uint32_t* K, const float* W,
-                       double shift, double scale, float* out, uint32_t* rejects)
+                       const uint64_t* KW, double shift, double scale, float* out,
+                       uint32_t* rejects)
 
 
 include "_simd.pxi"
@@ -83,12 +84,14 @@ cdef double W64[256]
 cdef double F[256]
 cdef uint32_t K32[256]
 cdef float W32[256]
+cdef uint64_t KW32[256]  # both float32 tables in one: bits(W32[i]) | K32[i] << 32
 for _i in range(256):
     K64[_i] = _ziggurat.K64[_i]
     W64[_i] = _ziggurat.W64[_i]
     F[_i] = _ziggurat.F[_i]
     K32[_i] = _ziggurat.K32[_i]
     W32[_i] = _ziggurat.W32[_i]
+    KW32[_i] = int(_ziggurat.W32[_i:_i + 1].view(np.uint32)[0]) | (int(_ziggurat.K32[_i]) << 32)
 
 
 cdef struct ExtraWords:
@@ -126,23 +129,22 @@ cdef inline double extra_uniform(ExtraWords* e) noexcept nogil:
     return <double><int64_t>(extra_next(e) >> 11) * TWO_M53
 
 
-cdef double ziggurat_slow(uint64_t idx, double x, uint64_t negative, const uint32_t* key,
-                          uint64_t element, uint64_t region) noexcept nogil:
-    """Finish a ziggurat draw whose fast test failed: tail, wedge, or a fresh double draw."""
-    cdef ExtraWords e
+cdef double ziggurat_slow(uint64_t idx, double x, uint64_t negative,
+                          ExtraWords* e) noexcept nogil:
+    """Finish a ziggurat draw whose fast test failed: tail, wedge, or a fresh double draw, from
+    the element's extra words ``e``."""
     cdef double xx, yy
     cdef uint64_t w, rabs
-    extra_init(&e, key, element, region)
     while True:
         if idx == 0:
             while True:
-                xx = -ZIG_INV_R * log1p(-extra_uniform(&e))
-                yy = -log1p(-extra_uniform(&e))
+                xx = -ZIG_INV_R * log1p(-extra_uniform(e))
+                yy = -log1p(-extra_uniform(e))
                 if yy + yy > xx * xx:
                     return -(ZIG_R + xx) if negative else ZIG_R + xx
-        if F[idx] + extra_uniform(&e) * (F[idx - 1] - F[idx]) < exp(-0.5 * x * x):
+        if F[idx] + extra_uniform(e) * (F[idx - 1] - F[idx]) < exp(-0.5 * x * x):
             return x
-        w = extra_next(&e)
+        w = extra_next(e)
         idx = w & 0xff
         negative = (w >> 8) & 1
         rabs = (w >> 9) & MASK52
@@ -151,8 +153,8 @@ cdef double ziggurat_slow(uint64_t idx, double x, uint64_t negative, const uint3
             return x
 
 
-cdef inline double normal64(uint64_t w, const uint32_t* key, uint64_t element,
-                            uint64_t region) noexcept nogil:
+cdef inline double normal64_from(uint64_t w, ExtraWords* e) noexcept nogil:
+    """The float64 ziggurat normal of main word ``w``, finished from ``e`` if it must be."""
     cdef uint64_t idx = w & 0xff
     cdef uint64_t negative = (w >> 8) & 1
     cdef uint64_t rabs = (w >> 9) & MASK52
@@ -160,17 +162,62 @@ cdef inline double normal64(uint64_t w, const uint32_t* key, uint64_t element,
     cdef double x = <double><int64_t>rabs * W64[idx] * SIGN64[negative]
     if rabs < K64[idx]:
         return x
-    return ziggurat_slow(idx, x, negative, key, element, region)
+    return ziggurat_slow(idx, x, negative, e)
 
 
-cdef inline float normal32(uint32_t h, const uint32_t* key, uint64_t element) noexcept nogil:
+cdef inline float normal32_from(uint32_t h, ExtraWords* e) noexcept nogil:
     cdef uint32_t idx = h & 0xff
     cdef uint32_t negative = (h >> 8) & 1
     cdef uint32_t rabs = (h >> 9) & MASK23
     cdef float x = <float><int32_t>rabs * W32[idx] * SIGN32[negative]
     if rabs < K32[idx]:
         return x
-    return <float>ziggurat_slow(idx, x, negative, key, element, ZIGGURAT_REGION)
+    return <float>ziggurat_slow(idx, x, negative, e)
+
+
+cdef inline double normal64(uint64_t w, const uint32_t* key, uint64_t element,
+                            uint64_t region) noexcept nogil:
+    cdef ExtraWords e
+    extra_init(&e, key, element, region)
+    return normal64_from(w, &e)
+
+
+cdef inline float normal32(uint32_t h, const uint32_t* key, uint64_t element) noexcept nogil:
+    cdef ExtraWords e
+    extra_init(&e, key, element, ZIGGURAT_REGION)
+    return normal32_from(h, &e)
+
+
+cdef enum:
+    BATCH = 512  # elements whose first extra block is made at once
+
+
+cdef void first_blocks(const uint32_t* key, uint64_t pos, const uint32_t* elements,
+                       Py_ssize_t count, uint32_t region, uint32_t* blocks) noexcept nogil:
+    """The first extra block (block 0 of ``region``) of elements pos + elements[i], i < count
+    <= BATCH, made together on the vector path, into blocks[4i .. 4i + 4)."""
+    cdef uint32_t ctr[4 * BATCH]
+    cdef uint64_t element
+    cdef Py_ssize_t i
+    for i in range(count):
+        element = pos + elements[i]
+        ctr[4 * i] = <uint32_t>element
+        ctr[4 * i + 1] = <uint32_t>(element >> 32)
+        ctr[4 * i + 2] = 0
+        ctr[4 * i + 3] = region
+    fi_philox_counters(key, ctr, count, blocks)
+
+
+cdef inline void extra_from_block(ExtraWords* e, const uint32_t* key, uint64_t element,
+                                  uint32_t region, const uint32_t* block) noexcept nogil:
+    """``e`` as extra_init makes it, its first block already made (``block``)."""
+    extra_init(e, key, element, region)
+    e.block = 1
+    e.used = 0
+    e.buf[0] = block[0]
+    e.buf[1] = block[1]
+    e.buf[2] = block[2]
+    e.buf[3] = block[3]
 
 
 cdef inline double truncated_standard(double z, const uint32_t* key, uint64_t element,
@@ -252,39 +299,21 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
             out[k] = <floating>clamp(shift + scale * z, p[2], p[3])
 
 
-cdef enum:
-    BATCH = 512  # outside elements whose first truncation block is made at once
-
-
 cdef void redraw_outside(floating* out, const uint32_t* outside, Py_ssize_t m, uint64_t pos,
                          const uint32_t* key, const double* p) noexcept nogil:
     """The elements ``outside`` (their standard normal fell outside [alpha, beta]) drawn again
     from the truncated law and mapped: their first truncation blocks are made together on the
     vector path, then each finishes as truncated_standard would (the same bits)."""
     cdef Py_ssize_t k, i, b = 0, count
-    cdef uint32_t ctr[4 * BATCH]
     cdef uint32_t blocks[4 * BATCH]
     cdef ExtraWords e
-    cdef uint64_t element
     cdef double z
     while b < m:
         count = min(<Py_ssize_t>BATCH, m - b)
-        for i in range(count):
-            element = pos + outside[b + i]
-            ctr[4 * i] = <uint32_t>element
-            ctr[4 * i + 1] = <uint32_t>(element >> 32)
-            ctr[4 * i + 2] = 0
-            ctr[4 * i + 3] = TRUNCATION_REGION
-        fi_philox_counters(key, ctr, count, blocks)
+        first_blocks(key, pos, outside + b, count, TRUNCATION_REGION, blocks)
         for i in range(count):
             k = outside[b + i]
-            extra_init(&e, key, pos + k, TRUNCATION_REGION)
-            e.block = 1
-            e.used = 0
-            e.buf[0] = blocks[4 * i]
-            e.buf[1] = blocks[4 * i + 1]
-            e.buf[2] = blocks[4 * i + 2]
-            e.buf[3] = blocks[4 * i + 3]
+            extra_from_block(&e, key, pos + k, TRUNCATION_REGION, blocks + 4 * i)
             # nan: the element's own z is outside, and the redraws never read it
             z = truncated_from(NAN, &e, key, pos + k, p + 4)
             out[k] = <floating>clamp(p[0] + p[1] * z, p[2], p[3])
@@ -301,14 +330,22 @@ cdef inline void standard_normals(floating* out, const uint64_t* words, const ui
     if floating is double:
         nrej = fi_normal_d(words, n, K64, W64, shift, scale, out, rejects)
     else:
-        nrej = fi_normal_f(halves, n, K32, W32, shift, scale, out, rejects)
-    for r in range(nrej):
-        k = rejects[r]
-        if floating is double:
-            z = normal64(words[k], key, pos + k, ZIGGURAT_REGION)
-        else:
-            z = normal32(halves[k], key, pos + k)
-        out[k] = <floating>(shift + scale * z)
+        nrej = fi_normal_f(halves, n, K32, W32, KW32, shift, scale, out, rejects)
+    cdef uint32_t blocks[4 * BATCH]
+    cdef ExtraWords e
+    cdef Py_ssize_t b = 0, count
+    while b < nrej:  # every failed candidate reads at least its first extra block
+        count = min(<Py_ssize_t>BATCH, nrej - b)
+        first_blocks(key, pos, rejects + b, count, ZIGGURAT_REGION, blocks)
+        for r in range(count):
+            k = rejects[b + r]
+            extra_from_block(&e, key, pos + k, ZIGGURAT_REGION, blocks + 4 * r)
+            if floating is double:
+                z = normal64_from(words[k], &e)
+            else:
+                z = normal32_from(halves[k], &e)
+            out[k] = <floating>(shift + scale * z)
+        b += count
 
 
 def fill(floating[::1] out, const uint32_t[::1] key, uint64_t offset, int kind,

@@ -144,21 +144,22 @@ static void fi_uniform_avx2_f(const uint32_t *w, size_t n, double shift, double 
 #define FI_UNIFORM_X86 1
 #endif
 
-/* Indices k of z[k] outside [alpha, beta] (NaN counts as outside) into idx; returns how many. */
-static size_t fi_outside_d(const double *z, size_t n, double alpha, double beta, uint32_t *idx)
+/* Indices k of z[k] outside [alpha, beta] (NaN counts as outside) into idx; returns how many.
+ * The scalar loops start at `start` with m indices already found. */
+static size_t fi_outside_scalar_d(const double *z, size_t start, size_t n, double alpha,
+                                  double beta, uint32_t *idx, size_t m)
 {
-    size_t m = 0;
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = start; k < n; k++) {
         idx[m] = (uint32_t)k;
         m += !(alpha <= z[k] && z[k] <= beta);
     }
     return m;
 }
 
-static size_t fi_outside_f(const float *z, size_t n, double alpha, double beta, uint32_t *idx)
+static size_t fi_outside_scalar_f(const float *z, size_t start, size_t n, double alpha,
+                                  double beta, uint32_t *idx, size_t m)
 {
-    size_t m = 0;
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = start; k < n; k++) {
         double x = (double)z[k];
         idx[m] = (uint32_t)k;
         m += !(alpha <= x && x <= beta);
@@ -216,6 +217,73 @@ static void fi_affine_clamp_avx512_f(float *z, size_t n, double shift, double sc
     fi_affine_clamp_scalar_f(z, k, n, shift, scale, lo, hi);
 }
 #endif
+
+#ifdef FI_UNIFORM_X86
+/* The outside indices by compress: a whole vector of lane indices is stored at idx + m, which
+ * never passes idx + k + lanes <= idx + n, and m advances by the count. */
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static size_t fi_outside_avx512_d(const double *z, size_t n, double alpha, double beta,
+                                  uint32_t *idx)
+{
+    const __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i eight = _mm256_set1_epi32(8);
+    size_t k = 0, m = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512d v = _mm512_loadu_pd(z + k);
+        __mmask8 outside = (__mmask8)~(_mm512_cmp_pd_mask(va, v, _CMP_LE_OQ) &
+                                       _mm512_cmp_pd_mask(v, vb, _CMP_LE_OQ));
+        _mm256_storeu_si256((__m256i *)(idx + m), _mm256_maskz_compress_epi32(outside, lanes));
+        m += (size_t)__builtin_popcount(outside);
+        lanes = _mm256_add_epi32(lanes, eight);
+    }
+    return fi_outside_scalar_d(z, k, n, alpha, beta, idx, m);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static size_t fi_outside_avx512_f(const float *z, size_t n, double alpha, double beta,
+                                  uint32_t *idx)
+{
+    const __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
+    __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i sixteen = _mm512_set1_epi32(16);
+    size_t k = 0, m = 0;
+    for (; k + 16 <= n; k += 16) {
+        /* float to double is exact: the same comparisons as the scalar loop */
+        __m512d lo = _mm512_cvtps_pd(_mm256_loadu_ps(z + k));
+        __m512d hi = _mm512_cvtps_pd(_mm256_loadu_ps(z + k + 8));
+        unsigned inside_lo = _mm512_cmp_pd_mask(va, lo, _CMP_LE_OQ) &
+                             _mm512_cmp_pd_mask(lo, vb, _CMP_LE_OQ);
+        unsigned inside_hi = _mm512_cmp_pd_mask(va, hi, _CMP_LE_OQ) &
+                             _mm512_cmp_pd_mask(hi, vb, _CMP_LE_OQ);
+        __mmask16 outside = (__mmask16)~(inside_lo | inside_hi << 8);
+        _mm512_storeu_si512((void *)(idx + m), _mm512_maskz_compress_epi32(outside, lanes));
+        m += (size_t)__builtin_popcount(outside);
+        lanes = _mm512_add_epi32(lanes, sixteen);
+    }
+    return fi_outside_scalar_f(z, k, n, alpha, beta, idx, m);
+}
+#endif
+
+static inline size_t fi_outside_d(const double *z, size_t n, double alpha, double beta,
+                                  uint32_t *idx)
+{
+#ifdef FI_UNIFORM_X86
+    if (fi_simd_path() == 2)
+        return fi_outside_avx512_d(z, n, alpha, beta, idx);
+#endif
+    return fi_outside_scalar_d(z, 0, n, alpha, beta, idx, 0);
+}
+
+static inline size_t fi_outside_f(const float *z, size_t n, double alpha, double beta,
+                                  uint32_t *idx)
+{
+#ifdef FI_UNIFORM_X86
+    if (fi_simd_path() == 2)
+        return fi_outside_avx512_f(z, n, alpha, beta, idx);
+#endif
+    return fi_outside_scalar_f(z, 0, n, alpha, beta, idx, 0);
+}
 
 static inline void fi_uniform_d(const uint64_t *w, size_t n, double shift, double scale,
                                 double lo, double hi, double *out, int nt)
