@@ -35,12 +35,8 @@ cdef extern from "_uniform.h" nogil:
                       double hi, double* out, int nt)
     void fi_uniform_f(const uint32_t* words, size_t n, double shift, double scale, float lo,
                       float hi, float* out, int nt)
-    size_t fi_outside_d(const double* z, size_t n, double alpha, double beta, uint32_t* idx)
-    size_t fi_outside_f(const float* z, size_t n, double alpha, double beta, uint32_t* idx)
-    void fi_affine_clamp_d(double* z, size_t n, double shift, double scale, double lo,
-                           double hi)
-    void fi_affine_clamp_f(float* z, size_t n, double shift, double scale, double lo,
-                           double hi)
+    size_t fi_truncate_map_d(double* z, size_t n, const double* q, uint32_t* idx)
+    size_t fi_truncate_map_f(float* z, size_t n, const double* q, uint32_t* idx)
 
 cdef extern from "_normal.h" nogil:
     size_t fi_normal_d(const uint64_t* words, size_t n, const uint64_t* K, const double* W,
@@ -266,6 +262,7 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
     cdef uint32_t rejects[CHUNK]
     cdef Py_ssize_t k, r, nrej
     cdef double z, shift = p[0], scale = p[1]
+    cdef double q[6]
     if floating is double:  # two 32-bit words per element, read as one little-endian word
         fi_philox_words32(key, 2 * pos, 2 * n, <uint32_t*>words, scratch)
     else:
@@ -282,12 +279,11 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
         # a wide interval: most standard normals already lie in [alpha, beta]; out holds them
         # exactly (float32: the float candidate, as normal32 makes it) until each is mapped
         standard_normals(out, words, halves, n, pos, key, 0.0, 1.0, rejects)
+        q[0], q[1], q[2], q[3], q[4], q[5] = p[4], p[5], shift, scale, p[2], p[3]
         if floating is double:
-            nrej = fi_outside_d(out, n, p[4], p[5], rejects)
-            fi_affine_clamp_d(out, n, shift, scale, p[2], p[3])
+            nrej = fi_truncate_map_d(out, n, q, rejects)
         else:
-            nrej = fi_outside_f(out, n, p[4], p[5], rejects)
-            fi_affine_clamp_f(out, n, shift, scale, p[2], p[3])
+            nrej = fi_truncate_map_f(out, n, q, rejects)
         redraw_outside(out, rejects, nrej, pos, key, p)
     else:
         for k in range(n):

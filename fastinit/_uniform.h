@@ -144,145 +144,103 @@ static void fi_uniform_avx2_f(const uint32_t *w, size_t n, double shift, double 
 #define FI_UNIFORM_X86 1
 #endif
 
-/* Indices k of z[k] outside [alpha, beta] (NaN counts as outside) into idx; returns how many.
- * The scalar loops start at `start` with m indices already found. */
-static size_t fi_outside_scalar_d(const double *z, size_t start, size_t n, double alpha,
-                                  double beta, uint32_t *idx, size_t m)
-{
-    for (size_t k = start; k < n; k++) {
-        idx[m] = (uint32_t)k;
-        m += !(alpha <= z[k] && z[k] <= beta);
-    }
-    return m;
-}
-
-static size_t fi_outside_scalar_f(const float *z, size_t start, size_t n, double alpha,
-                                  double beta, uint32_t *idx, size_t m)
-{
-    for (size_t k = start; k < n; k++) {
-        double x = (double)z[k];
-        idx[m] = (uint32_t)k;
-        m += !(alpha <= x && x <= beta);
-    }
-    return m;
-}
-
 /* z = clamp(shift + scale * z, lo, hi) in double, then rounded to the array's dtype. */
-static void fi_affine_clamp_scalar_d(double *z, size_t start, size_t n, double shift,
-                                     double scale, double lo, double hi)
+/* The truncated normal's pass over a chunk of standard normals z: the indices k of the z[k]
+ * outside [alpha, beta] (NaN counts as outside) go to idx (returned: how many), and every z[k]
+ * becomes clamp(shift + scale * z[k], lo, hi), computed in double and rounded to the dtype
+ * (the outside ones are drawn again later). The scalar loops start at `start` with m indices
+ * already found. */
+static size_t fi_truncate_map_scalar_d(double *z, size_t start, size_t n, const double *q,
+                                       uint32_t *idx, size_t m)
 {
     for (size_t k = start; k < n; k++) {
-        double v = shift + scale * z[k];
-        v = v < lo ? lo : v;
-        z[k] = v > hi ? hi : v;
+        double x = z[k], v = q[2] + q[3] * x;
+        idx[m] = (uint32_t)k;
+        m += !(q[0] <= x && x <= q[1]);
+        v = v < q[4] ? q[4] : v;
+        z[k] = v > q[5] ? q[5] : v;
     }
+    return m;
 }
 
-static void fi_affine_clamp_scalar_f(float *z, size_t start, size_t n, double shift,
-                                     double scale, double lo, double hi)
+static size_t fi_truncate_map_scalar_f(float *z, size_t start, size_t n, const double *q,
+                                       uint32_t *idx, size_t m)
 {
     for (size_t k = start; k < n; k++) {
-        double v = shift + scale * (double)z[k];
-        v = v < lo ? lo : v;
-        z[k] = (float)(v > hi ? hi : v);
+        double x = (double)z[k], v = q[2] + q[3] * x;
+        idx[m] = (uint32_t)k;
+        m += !(q[0] <= x && x <= q[1]);
+        v = v < q[4] ? q[4] : v;
+        z[k] = (float)(v > q[5] ? q[5] : v);
     }
+    return m;
 }
-
-#ifdef FI_UNIFORM_X86
-__attribute__((target("avx512f,avx512dq,avx512vl")))
-static void fi_affine_clamp_avx512_d(double *z, size_t n, double shift, double scale,
-                                     double lo, double hi)
-{
-    const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
-    const __m512d vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        __m512d v = _mm512_add_pd(vs, _mm512_mul_pd(vk, _mm512_loadu_pd(z + k)));
-        _mm512_storeu_pd(z + k, _mm512_min_pd(vhi, _mm512_max_pd(vlo, v)));
-    }
-    fi_affine_clamp_scalar_d(z, k, n, shift, scale, lo, hi);
-}
-
-__attribute__((target("avx512f,avx512dq,avx512vl")))
-static void fi_affine_clamp_avx512_f(float *z, size_t n, double shift, double scale,
-                                     double lo, double hi)
-{
-    const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
-    const __m512d vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        __m512d v = _mm512_add_pd(vs, _mm512_mul_pd(vk, _mm512_cvtps_pd(_mm256_loadu_ps(z + k))));
-        _mm256_storeu_ps(z + k, _mm512_cvtpd_ps(_mm512_min_pd(vhi, _mm512_max_pd(vlo, v))));
-    }
-    fi_affine_clamp_scalar_f(z, k, n, shift, scale, lo, hi);
-}
-#endif
 
 #ifdef FI_UNIFORM_X86
 /* The outside indices by compress: a whole vector of lane indices is stored at idx + m, which
  * never passes idx + k + lanes <= idx + n, and m advances by the count. */
 __attribute__((target("avx512f,avx512dq,avx512vl")))
-static size_t fi_outside_avx512_d(const double *z, size_t n, double alpha, double beta,
-                                  uint32_t *idx)
+static inline __m512d fi_truncate_map8(__m512d x, const double *q, __mmask8 *outside)
 {
-    const __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
-    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i eight = _mm256_set1_epi32(8);
-    size_t k = 0, m = 0;
-    for (; k + 8 <= n; k += 8) {
-        __m512d v = _mm512_loadu_pd(z + k);
-        __mmask8 outside = (__mmask8)~(_mm512_cmp_pd_mask(va, v, _CMP_LE_OQ) &
-                                       _mm512_cmp_pd_mask(v, vb, _CMP_LE_OQ));
-        _mm256_storeu_si256((__m256i *)(idx + m), _mm256_maskz_compress_epi32(outside, lanes));
-        m += (size_t)__builtin_popcount(outside);
-        lanes = _mm256_add_epi32(lanes, eight);
-    }
-    return fi_outside_scalar_d(z, k, n, alpha, beta, idx, m);
+    *outside = (__mmask8)~(_mm512_cmp_pd_mask(_mm512_set1_pd(q[0]), x, _CMP_LE_OQ) &
+                           _mm512_cmp_pd_mask(x, _mm512_set1_pd(q[1]), _CMP_LE_OQ));
+    __m512d v = _mm512_add_pd(_mm512_set1_pd(q[2]), _mm512_mul_pd(_mm512_set1_pd(q[3]), x));
+    return _mm512_min_pd(_mm512_set1_pd(q[5]), _mm512_max_pd(_mm512_set1_pd(q[4]), v));
 }
 
 __attribute__((target("avx512f,avx512dq,avx512vl")))
-static size_t fi_outside_avx512_f(const float *z, size_t n, double alpha, double beta,
-                                  uint32_t *idx)
+static size_t fi_truncate_map_avx512_d(double *z, size_t n, const double *q, uint32_t *idx)
 {
-    const __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    size_t k = 0, m = 0;
+    for (; k + 8 <= n; k += 8) {
+        __mmask8 outside;
+        _mm512_storeu_pd(z + k, fi_truncate_map8(_mm512_loadu_pd(z + k), q, &outside));
+        _mm256_storeu_si256((__m256i *)(idx + m), _mm256_maskz_compress_epi32(outside, lanes));
+        m += (size_t)__builtin_popcount(outside);
+        lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32(8));
+    }
+    return fi_truncate_map_scalar_d(z, k, n, q, idx, m);
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static size_t fi_truncate_map_avx512_f(float *z, size_t n, const double *q, uint32_t *idx)
+{
     __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512i sixteen = _mm512_set1_epi32(16);
     size_t k = 0, m = 0;
     for (; k + 16 <= n; k += 16) {
-        /* float to double is exact: the same comparisons as the scalar loop */
-        __m512d lo = _mm512_cvtps_pd(_mm256_loadu_ps(z + k));
-        __m512d hi = _mm512_cvtps_pd(_mm256_loadu_ps(z + k + 8));
-        unsigned inside_lo = _mm512_cmp_pd_mask(va, lo, _CMP_LE_OQ) &
-                             _mm512_cmp_pd_mask(lo, vb, _CMP_LE_OQ);
-        unsigned inside_hi = _mm512_cmp_pd_mask(va, hi, _CMP_LE_OQ) &
-                             _mm512_cmp_pd_mask(hi, vb, _CMP_LE_OQ);
-        __mmask16 outside = (__mmask16)~(inside_lo | inside_hi << 8);
+        __mmask8 out_lo, out_hi;
+        /* float to double is exact: the scalar loop's comparisons and arithmetic */
+        __m512d lo = fi_truncate_map8(_mm512_cvtps_pd(_mm256_loadu_ps(z + k)), q, &out_lo);
+        __m512d hi = fi_truncate_map8(_mm512_cvtps_pd(_mm256_loadu_ps(z + k + 8)), q, &out_hi);
+        __mmask16 outside = (__mmask16)(out_lo | (unsigned)out_hi << 8);
+        _mm256_storeu_ps(z + k, _mm512_cvtpd_ps(lo));
+        _mm256_storeu_ps(z + k + 8, _mm512_cvtpd_ps(hi));
         _mm512_storeu_si512((void *)(idx + m), _mm512_maskz_compress_epi32(outside, lanes));
         m += (size_t)__builtin_popcount(outside);
-        lanes = _mm512_add_epi32(lanes, sixteen);
+        lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
     }
-    return fi_outside_scalar_f(z, k, n, alpha, beta, idx, m);
+    return fi_truncate_map_scalar_f(z, k, n, q, idx, m);
 }
 #endif
 
-static inline size_t fi_outside_d(const double *z, size_t n, double alpha, double beta,
-                                  uint32_t *idx)
+/* q: alpha, beta, shift, scale, lo, hi */
+static inline size_t fi_truncate_map_d(double *z, size_t n, const double *q, uint32_t *idx)
 {
 #ifdef FI_UNIFORM_X86
     if (fi_simd_path() == 2)
-        return fi_outside_avx512_d(z, n, alpha, beta, idx);
+        return fi_truncate_map_avx512_d(z, n, q, idx);
 #endif
-    return fi_outside_scalar_d(z, 0, n, alpha, beta, idx, 0);
+    return fi_truncate_map_scalar_d(z, 0, n, q, idx, 0);
 }
 
-static inline size_t fi_outside_f(const float *z, size_t n, double alpha, double beta,
-                                  uint32_t *idx)
+static inline size_t fi_truncate_map_f(float *z, size_t n, const double *q, uint32_t *idx)
 {
 #ifdef FI_UNIFORM_X86
     if (fi_simd_path() == 2)
-        return fi_outside_avx512_f(z, n, alpha, beta, idx);
+        return fi_truncate_map_avx512_f(z, n, q, idx);
 #endif
-    return fi_outside_scalar_f(z, 0, n, alpha, beta, idx, 0);
+    return fi_truncate_map_scalar_f(z, 0, n, q, idx, 0);
 }
 
 static inline void fi_uniform_d(const uint64_t *w, size_t n, double shift, double scale,
@@ -305,24 +263,6 @@ static inline void fi_uniform_f(const uint32_t *w, size_t n, double shift, doubl
     if (path == 1) { fi_uniform_avx2_f(w, n, shift, scale, lo, hi, out); return; }
 #endif
     fi_uniform_scalar_f(w, 0, n, shift, scale, lo, hi, out);
-}
-
-static inline void fi_affine_clamp_d(double *z, size_t n, double shift, double scale,
-                                     double lo, double hi)
-{
-#ifdef FI_UNIFORM_X86
-    if (fi_simd_path() == 2) { fi_affine_clamp_avx512_d(z, n, shift, scale, lo, hi); return; }
-#endif
-    fi_affine_clamp_scalar_d(z, 0, n, shift, scale, lo, hi);
-}
-
-static inline void fi_affine_clamp_f(float *z, size_t n, double shift, double scale,
-                                     double lo, double hi)
-{
-#ifdef FI_UNIFORM_X86
-    if (fi_simd_path() == 2) { fi_affine_clamp_avx512_f(z, n, shift, scale, lo, hi); return; }
-#endif
-    fi_affine_clamp_scalar_f(z, 0, n, shift, scale, lo, hi);
 }
 
 #endif /* FASTINIT_UNIFORM_H */
