@@ -1,4 +1,5 @@
-"""Figures (matplotlib, the ``plot`` extra), always written to files with the Agg backend."""
+"""Figures (matplotlib, the ``plot`` extra), always written to files with the Agg backend.
+Each function returns the matplotlib Figure it wrote."""
 import math
 
 
@@ -13,9 +14,12 @@ def _pyplot():
 
 
 def _save(fig, path, plt):
+    """Write ``fig`` to ``path`` and return it (closed: its artists stay readable, for tests
+    and for callers that want to look at what was drawn)."""
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+    return fig
 
 
 def classic_figure(result, title, path):
@@ -45,7 +49,7 @@ def classic_figure(result, title, path):
         ax.tick_params(labelsize=6)
         ax.set_yticks([])
     fig.suptitle(title)
-    _save(fig, path, plt)
+    return _save(fig, path, plt)
 
 
 def _label(record, by):
@@ -81,7 +85,7 @@ def sweep_overlay(records, path, stat="std", by=("init", "activation"), theory=T
     ax.legend(fontsize=7)
     ax.set_title(f"per-layer {stat}" + (" (dots: measured, lines: mean-field prediction)"
                                          if drew_theory else ""))
-    _save(fig, path, plt)
+    return _save(fig, path, plt)
 
 
 def _mean(values):
@@ -113,7 +117,7 @@ def sweep_heatmap(records, path, stat="std", x="depth", y="width", layer=-1):
     ax.set_ylabel(y)
     fig.colorbar(image, ax=ax, label=stat)
     ax.set_title(f"{stat} at {'the last layer' if layer == -1 else f'layer {layer}'}")
-    _save(fig, path, plt)
+    return _save(fig, path, plt)
 
 
 def phase_figure(sigma_w2, sigma_b2, chi, activation, path):
@@ -129,4 +133,4 @@ def phase_figure(sigma_w2, sigma_b2, chi, activation, path):
     ax.set_xlabel("sigma_w^2")
     ax.set_ylabel("sigma_b^2")
     ax.set_title(f"{activation}: order-to-chaos phase diagram")
-    _save(fig, path, plt)
+    return _save(fig, path, plt)
