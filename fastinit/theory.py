@@ -85,25 +85,42 @@ def _relu_kernel(c, q):
     return q / (2 * math.pi) * (np.sqrt(1 - c * c) + (math.pi - np.arccos(c)) * c)
 
 
-def joint_expectation(c, q, activation, slope=0.01, nodes=128):
+def _pair_grid(c, nodes=96):
+    """Nodes and weights for E[g(z1, z2)] over independent standard normals z1, z2, for the
+    pair u1 = z1, u2 = c z1 + sqrt(1 - c^2) z2: Gauss-Legendre on each half line of z1 and, for
+    every z1 node, on each side of the z2 where u2 = 0. The activations' kinks (at 0) then sit
+    on segment ends, so every piece is smooth and the sum is exact to ~1e-12 (2-D Gauss-Hermite
+    across the kinks was off by ~1e-5 for SELU). Returns (z1, u2 / sqrt(q) per node, weights)."""
+    t, tw = np.polynomial.legendre.leggauss(nodes)
+    t, tw = 0.5 * (t + 1.0), 0.5 * tw  # on [0, 1]
+    r = math.sqrt(max(1.0 - c * c, 0.0))
+    z1 = np.concatenate([-_HALF_LINE * t[::-1], _HALF_LINE * t])[:, None]
+    w1 = np.concatenate([tw[::-1], tw]) * _HALF_LINE * np.exp(-0.5 * z1[:, 0] ** 2)
+    cut = np.clip(-c * z1 / r, -_HALF_LINE, _HALF_LINE) if r > 0 else np.zeros_like(z1)
+    below = -_HALF_LINE + (cut + _HALF_LINE) * t  # (2 nodes, nodes) each
+    above = cut + (_HALF_LINE - cut) * t
+    z2 = np.concatenate([below, above], axis=1)
+    w2 = np.concatenate([(cut + _HALF_LINE) * tw, (_HALF_LINE - cut) * tw], axis=1) \
+        * np.exp(-0.5 * z2 ** 2)
+    weights = w1[:, None] * w2 / (2 * math.pi)
+    return z1, c * z1 + r * z2, weights
+
+
+def joint_expectation(c, q, activation, slope=0.01, nodes=96):
     """E[phi(u1) phi(u2)] for (u1, u2) ~ N(0, q [[1, c], [c, 1]]). Closed forms for ReLU and
-    leaky ReLU (whose kinks 2-D quadrature resolves poorly), 2-D Gauss-Hermite quadrature for
-    the smooth activations."""
-    c = np.asarray(c, float)
+    leaky ReLU, quadrature split at the kinks (_pair_grid) for the others."""
     if activation in ("relu", "leaky_relu"):
         a = 0.0 if activation == "relu" else slope
+        c = np.asarray(c, float)
         # leaky(x) = relu(x) - a relu(-x)
         return (1 + a * a) * _relu_kernel(c, q) - 2 * a * _relu_kernel(-c, q)
-    z, w = np.polynomial.hermite_e.hermegauss(nodes)
-    w = w / math.sqrt(2 * math.pi)
-    c = c[..., None, None]
-    u1 = math.sqrt(q) * z[:, None]
-    u2 = math.sqrt(q) * (c * z[:, None] + np.sqrt(1 - c**2) * z[None, :])
-    return np.sum(phi(u1, activation, slope) * phi(u2, activation, slope) * w[:, None]
-                  * w[None, :], axis=(-2, -1))
+    z1, z2, weights = _pair_grid(float(min(max(c, -1.0), 1.0)), nodes)
+    root = math.sqrt(q)
+    return float(np.sum(phi(root * z1, activation, slope) * phi(root * z2, activation, slope)
+                        * weights))
 
 
-def correlation_map(c, q, sigma_w2, sigma_b2, activation, slope=0.01, nodes=128):
+def correlation_map(c, q, sigma_w2, sigma_b2, activation, slope=0.01, nodes=96):
     """The next layer's correlation of two inputs with correlation c, both of variance q:
     (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q_next."""
     q_next = variance_map(q, sigma_w2, sigma_b2, activation, slope)
@@ -131,22 +148,20 @@ def predict_correlation(network, input_correlation, slope=0.01, input_variance=1
     return out
 
 
-def joint_derivative_expectation(c, q, activation, slope=0.01, nodes=128):
+def joint_derivative_expectation(c, q, activation, slope=0.01, nodes=96):
     """E[phi'(u1) phi'(u2)] for (u1, u2) ~ N(0, q [[1, c], [c, 1]]): closed forms for ReLU
-    and leaky ReLU (P(u1 > 0, u2 > 0) = (pi - arccos c) / (2 pi)), 2-D Gauss-Hermite
-    quadrature for the smooth activations."""
+    and leaky ReLU (P(u1 > 0, u2 > 0) = (pi - arccos c) / (2 pi)), quadrature split at the
+    kinks (_pair_grid) for the others (SELU's and ELU's derivatives jump at 0)."""
     c = float(min(max(c, -1.0), 1.0))
     if activation in ("relu", "leaky_relu"):
         a = 0.0 if activation == "relu" else slope
         same = (math.pi - math.acos(c)) / (2 * math.pi)  # both positive, or both negative
         mixed = math.acos(c) / (2 * math.pi)
         return same * (1 + a * a) + 2 * a * mixed
-    z, w = np.polynomial.hermite_e.hermegauss(nodes)
-    w = w / math.sqrt(2 * math.pi)
-    u1 = math.sqrt(q) * z[:, None]
-    u2 = math.sqrt(q) * (c * z[:, None] + math.sqrt(1 - c * c) * z[None, :])
-    return float(np.sum(dphi(u1, activation, slope) * dphi(u2, activation, slope)
-                        * w[:, None] * w[None, :]))
+    z1, z2, weights = _pair_grid(c, nodes)
+    root = math.sqrt(q)
+    return float(np.sum(dphi(root * z1, activation, slope) * dphi(root * z2, activation, slope)
+                        * weights))
 
 
 def correlation_fixed_point(sigma_w2, sigma_b2, activation, slope=0.01):

@@ -1,4 +1,6 @@
 """Sensitivity to input noise: X and X + eps * noise through the same weights."""
+import math
+
 import numpy as np
 import pytest
 
@@ -101,6 +103,47 @@ def test_correlated_pair_engine_equals_reference(dtype):
     for a, b in zip(e.layers, r.layers):
         assert a.correlation == pytest.approx(b.correlation, rel=rtol)
         assert a.predicted_correlation == b.predicted_correlation
+    # and the shared prediction against an independent computation (SELU written here)
+    for layer, expected in zip(e.layers, selu_correlation_map(0.2, 3)):
+        assert layer.predicted_correlation == pytest.approx(expected, abs=1e-9)
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # Klambauer et al. 2017
+
+
+def selu(x):
+    return SELU_SCALE * (x if x > 0 else SELU_ALPHA * math.expm1(x))
+
+
+def selu_mean(a, b):
+    """E[selu(a + b Z)], Z ~ N(0, 1), in closed form: E[(a + bZ)+] = a Phi(a/b) + b pdf(a/b),
+    E[(e^{a + bZ} - 1) 1{a + bZ < 0}] = e^{a + b^2/2} Phi(-a/b - b) - Phi(-a/b)."""
+    from scipy.stats import norm
+    t = a / b
+    positive = a * norm.cdf(t) + b * norm.pdf(t)
+    negative = math.exp(a + b * b / 2) * norm.cdf(-t - b) - norm.cdf(-t)
+    return SELU_SCALE * (positive + SELU_ALPHA * negative)
+
+
+def selu_correlation_map(c0, depth):
+    """Mean-field correlation of two signals through lecun_normal SELU layers (Var W = 1/fan_in,
+    unit input second moment): q_l = E[phi(sqrt(q_{l-1}) z)^2], and the output cosine
+    E[phi(u1) phi(u2)] / E[phi(u)^2], (u1, u2) of variance q and correlation c_l. The inner
+    expectation over u2 given u1 in closed form (selu_mean), the outer by adaptive quadrature
+    split at the kink (scipy.integrate.quad): nothing shared with fastinit.theory."""
+    from scipy import integrate
+    from scipy.stats import norm
+    second, cross, out = 1.0, c0, []
+    for _ in range(depth):
+        s, c = math.sqrt(second), cross / second
+        r = math.sqrt(1 - c * c)
+        second = integrate.quad(lambda z: selu(s * z) ** 2 * norm.pdf(z), -14, 14,
+                                points=[0.0], epsabs=1e-14, limit=200)[0]
+        cross = integrate.quad(lambda z: selu(s * z) * selu_mean(s * c * z, s * r)
+                               * norm.pdf(z), -14, 14, points=[0.0], epsabs=1e-14,
+                               limit=200)[0]
+        out.append(cross / second)
+    return out
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -134,3 +134,38 @@ def test_critical_line_is_where_chi_1_is_one(activation):
 def test_sigmoid_has_no_edge_of_chaos_below_sixteen():
     # its slope is at most 1/4: chi_1 <= sigma_w^2 / 16, ordered everywhere
     assert np.isnan(theory.critical_line([0.0, 0.1], "sigmoid", w_max=16.0)).all()
+
+
+@pytest.mark.parametrize("c", [-0.6, 0.0, 0.35, 0.9, 0.999])
+def test_selu_pair_expectations_against_closed_form_inner_integrals(c):
+    # SELU's value has a kink and its derivative a jump at 0; the expectations must not lose
+    # digits there. Oracle: the inner expectation over u2 given u1 in closed form, the outer
+    # by adaptive quadrature split at 0 (SciPy), SELU's constants written here.
+    from scipy import integrate
+    from scipy.stats import norm
+    alpha, scale, q = 1.6732632423543772, 1.0507009873554805, 1.7
+    s, r = math.sqrt(q), math.sqrt(1 - c * c)
+
+    def value(x):
+        return scale * (x if x > 0 else alpha * math.expm1(x))
+
+    def slope(x):
+        return scale * (1.0 if x > 0 else alpha * math.exp(x))
+
+    def mean_value(a, b):  # E[selu(a + bZ)]
+        t = a / b
+        return scale * (a * norm.cdf(t) + b * norm.pdf(t) + alpha * (
+            math.exp(a + b * b / 2) * norm.cdf(-t - b) - norm.cdf(-t)))
+
+    def mean_slope(a, b):  # E[selu'(a + bZ)]
+        t = a / b
+        return scale * (norm.cdf(t) + alpha * math.exp(a + b * b / 2) * norm.cdf(-t - b))
+
+    def outer(f, inner):
+        return integrate.quad(lambda z: f(s * z) * inner(s * c * z, s * r) * norm.pdf(z),
+                              -14, 14, points=[0.0], epsabs=1e-14, limit=200)[0]
+
+    assert theory.joint_expectation(c, q, "selu") == pytest.approx(
+        outer(value, mean_value), abs=1e-10)
+    assert theory.joint_derivative_expectation(c, q, "selu") == pytest.approx(
+        outer(slope, mean_slope), abs=1e-10)
