@@ -86,9 +86,27 @@ def test_bad_usage_exits_2_with_one_line(tmp_path, args, message):
     assert not (tmp_path / "x.csv").exists()
 
 
-@pytest.mark.parametrize("command", ["demo", "run", "sweep", "phase", "bench"])
+# what each command's help must offer (the README's command-line section documents these)
+HELP_OPTIONS = {
+    "demo": ["--out", "--seed"],
+    "run": ["--init", "--activation", "--layers", "--batch", "--seed", "--dtype", "--bias",
+            "--threads", "--backward", "--perturbation", "--input-correlation", "--plot"],
+    "sweep": ["--init", "--activation", "--depth", "--width", "--seeds", "--out", "--resume",
+              "--workers", "--scheduler", "--threads", "--plot", "--heatmap"],
+    "phase": ["--activation", "--grid", "--w-max", "--b-max", "--plot"],
+    "bench": ["--widths", "--depth", "--batch", "--repeats"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(HELP_OPTIONS))
 def test_help_everywhere(tmp_path, command):
-    assert "usage: fastinit" in fastinit_cli(command, "--help", cwd=tmp_path).stdout
+    out = fastinit_cli(command, "--help", cwd=tmp_path).stdout
+    assert out.startswith(f"usage: fastinit {command}")
+    for option in HELP_OPTIONS[command]:
+        # each option listed at the start of a help line
+        line = next((l for l in out.splitlines() if l.strip().startswith(option)), None)
+        assert line is not None, option
+    assert "-h, --help" in out
 
 
 GRID = ["--init", "lecun_normal,normal:std=0.01|1", "--activation", "tanh,relu",

@@ -117,9 +117,24 @@ def test_bias(bias):
     e = fastinit.forward_prop([80] * 3, "xavier_normal", bias=bias, rng=2, batch=100)
     r = reference.forward_prop([80] * 3, "xavier_normal", bias=ref_bias, rng=2, batch=100)
     assert_same(e, r, "float64")
-    plain = fastinit.forward_prop([80] * 3, "xavier_normal", rng=2, batch=100)
-    assert e.layers[0].preact_std != pytest.approx(plain.layers[0].preact_std, rel=1e-6) or \
-        e.layers[0].mean != pytest.approx(plain.layers[0].mean, abs=1e-6)
+    # the first layer by hand, from the documented streams: X from child 0, W_1 from child 1,
+    # a drawn bias vector from child 1 of W_1's stream
+    from fastinit.seeding import child
+    root = np.random.SeedSequence(2)
+    X = fastinit.normal((100, 80), rng=child(root, 0))
+    W = fastinit.xavier_normal((80, 80), rng=child(root, 1))
+    if isinstance(bias, float):
+        b = bias
+    else:
+        init = bias if isinstance(bias, fastinit.Initializer) else \
+            fastinit.get_initializer(bias)
+        b = init((80,), rng=child(child(root, 1), 1))
+        assert np.ptp(b) > 0.1  # a real vector, not a constant
+    pre = X @ W + b
+    first = e.layers[0]
+    assert first.preact_std == pytest.approx(pre.std(), rel=1e-12)
+    assert first.mean == pytest.approx(np.tanh(pre).mean(), rel=1e-12)
+    assert first.std == pytest.approx(np.tanh(pre).std(), rel=1e-12)
 
 
 def test_bias_vector_is_drawn_from_the_documented_stream():
