@@ -80,14 +80,14 @@ cdef double W64[256]
 cdef double F[256]
 cdef uint32_t K32[256]
 cdef float W32[256]
-cdef uint64_t KW32[256]  # both float32 tables in one: bits(W32[i]) | K32[i] << 32
+cdef uint64_t KW32[256]
 for _i in range(256):
     K64[_i] = _ziggurat.K64[_i]
     W64[_i] = _ziggurat.W64[_i]
     F[_i] = _ziggurat.F[_i]
     K32[_i] = _ziggurat.K32[_i]
     W32[_i] = _ziggurat.W32[_i]
-    KW32[_i] = int(_ziggurat.W32[_i:_i + 1].view(np.uint32)[0]) | (int(_ziggurat.K32[_i]) << 32)
+    KW32[_i] = _ziggurat.KW32[_i]
 
 
 cdef struct ExtraWords:

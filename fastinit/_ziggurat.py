@@ -56,5 +56,8 @@ K64, W64, F = tables(52)
 K32_, W32_, _ = tables(23)
 K32 = K32_.astype(np.uint32)
 W32 = W32_.astype(np.float32)
+# both float32 tables in one 64-bit entry, bits(W32[i]) | K32[i] << 32: the AVX-512 normal
+# kernel reads a layer's scale and threshold with one gather
+KW32 = W32.view(np.uint32).astype(np.uint64) | (K32.astype(np.uint64) << np.uint64(32))
 MASK52 = (1 << 52) - 1
 MASK23 = (1 << 23) - 1
