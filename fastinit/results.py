@@ -136,14 +136,54 @@ class Propagation:
         prediction after it where the theory applies."""
         lines = []
         for s in self.layers:
-            line = f"Hidden layer {s.layer} had mean {s.mean:f} and std {s.std:f}"
+            line = f"Hidden layer {s.layer} had mean {s.mean:.6g} and std {s.std:.6g}"
             if not math.isnan(s.predicted_std):
-                line += f" (predicted mean {s.predicted_mean:f} and std {s.predicted_std:f})"
+                line += (f" (predicted mean {s.predicted_mean:.6g} and std "
+                         f"{s.predicted_std:.6g})")
             lines.append(line)
         return "\n".join(lines)
 
     def __repr__(self):
         return f"Propagation({len(self.layers)} layers)\n{self.report()}"
+
+    def _repr_html_(self):
+        """A notebook shows the result as a table: a row per layer, the statistics that apply
+        (a column that is NaN in every layer is left out)."""
+        records = self.to_records()
+        columns = ["layer", "width", "activation"] + [
+            k for k in STATISTICS if any(not _is_nan(r[k]) for r in records)]
+        return html_table(records, columns,
+                          caption=f"Propagation: {len(self.layers)} layers")
+
+    def plot(self, title="", path=None):
+        """The per-layer figure (fastinit.plot.classic_figure): mean, std and histograms.
+        Returns the matplotlib Figure (a notebook displays it); writes it to ``path`` if
+        given."""
+        from fastinit.plot import classic_figure
+        return classic_figure(self, title or f"{len(self.layers)} layers", path)
+
+
+def _is_nan(value):
+    return isinstance(value, float) and math.isnan(value)
+
+
+def format_value(value):
+    """A table cell: floats to 4 significant digits (1e-07 stays visible, unlike 0.000000)."""
+    if value is None or _is_nan(value):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def html_table(records, columns, caption=""):
+    """Records as an HTML table (notebook reprs and the study report)."""
+    from html import escape
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape(format_value(r.get(c)))}</td>"
+                                    for c in columns) + "</tr>" for r in records)
+    caption = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def nan_to_none(value):

@@ -19,10 +19,12 @@ from fastinit.grid import Config, grid
 from fastinit.result_files import (
     STAT_COLUMNS, ResultFile, check_out_path, read_records, write_records,
 )
+from fastinit.results import html_table
 
 # configurations this small run one per thread (engine on one thread each); larger ones run one
 # at a time on all threads. The cut: a layer's GEMM under ~0.5 GFLOP
 SMALL_LAYER_FLOPS = 5e8
+HTML_ROWS = 50  # rows a notebook's table of a SweepResult shows
 __all__ = ["Config", "SweepResult", "grid", "read_records", "run_config", "sweep"]
 
 
@@ -87,6 +89,25 @@ class SweepResult:
         if self.resumed:
             text += f" ({self.resumed} read back from {self.path})"
         return text
+
+    def _repr_html_(self):
+        """A notebook shows the summary and the last layer of each configuration as a table
+        (at most ``HTML_ROWS`` rows; ``to_pandas()`` has them all)."""
+        from html import escape
+        last = [r for r in self.records if r.get("error") or r.get("layer") == r.get("depth")]
+        columns = [c for c in ("init", "activation", "depth", "width", "batch", "dtype", "bias",
+                               "seed", "layer", "mean", "std", "predicted_std", "error")
+                   if any(c in r for r in last)]
+        more = f" (first {HTML_ROWS} of {len(last)})" if len(last) > HTML_ROWS else ""
+        return (f"<p>SweepResult: {escape(self.summary())}</p>"
+                + html_table(last[:HTML_ROWS], columns,
+                             caption=f"each configuration's last layer{more}"))
+
+    def plot(self, stat="std", path=None):
+        """The per-layer figure of the sweep (fastinit.plot.sweep_overlay): small multiples per
+        initialization and activation, seeds as a band. Returns the matplotlib Figure."""
+        from fastinit.plot import sweep_overlay
+        return sweep_overlay(self.records, path, stat=stat)
 
     def to_pandas(self):
         try:

@@ -9,7 +9,7 @@ import fastinit
 from fastinit import theory
 from fastinit.sweep import sweep
 
-plt = pytest.importorskip("matplotlib.pyplot")
+pytest.importorskip("matplotlib")
 from fastinit import plot  # noqa: E402
 
 
@@ -24,26 +24,57 @@ def network():
                                  rng=3)
 
 
+def data_lines(ax):
+    return {line.get_label(): line for line in ax.lines if not line.get_label().startswith("_")}
+
+
 def test_classic_figure_draws_the_records(tmp_path, network):
-    fig = plot.classic_figure(network, "xavier_normal, tanh", tmp_path / "c.png")
-    assert (tmp_path / "c.png").stat().st_size > 0
-    assert fig._suptitle.get_text() == "xavier_normal, tanh"
+    path = tmp_path / "c.png"
+    fig = plot.classic_figure(network, "xavier_normal · tanh", path, "4 layers of 30, seed 3")
+    assert path.stat().st_size > 0
+    assert fig._suptitle.get_text() == "xavier_normal · tanh\n4 layers of 30, seed 3"
     mean_ax, std_ax, *hist_axes = fig.axes
     for ax, name in ((mean_ax, "mean"), (std_ax, "std")):
         assert ax.get_title() == f"layer {name}"
-        assert ax.get_xlabel() == "layer" and ax.get_ylabel() == ""
+        assert ax.get_xlabel() == "layer" and ax.get_ylabel() == f"{name} of the activations"
         measured, predicted = ax.lines
         assert list(measured.get_xdata()) == [1, 2, 3, 4]
         assert list(measured.get_ydata()) == [getattr(s, name) for s in network.layers]
         assert list(predicted.get_ydata()) == [getattr(s, "predicted_" + name)
                                                for s in network.layers]
+        assert predicted.get_zorder() > measured.get_zorder()  # the line over the dots
         assert legend_texts(ax) == ["measured", "mean-field prediction"]
+    # xavier tanh at width 30: the std stays within a decade, so a linear axis from 0 (noise
+    # on a flat curve is not magnified)
+    assert std_ax.get_yscale() == "linear" and std_ax.get_ylim()[0] == 0
+    # the mean on the std's scale: limits cover the largest std
+    assert mean_ax.get_ylim()[1] >= max(network.stds)
     assert [ax.get_title() for ax in hist_axes] == ["layer 1", "layer 2", "layer 3", "layer 4"]
-    for ax, layer in zip(hist_axes, network.layers):
-        values, edges, _ = ax.patches[0].get_data()
-        np.testing.assert_array_equal(values, layer.hist)
-        np.testing.assert_array_equal(edges, layer.bin_edges)
-        assert (edges[0], edges[-1]) == (-1.0, 1.0)  # tanh's range
+    assert hist_axes[0].get_ylabel() == "fraction of values"
+    for ax, layer, acts in zip(hist_axes, network.layers, network.acts.values()):
+        fractions, edges, _ = ax.patches[0].get_data()
+        # binned over the layer's own range, from the kept activations
+        assert (edges[0], edges[-1]) == (acts.min(), acts.max())
+        np.testing.assert_allclose(fractions, np.histogram(acts, edges)[0] / acts.size)
+        assert fractions.sum() == pytest.approx(1)
+
+
+def test_classic_figure_log_axis_for_a_decaying_std_and_zeros_apart(tmp_path):
+    small = fastinit.forward_prop([40] * 5, fastinit.get_initializer("normal", std=0.01),
+                                  batch=50, rng=1, keep_activations=False)
+    fig = plot.classic_figure(small, "t", tmp_path / "s.png")
+    assert fig.axes[1].get_yscale() == "log"  # 0.01 decays geometrically over 5 layers
+    # without kept activations the engine's histogram is drawn, over its own range
+    _, edges, _ = fig.axes[2].patches[0].get_data()
+    np.testing.assert_array_equal(edges, small.layers[0].bin_edges)
+    relu = fastinit.forward_prop([40] * 2, "he_normal", activation="relu", batch=50, rng=1)
+    fig = plot.classic_figure(relu, "r", tmp_path / "r.png")
+    for ax, layer, acts in zip(fig.axes[2:], relu.layers, relu.acts.values()):
+        fractions, edges, _ = ax.patches[0].get_data()
+        assert edges[0] == acts[acts != 0].min()  # the zeros are not in the bars
+        assert fractions.sum() == pytest.approx((acts != 0).mean())
+        zeros = (acts == 0).mean()
+        assert [t.get_text() for t in ax.texts] == [f"exact 0:\n{zeros:.0%}"]
 
 
 def test_classic_figure_without_theory_has_no_prediction_line(tmp_path):
@@ -55,45 +86,104 @@ def test_classic_figure_without_theory_has_no_prediction_line(tmp_path):
     assert legend_texts(fig.axes[0]) == []
 
 
+def test_comparison_figure_forward_and_backward_on_log_axes(tmp_path):
+    runs = [(label, activation, fastinit.forward_prop(
+                [40] * 4, fastinit.get_initializer(name, **params), activation=activation,
+                batch=60, rng=2, backward=True, keep_activations=False))
+            for label, name, params, activation in (
+                ("zeros", "zeros", {}, "tanh"), ("normal std 0.01", "normal", {"std": 0.01},
+                                                 "tanh"), ("he_normal", "he_normal", {}, "relu"))]
+    fig = plot.comparison_figure(runs, tmp_path / "all.png", "4 layers of 40")
+    assert (tmp_path / "all.png").stat().st_size > 0
+    forward, backward = fig.axes
+    assert forward.get_yscale() == backward.get_yscale() == "log"
+    assert forward.get_xlabel() == backward.get_xlabel() == "layer"
+    assert forward.get_title() == "forward: std of each layer's activations"
+    assert backward.get_title() == "backward: std of the gradient dL/dh at each layer"
+    assert fig._suptitle.get_text().endswith("\n4 layers of 40")
+    assert legend_texts(forward) == ["zeros · tanh (std 0: not drawn)",
+                                     "normal std 0.01 · tanh", "he_normal · relu"]
+    for ax, name in ((forward, "std"), (backward, "grad_std")):
+        dots = data_lines(ax)
+        for label, activation, result in runs[1:]:
+            line = dots[f"{label} · {activation}"]
+            assert list(line.get_ydata()) == [getattr(s, name) for s in result.layers]
+            assert line.get_marker() == plot.marker(activation)
+        # a prediction line per network with a theory, above the dots
+        predictions = [l for l in ax.lines if l.get_label().startswith("_")]
+        assert predictions and all(l.get_zorder() > 2 for l in predictions)
+        np.testing.assert_array_equal(predictions[-1].get_ydata(),
+                                      [getattr(s, "predicted_" + name)
+                                       for s in runs[-1][2].layers])
+    assert plot.marker("tanh") != plot.marker("relu")
+
+
 @pytest.fixture(scope="module")
 def sweep_records():
     return sweep(init=["lecun_normal", "he_normal"], activation=["tanh", "relu"],
-                          depth=3, width=[16, 24], batch=40, seeds=2).records
+                 depth=3, width=[16, 24], batch=40, seeds=2).records
 
 
-def test_sweep_overlay_draws_the_mean_over_seeds_and_widths(tmp_path, sweep_records):
+def test_sweep_overlay_one_panel_per_init_and_activation(tmp_path, sweep_records):
     fig = plot.sweep_overlay(sweep_records, tmp_path / "o.png")
-    ax, = fig.axes
-    assert ax.get_xlabel() == "layer" and ax.get_ylabel() == "activation std"
-    assert ax.get_yscale() == "log"
-    assert "dots: measured, lines: mean-field prediction" in ax.get_title()
-    labels = ["lecun_normal, tanh", "lecun_normal, relu", "he_normal, tanh", "he_normal, relu"]
-    assert sorted(legend_texts(ax)) == sorted(labels)
-    measured = {line.get_label(): line for line in ax.lines if not line.get_label()
-                .startswith("_")}
-    for label in labels:
-        init, activation = label.split(", ")
-        rows = [r for r in sweep_records if r["init"] == init and r["activation"] == activation]
-        expected = [np.mean([r["std"] for r in rows if r["layer"] == layer])
-                    for layer in (1, 2, 3)]
-        line = measured[label]
-        assert list(line.get_xdata()) == [1, 2, 3]
-        np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-12)
-        assert line.get_zorder() > 2  # dots above their prediction line
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_visible()}
+    assert sorted(panels) == sorted(f"{i} · {a}" for i in ("lecun_normal", "he_normal")
+                                    for a in ("tanh", "relu"))
+    assert "mean over 2 seeds" in fig._suptitle.get_text()
+    assert "band min-max over seeds" in fig._suptitle.get_text()
+    for title, ax in panels.items():
+        init, activation = title.split(" · ")
+        assert ax.get_xlabel() == "layer" and ax.get_ylabel() == "std of the activations"
+        # one curve per width (the swept column besides init and activation), nothing else
+        assert sorted(legend_texts(ax)) == ["width 16", "width 24"]
+        for width in (16, 24):
+            rows = [r for r in sweep_records if (r["init"], r["activation"], r["width"]) ==
+                    (init, activation, width)]
+            line = data_lines(ax)[f"width {width}"]
+            assert line.get_marker() == plot.marker(activation)
+            assert list(line.get_xdata()) == [1, 2, 3]
+            for layer, value in zip((1, 2, 3), line.get_ydata()):
+                seeds = [r["std"] for r in rows if r["layer"] == layer]
+                assert len(seeds) == 2 and value == pytest.approx(np.mean(seeds), rel=1e-12)
+        bands = [c for c in ax.collections if c.get_paths()]
+        assert len(bands) == 2  # min-max over seeds, one per curve
+        theory_lines = [l for l in ax.lines if l.get_label().startswith("_")]
+        assert theory_lines and all(l.get_zorder() > 2 for l in theory_lines)
 
 
-def test_sweep_heatmap_cells_are_the_last_layer_means(tmp_path, sweep_records):
+def test_sweep_heatmap_log_colours_per_panel(tmp_path, sweep_records):
     fig = plot.sweep_heatmap(sweep_records, tmp_path / "h.png", x="depth", y="width")
-    ax, colorbar = fig.axes
-    assert ax.get_xlabel() == "depth" and ax.get_ylabel() == "width"
-    assert ax.get_title() == "std at the last layer"
-    assert colorbar.get_ylabel() == "std"
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["16", "24"]
-    grid = ax.images[0].get_array()
-    for row, width in enumerate((16, 24)):
-        expected = np.mean([r["std"] for r in sweep_records
-                            if r["width"] == width and r["layer"] == 3])
-        assert grid[row][0] == pytest.approx(expected, rel=1e-12)
+    *axes, colorbar = fig.axes
+    panels = {ax.get_title(): ax for ax in axes if ax.get_visible()}
+    assert len(panels) == 4
+    assert colorbar.get_ylabel() == "std (log scale)"
+    assert fig._suptitle.get_text() == "std at each network's last layer: mean over 2 seeds"
+    from matplotlib.colors import LogNorm
+    for title, ax in panels.items():
+        init, activation = title.split(" · ")
+        assert ax.get_xlabel() == "depth" and ax.get_ylabel() == "width"
+        assert isinstance(ax.images[0].norm, LogNorm)
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["16", "24"]
+        grid = ax.images[0].get_array()
+        for row, width in enumerate((16, 24)):
+            expected = np.mean([r["std"] for r in sweep_records
+                                if (r["init"], r["activation"], r["width"], r["layer"]) ==
+                                (init, activation, width, 3)])
+            assert grid[row][0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_results_display_in_a_notebook(tmp_path, network, sweep_records):
+    html = network._repr_html_()
+    assert html.count("<tr>") == 1 + len(network.layers)
+    assert "<th>predicted_std</th>" in html and "<th>grad_std</th>" not in html  # no NaN column
+    assert f"<td>{network.layers[0].std:.4g}</td>" in html
+    fig = network.plot("t", tmp_path / "n.png")
+    assert fig.axes[1].get_title() == "layer std"
+    from fastinit.sweep import SweepResult
+    result = SweepResult(sweep_records)
+    html = result._repr_html_()
+    assert "16 configurations" in html and html.count("<tr>") == 1 + 16
+    assert len([ax for ax in result.plot().axes if ax.get_visible()]) == 4
 
 
 def test_phase_figure_plots_log_chi_over_the_grid(tmp_path):

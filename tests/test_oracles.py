@@ -131,16 +131,14 @@ def test_backward_prediction_uses_each_layers_width(api):
 
 
 @pytest.mark.parametrize("figure", ["classic", "overlay"])
-def test_figures_put_layer_numbers_on_their_x_axis(monkeypatch, tmp_path, figure):
+def test_figures_put_layer_numbers_on_their_x_axis(tmp_path, figure):
     pytest.importorskip("matplotlib")
     from fastinit import plot, sweep
-    drawn = []
-    monkeypatch.setattr(plot, "_save", lambda fig, path, plt: drawn.append(fig))
     if figure == "classic":
         result = fastinit.forward_prop([8] * 4, "lecun_normal", batch=10, rng=0)
-        plot.classic_figure(result, "t", tmp_path / "c.png")
+        fig = plot.classic_figure(result, "t", tmp_path / "c.png")
     else:
         result = sweep.sweep(init="lecun_normal", depth=4, width=8, batch=10)
-        plot.sweep_overlay(result.records, tmp_path / "o.png")
-    x = drawn[0].axes[0].lines[0].get_xdata()
+        fig = plot.sweep_overlay(result.records, tmp_path / "o.png")
+    x = fig.axes[0].lines[0].get_xdata()
     assert list(x) == [1, 2, 3, 4]  # layers count from 1
