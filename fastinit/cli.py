@@ -1,4 +1,4 @@
-"""The ``fastinit`` command line: demo, run, sweep, phase, bench.
+"""The ``fastinit`` command line: demo, run, sweep, report, phase, bench.
 
 Exit status: 0 on success, 2 on bad usage (one line on stderr, no traceback), 1 when a run
 fails (for a sweep: when any configuration failed; the others are still written).
@@ -9,17 +9,19 @@ import math
 import os
 import sys
 
-from fastinit.results import MEASURED, PERTURBED, PREDICTED
+from fastinit.results import MEASURED, PERTURBED, PREDICTED, format_value
 
-# The classic study (CS231n): 10 layers of 500 units, batch 1000, under five initializations.
+# The classic study (CS231n): 10 layers of 500 units, batch 1000, under six initializations:
+# (label, initializer name, its parameters, activation).
 CLASSIC = [
     ("zeros", "zeros", {}, "tanh"),
     ("normal std 0.01", "normal", {"std": 0.01}, "tanh"),
     ("normal std 1", "normal", {"std": 1.0}, "tanh"),
     ("xavier_normal", "xavier_normal", {}, "tanh"),
-    ("xavier_normal relu", "xavier_normal", {}, "relu"),
-    ("he_normal relu", "he_normal", {}, "relu"),
+    ("xavier_normal", "xavier_normal", {}, "relu"),
+    ("he_normal", "he_normal", {}, "relu"),
 ]
+CLASSIC_WIDTH, CLASSIC_DEPTH, CLASSIC_BATCH = 500, 10, 1000
 RUN_COLUMNS = ("layer", *MEASURED[:6])
 THEORY_COLUMNS = PREDICTED
 BACKWARD_COLUMNS = ("grad_std", "predicted_grad_std", "weight_grad_norm")
@@ -61,14 +63,15 @@ def _output_file_arg(path, flag):
 def _plot_module():
     try:
         from fastinit import plot
-        plot._pyplot()
+        plot.require()
     except ImportError as error:
         raise UsageError(str(error)) from None
     return plot
 
 
 def demo(args):
-    """The classic study: a table per initialization, a CSV of every layer, and figures."""
+    """The classic study: a table per initialization, a CSV of every layer, the figure of all
+    initializations, one figure per network and, with --report, one HTML page of it all."""
     from fastinit.initializers import get_initializer
     from fastinit.propagation import forward_prop
     _positive_arg(args.seed, "--seed", minimum=0)
@@ -76,45 +79,69 @@ def demo(args):
         os.makedirs(args.out, exist_ok=True)
     except OSError as error:
         raise UsageError(f"--out {args.out}: {error.strerror}") from None
-    rows = []
     try:
         plot = _plot_module()
     except UsageError:
+        if args.report:
+            raise
         plot = None
     studies = CLASSIC
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
         studies = tqdm(CLASSIC, desc="demo", unit="network", file=sys.stderr, leave=False)
+    subtitle = (f"{CLASSIC_DEPTH} layers of {CLASSIC_WIDTH}, batch {CLASSIC_BATCH}, float64, "
+                f"seed {args.seed}")
+    rows, runs = [], []
     for label, name, params, activation in studies:
-        result = forward_prop([500] * 10, get_initializer(name, **params),
-                              activation=activation, rng=args.seed, batch=1000,
-                              keep_activations=False)
+        # kept activations: the figures bin each layer over its own range
+        result = forward_prop([CLASSIC_WIDTH] * CLASSIC_DEPTH, get_initializer(name, **params),
+                              activation=activation, rng=args.seed, batch=CLASSIC_BATCH,
+                              backward=True, keep_activations=plot is not None)
+        runs.append((label, activation, result))
         if not args.quiet:
-            print(f"== {label} ({activation}) ==\n{result.report()}\n")
+            print(f"== {label} · {activation} ==\n{result.report()}\n")
         for record in result.to_records():
             record.pop("hist"), record.pop("bin_edges")
             rows.append({"init": label, **record})
-        if plot is not None:
-            filename = label.replace(" ", "_").replace(".", "") + ".png"
-            plot.classic_figure(result, f"{label}, {activation}",
-                                os.path.join(args.out, filename))
     with open(os.path.join(args.out, "classic_study.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    written = ["classic_study.csv"]
+    if plot is not None:
+        written += _demo_figures(plot, runs, args, subtitle)
     if not args.quiet:
-        figures = "figures and " if plot else "(no matplotlib: no figures) "
-        print(f"wrote {figures}classic_study.csv to {args.out}")
+        missing = "" if plot else " (no matplotlib: no figures)"
+        print(f"wrote {', '.join(written)} to {args.out}{missing}")
     return 0
+
+
+def _demo_figures(plot, runs, args, subtitle):
+    """The demo's figures (the comparison first) and, with --report, its page."""
+    comparison = plot.comparison_figure(runs, os.path.join(args.out, "all_initializations.png"),
+                                        subtitle)
+    written, classic = ["all_initializations.png"], []
+    for label, activation, result in runs:
+        filename = f"{label}_{activation}".replace(" ", "_").replace(".", "") + ".png"
+        classic.append(plot.classic_figure(result, f"{label} · {activation}",
+                                           os.path.join(args.out, filename), subtitle))
+        written.append(filename)
+    if args.report:
+        from fastinit import report
+        report.demo_report(runs, comparison, classic, os.path.join(args.out, "report.html"),
+                           {"study": "the classic initialization study (CS231n)",
+                            "network": subtitle, "initialization": "normal draws from the "
+                            "seed's counter-based stream", "backward": "a unit-variance dL/dh "
+                            "at the top, back-propagated"})
+        written.append("report.html")
+    return written
 
 
 def _table(rows, columns):
     def cell(value):
-        if value is None:
-            return "-"
-        if isinstance(value, float):
-            return "nan" if math.isnan(value) else f"{value:.6g}"
-        return str(value)
+        if isinstance(value, float) and not math.isnan(value):
+            return f"{value:.6g}"
+        return format_value(value)
     cells = [[cell(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
@@ -136,7 +163,8 @@ def run(args):
         if args.perturbation is not None:
             specs.number(args.perturbation, "--perturbation")
         plan_args = dict(activation=activation, batch=args.batch, rng=args.seed,
-                         dtype=args.dtype, bias=bias, keep_activations=False, bins=args.bins,
+                         dtype=args.dtype, bias=bias, keep_activations=bool(args.plot),
+                         bins=args.bins,
                          num_threads=args.threads, backward=args.backward,
                          perturbation=args.perturbation,
                          input_correlation=args.input_correlation)
@@ -170,7 +198,10 @@ def run(args):
     else:
         print(_table(records, columns))
     if args.plot:
-        _plot_module().classic_figure(result, f"{args.init}, {activation}", args.plot)
+        _plot_module().classic_figure(
+            result, f"{args.init} · {activation}", args.plot,
+            f"{len(widths)} layers ({args.layers}), batch {args.batch}, {args.dtype}, "
+            f"seed {args.seed}")
     return 0
 
 
@@ -325,9 +356,31 @@ def phase(args):
     return 0
 
 
+def report(args):
+    """A sweep's result file as one self-contained HTML page."""
+    from fastinit import report as reports
+    from fastinit.result_files import read_records
+    _output_file_arg(args.out, "--out")
+    _plot_module()
+    try:
+        records = read_records(args.results)
+    except FileNotFoundError:
+        raise UsageError(f"{args.results}: no such file") from None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    try:
+        reports.sweep_report(records, args.out, source=args.results)
+    except ValueError as error:
+        raise UsageError(f"{args.results}: {error}") from None
+    if not args.quiet:
+        print(f"wrote {args.out}")
+    return 0
+
+
 def bench(args):
     """Engine vs the NumPy reference and a plain NumPy loop, side by side."""
     from fastinit import timing
+    from fastinit._config import config
     _positive_arg(args.depth, "--depth")
     _positive_arg(args.batch, "--batch")
     try:
@@ -337,9 +390,21 @@ def bench(args):
     except ValueError:
         raise UsageError("--widths takes positive ints like 128,500; --repeats >= 1") \
             from None
+    facts = config()
+    if not args.quiet:
+        print(f"workload: {args.depth} tanh layers per width, batch {args.batch}, "
+              f"lecun_normal, float64 then float32; {facts['threads']} threads; BLAS "
+              f"{facts['blas']}; medians of {args.repeats} rounds of 3 calls each", flush=True)
+
+    def progress(done, total, what):
+        if not args.quiet and done < total:
+            print(f"  [{done + 1}/{total}] timing {what} ...", file=sys.stderr, flush=True)
     rows = timing.propagation_table(widths, depth=args.depth, batch=args.batch,
-                                    rounds=args.repeats)
+                                    rounds=args.repeats, progress=progress)
     print(_table(rows, list(rows[0])))
+    if not args.quiet:
+        print("\n".join(f"  {name}: {meaning}" for name, meaning in
+                        timing.BENCH_COLUMNS.items()))
     return 0
 
 
@@ -354,7 +419,8 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"demo": demo, "run": run, "sweep": sweep, "phase": phase, "bench": bench}
+    handlers = {"demo": demo, "run": run, "sweep": sweep, "report": report, "phase": phase,
+                "bench": bench}
     try:
         return handlers[args.command_name](args)
     except UsageError as error:

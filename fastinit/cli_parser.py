@@ -1,10 +1,34 @@
 """The ``fastinit`` command line's arguments: one parser per command (the handlers are in
-fastinit.cli)."""
+fastinit.cli). Every option's help says what it takes and its default."""
 import argparse
+
+from fastinit.activations import NAMES as ACTIVATIONS
+from fastinit.initializers import SCHEMES
+
+INIT_HELP = ("an initializer spec NAME or NAME:key=value,...; NAME one of "
+             + ", ".join(SCHEMES) + " (e.g. he_normal, normal:std=0.01, "
+             "he_normal:nonlinearity=tanh)")
+ACTIVATION_HELP = "one of " + ", ".join(ACTIVATIONS)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Adds "(default: X)" to an option's help where it has a default worth showing (not None,
+    not a flag's False) and the help does not state it already."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" not in text and action.option_strings and action.default is not None
+                and action.default is not False and action.default is not argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
 
 
 class Parser(argparse.ArgumentParser):
     """Bad usage: one line on stderr and exit status 2 (argparse's own behaviour, kept)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -16,32 +40,47 @@ def build_parser():
     parser.add_argument("--version", action="store_true",
                         help="print the version, OpenMP status and thread count")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_demo, _add_run, _add_sweep, _add_phase, _add_bench):
+    for add in (_add_demo, _add_run, _add_sweep, _add_report, _add_phase, _add_bench):
         add(commands)
     return parser
 
 
+def _add_quiet(p):
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _add_threads(p):
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="threads for the kernels (default: OMP_NUM_THREADS, else one per core)")
+
+
 def _add_demo(commands):
     p = commands.add_parser("demo", help="run the classic initialization study")
-    p.add_argument("--out", default="fastinit-demo", help="folder for the CSV and PNGs")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--out", default="fastinit-demo", metavar="FOLDER",
+                   help="folder for the CSV, the figures and the report")
+    p.add_argument("--seed", type=int, default=0, help="seed of every draw")
+    p.add_argument("--report", action="store_true",
+                   help="also write report.html, one self-contained page")
+    _add_quiet(p)
     p.set_defaults(command_name="demo")
 
 
 def _add_run(commands):
     p = commands.add_parser("run", help="one network's per-layer statistics")
-    p.add_argument("--init", default="lecun_normal", help="initializer spec, e.g. "
-                   "he_normal or normal:std=0.01 (default lecun_normal)")
-    p.add_argument("--activation", default="tanh")
-    p.add_argument("--layers", default="500x10", help="WIDTHxDEPTH or w1,w2,... (500x10)")
-    p.add_argument("--batch", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float64")
-    p.add_argument("--bias", default="0", help="a constant, or an initializer spec")
-    p.add_argument("--bins", type=int, default=30)
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--init", default="lecun_normal", metavar="SPEC", help=INIT_HELP)
+    p.add_argument("--activation", default="tanh", metavar="NAME", help=ACTIVATION_HELP)
+    p.add_argument("--layers", default="500x10", metavar="LAYERS",
+                   help="WIDTHxDEPTH (e.g. 500x10) or the widths, e.g. 500,300,100")
+    p.add_argument("--batch", type=int, default=1000, metavar="N", help="rows of the input")
+    p.add_argument("--seed", type=int, default=0, help="seed of every draw")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float64",
+                   help="float32 or float64")
+    p.add_argument("--bias", default="0", metavar="SPEC",
+                   help="a constant, or an initializer spec")
+    p.add_argument("--bins", type=int, default=30, metavar="N", help="histogram bins")
+    _add_threads(p)
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="table, json or csv")
     p.add_argument("--theory", action="store_true", help="add the mean-field prediction")
     p.add_argument("--backward", action="store_true", help="add back-propagated gradients")
     p.add_argument("--perturbation", type=float, default=None, metavar="EPS",
@@ -49,49 +88,76 @@ def _add_run(commands):
     p.add_argument("--input-correlation", type=float, default=None, metavar="C",
                    help="add distance, correlation and its prediction for a second input "
                    "correlated C with the first")
-    p.add_argument("--plot", metavar="FILE", help="write the classic figure (PNG)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--plot", metavar="FILE.png", help="write the per-layer figure")
+    _add_quiet(p)
     p.set_defaults(command_name="run")
 
 
 def _add_sweep(commands):
     p = commands.add_parser("sweep", help="a grid of networks to a result file")
-    for key, example in (("init", "lecun_normal,normal:std=0.01|1"), ("activation", "tanh,relu"),
-                         ("depth", "10,50"), ("width", "64,500"), ("batch", "1000"),
-                         ("dtype", "float32,float64"), ("bias", "0,normal:std=0.05")):
-        p.add_argument(f"--{key}", default=None, help=f"comma-separated, e.g. {example}")
-    p.add_argument("--seeds", default=None, help="run seeds 0..N-1 (default 1)")
-    p.add_argument("--config", metavar="FILE.toml", help="grid values (flags override)")
-    p.add_argument("--out", required=True, metavar="FILE", help="a .csv or .jsonl file")
+    for key, what, default in (
+            ("init", "initializer specs, e.g. lecun_normal,normal:std=0.01|1 (| lists a "
+             "parameter's values); NAME one of " + ", ".join(SCHEMES), "none: required"),
+            ("activation", "activations, e.g. tanh,relu; one of " + ", ".join(ACTIVATIONS),
+             "tanh"),
+            ("depth", "depths, e.g. 10,50", "10"), ("width", "widths, e.g. 64,500", "500"),
+            ("batch", "batch sizes, e.g. 1000", "1000"),
+            ("dtype", "float32 and/or float64", "float64"),
+            ("bias", "biases: constants or specs, e.g. 0,normal:std=0.05", "0")):
+        p.add_argument(f"--{key}", default=None, metavar="LIST",
+                       help=f"comma-separated {what} (default: {default})")
+    p.add_argument("--seeds", default=None, metavar="N", help="run seeds 0..N-1 (default: 1)")
+    p.add_argument("--config", metavar="FILE.toml",
+                   help="grid values from a TOML file (flags override it)")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="the result file, .csv or .jsonl (required)")
     p.add_argument("--resume", action="store_true", help="run only what --out lacks")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, help="start a local Dask cluster of N processes")
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="start a local Dask cluster of N processes (default: run here)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--histograms", action="store_true")
-    p.add_argument("--backward", action="store_true")
-    p.add_argument("--plot", metavar="FILE", help="overlay of per-layer std (PNG)")
-    p.add_argument("--heatmap", metavar="FILE", help="last-layer std over depth x width (PNG)")
-    p.add_argument("--quiet", action="store_true")
+    _add_threads(p)
+    p.add_argument("--histograms", action="store_true", help="add each layer's histogram")
+    p.add_argument("--backward", action="store_true", help="add back-propagated gradients")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="per-layer std, one panel per init and activation, seeds as a band")
+    p.add_argument("--heatmap", metavar="FILE.png",
+                   help="last-layer std over depth x width, one panel per init and activation")
+    _add_quiet(p)
     p.set_defaults(command_name="sweep")
+
+
+def _add_report(commands):
+    p = commands.add_parser("report", help="a sweep file as one self-contained HTML page")
+    p.add_argument("results", metavar="FILE", help="a sweep's .csv or .jsonl result file")
+    p.add_argument("--out", default="report.html", metavar="FILE.html",
+                   help="the page to write")
+    _add_quiet(p)
+    p.set_defaults(command_name="report")
 
 
 def _add_phase(commands):
     p = commands.add_parser("phase", help="the order-to-chaos phase diagram")
-    p.add_argument("--activation", default="tanh")
-    p.add_argument("--grid", default=64, help="points per axis (64)")
-    p.add_argument("--w-max", default=4.0, help="largest sigma_w^2 (4)")
-    p.add_argument("--b-max", default=0.5, help="largest sigma_b^2 (0.5)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--plot", metavar="FILE", help="write the diagram (PNG)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--activation", default="tanh", metavar="NAME", help=ACTIVATION_HELP)
+    p.add_argument("--grid", default=64, metavar="N", help="points per axis")
+    p.add_argument("--w-max", default=4.0, metavar="X", help="largest sigma_w^2")
+    p.add_argument("--b-max", default=0.5, metavar="X", help="largest sigma_b^2")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table or json")
+    p.add_argument("--plot", metavar="FILE.png", help="write the diagram")
+    _add_quiet(p)
     p.set_defaults(command_name="phase")
 
 
 def _add_bench(commands):
-    p = commands.add_parser("bench", help="engine vs NumPy ratios on this machine")
-    p.add_argument("--widths", default="128,500,2048")
-    p.add_argument("--depth", type=int, default=10)
-    p.add_argument("--batch", type=int, default=1000)
-    p.add_argument("--repeats", type=int, default=3)
+    p = commands.add_parser("bench", help="engine vs NumPy ratios on this machine",
+                            description="Times one tanh network per width (lecun_normal, "
+                            "float64): the engine, the NumPy reference and a plain NumPy loop, "
+                            "as medians of blocks of calls, and prints the ratios.")
+    p.add_argument("--widths", default="128,500,2048", metavar="LIST",
+                   help="comma-separated layer widths")
+    p.add_argument("--depth", type=int, default=10, metavar="N", help="layers")
+    p.add_argument("--batch", type=int, default=1000, metavar="N", help="rows of the input")
+    p.add_argument("--repeats", type=int, default=3, metavar="N", help="rounds of blocks")
+    _add_quiet(p)
     p.set_defaults(command_name="bench")

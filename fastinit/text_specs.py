@@ -152,9 +152,13 @@ def dtype_name(name):
 
 def layers(text):
     """'500x10' (width x depth) or '500,300,100' as a list of widths."""
+    form = "WIDTHxDEPTH like 500x10, or the widths like 500,300,100"
     if not isinstance(text, str):
-        raise ValueError(f"layers: expected text like 500x10, got {text!r}")
-    if "x" in text:
-        width, _, depth = text.partition("x")
-        return [count(width, "layers width")] * count(depth, "layers depth")
-    return [count(w, "layers width") for w in split_list(text, "layers")]
+        raise ValueError(f"--layers takes {form}; got {text!r}")
+    try:
+        if "x" in text:
+            width, _, depth = text.partition("x")
+            return [count(width, "width")] * count(depth, "depth")
+        return [count(w, "width") for w in split_list(text, "layers")]
+    except ValueError as error:
+        raise ValueError(f"--layers takes {form}; got {text!r} ({error})") from None

@@ -88,25 +88,72 @@ def test_bad_usage_exits_2_with_one_line(tmp_path, args, message):
 
 # what each command's help must offer (the README's command-line section documents these)
 HELP_OPTIONS = {
-    "demo": ["--out", "--seed"],
+    "demo": ["--out", "--seed", "--report"],
     "run": ["--init", "--activation", "--layers", "--batch", "--seed", "--dtype", "--bias",
             "--threads", "--backward", "--perturbation", "--input-correlation", "--plot"],
     "sweep": ["--init", "--activation", "--depth", "--width", "--seeds", "--out", "--resume",
               "--workers", "--scheduler", "--threads", "--plot", "--heatmap"],
+    "report": ["--out"],
     "phase": ["--activation", "--grid", "--w-max", "--b-max", "--plot"],
     "bench": ["--widths", "--depth", "--batch", "--repeats"],
 }
+# options that take a value but have no default to state (they switch something on)
+NO_DEFAULT = {"--perturbation", "--input-correlation", "--plot", "--heatmap", "--config",
+              "--scheduler"}
+
+
+def help_blocks(text):
+    """{option: its help text, continuation lines joined} of an argparse help page."""
+    blocks, current = {}, None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("-"):
+            current = stripped.split()[0].rstrip(",")
+            if current == "-h":
+                current = "--help"
+            blocks[current] = stripped
+        elif current and stripped and line.startswith(" " * 10):
+            blocks[current] += " " + stripped
+        else:
+            current = None
+    return blocks
 
 
 @pytest.mark.parametrize("command", sorted(HELP_OPTIONS))
 def test_help_everywhere(tmp_path, command):
     out = fastinit_cli(command, "--help", cwd=tmp_path).stdout
     assert out.startswith(f"usage: fastinit {command}")
+    blocks = help_blocks(out)
     for option in HELP_OPTIONS[command]:
-        # each option listed at the start of a help line
-        line = next((l for l in out.splitlines() if l.strip().startswith(option)), None)
-        assert line is not None, option
+        assert option in blocks, option
+    for option, text in blocks.items():
+        synopsis = text.split("  ")[0].replace(",", " ").split()
+        takes_value = any(not t.startswith("-") for t in synopsis)  # "--seed SEED"
+        if takes_value and option not in NO_DEFAULT:
+            assert "default" in text or "(required)" in text, (option, text)
+    if "--activation" in blocks:
+        for name in fastinit.ACTIVATIONS:
+            assert name in blocks["--activation"], name
+    if "--init" in blocks:
+        from fastinit.initializers import SCHEMES
+        for name in SCHEMES:
+            assert name in blocks["--init"], name
     assert "-h, --help" in out
+
+
+def test_help_states_the_defaults(tmp_path):
+    blocks = help_blocks(fastinit_cli("run", "--help", cwd=tmp_path).stdout)
+    for option, default in (("--init", "lecun_normal"), ("--activation", "tanh"),
+                            ("--layers", "500x10"), ("--batch", "1000"), ("--seed", "0"),
+                            ("--dtype", "float64"), ("--bins", "30"), ("--format", "table")):
+        assert f"(default: {default})" in blocks[option], option
+
+
+def test_layers_error_shows_the_accepted_form(tmp_path):
+    result = fastinit_cli("run", "--layers", "500*10", cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "--layers takes WIDTHxDEPTH like 500x10" in result.stderr
+    assert "'500*10'" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 GRID = ["--init", "lecun_normal,normal:std=0.01|1", "--activation", "tanh,relu",
@@ -226,12 +273,25 @@ def test_phase_plot(tmp_path):
     assert (image[..., :3].std(axis=2) > 0.05).mean() > 0.1
 
 
-def test_bench_prints_ratios(tmp_path):
-    out = fastinit_cli("bench", "--widths", "32,64", "--depth", 2, "--batch", 50, "--repeats", 1,
-                       cwd=tmp_path).stdout.splitlines()
-    assert out[0].split() == ["dtype", "width", "engine_ms", "numpy_ms", "reference_ms",
-                              "x_numpy", "x_reference"]
-    assert len(out) == 5 and all(float(line.split()[-1]) > 0 for line in out[1:])
+def test_bench_states_its_workload_and_explains_its_columns(tmp_path):
+    result = fastinit_cli("bench", "--widths", "32,64", "--depth", 2, "--batch", 50,
+                          "--repeats", 1, cwd=tmp_path)
+    out = result.stdout.splitlines()
+    assert out[0].startswith("workload: 2 tanh layers per width, batch 50, lecun_normal")
+    assert "threads; BLAS" in out[0]
+    columns = ["dtype", "width", "fastinit_ms", "numpy_ms", "reference_ms", "vs_numpy",
+               "vs_reference"]
+    assert out[1].split() == columns
+    rows = [line.split() for line in out[2:6]]
+    assert [r[:2] for r in rows] == [["float64", "32"], ["float64", "64"], ["float32", "32"],
+                                     ["float32", "64"]]
+    for row in rows:  # ratios rounded to two decimals
+        assert all(float(v) > 0 and len(v.split(".")[-1]) <= 2 for v in row[2:])
+    explained = [line.split(":")[0].strip() for line in out[6:]]
+    assert explained == columns
+    # progress on stderr, one line per timed case
+    assert [line.split("]")[0] for line in result.stderr.splitlines()] == [
+        "  [1/4", "  [2/4", "  [3/4", "  [4/4"]
 
 
 def test_version(tmp_path):

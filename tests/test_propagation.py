@@ -207,7 +207,7 @@ def test_result_interface():
     assert {"mean", "std", "min", "max", "saturated", "dead", "preact_std", "hist"} <= set(
         records[0])
     lines = result.report().splitlines()
-    assert lines[0].startswith(f"Hidden layer 1 had mean {means[0]:f} and std {stds[0]:f}")
+    assert lines[0].startswith(f"Hidden layer 1 had mean {means[0]:.6g} and std {stds[0]:.6g}")
     assert sum(records[0]["hist"]) == 10 * 30  # tanh outputs all fall in [-1, 1]
 
 
@@ -285,15 +285,19 @@ def test_demo_command_writes_tables_csv_and_figures(tmp_path):
     out = tmp_path / "demo"
     result = subprocess.run([sys.executable, "-m", "fastinit", "demo", "--out", str(out)],
                             capture_output=True, text=True, check=True, cwd=tmp_path)
-    assert "Hidden layer 10 had mean" in result.stdout and "== he_normal relu (relu) ==" in \
+    assert "Hidden layer 10 had mean" in result.stdout and "== he_normal · relu ==" in \
         result.stdout
+    # small values in significant digits, never 0.000000
+    assert "0.000000" not in result.stdout and "e-07" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith(
+        "wrote classic_study.csv, all_initializations.png, zeros_tanh.png")
     with open(out / "classic_study.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 6 * 10
     small = [float(r["std"]) for r in rows if r["init"] == "normal std 0.01"]
     assert small[-1] < 1e-5  # the collapse the demo is there to show
     plt = pytest.importorskip("matplotlib.pyplot")
-    image = plt.imread(out / "xavier_normal.png")
+    image = plt.imread(out / "xavier_normal_tanh.png")
     assert image.shape[0] > 200 and image.shape[1] > 400
     assert (image[..., :3] < 0.5).mean() > 0.01  # ink on the page, not a blank canvas
 
