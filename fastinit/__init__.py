@@ -16,10 +16,15 @@ from fastinit.initializers import (
     ones, orthogonal, sparse, truncated_normal, uniform, variance_scaling, xavier_normal,
     xavier_uniform, zeros,
 )
+from fastinit import keras
 from fastinit.laws import Constant, Normal, TruncatedNormal, Uniform
 from fastinit.results import LayerStats, Propagation
 from fastinit.seeding import child
 from fastinit.sources import STREAM_VERSION
+from fastinit.torch_style import (
+    constant_, dirac_, eye_, kaiming_normal_, kaiming_uniform_, normal_, ones_, orthogonal_,
+    sparse_, trunc_normal_, uniform_, xavier_normal_, xavier_uniform_, zeros_,
+)
 
 _ENGINE = {"forward_prop": "fastinit.propagation", "Stream": "fastinit.streams",
            "show_config": "fastinit._config"}
@@ -42,5 +47,7 @@ __all__ = [
     "he_normal", "he_uniform", "identity", "kaiming_normal", "kaiming_uniform", "lecun_normal",
     "lecun_uniform", "normal", "ones", "orthogonal", "show_config", "sparse",
     "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
-    "zeros",
+    "zeros", "keras", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",
+    "normal_", "ones_", "orthogonal_", "sparse_", "trunc_normal_", "uniform_", "xavier_normal_",
+    "xavier_uniform_", "zeros_",
 ]

@@ -28,7 +28,10 @@ def split_axes(shape, layout="in_out"):
     choice(layout, "layout", LAYOUTS)
     shape = as_shape(shape)
     if len(shape) < 2:
-        raise ValueError(f"fans need a shape of at least 2 dimensions, got shape {shape}")
+        form = ("(fan_in, fan_out), or (*kernel, in, out) for a convolution" if layout ==
+                "in_out" else "(fan_out, fan_in), or (out, in, *kernel) for a convolution")
+        raise ValueError(f"fans need a weight shape of at least 2 dimensions: {form} "
+                         f"(layout={layout!r}); got shape {shape}")
     if layout == "in_out":
         return shape[:-2], shape[-2], shape[-1]
     return shape[2:], shape[1], shape[0]

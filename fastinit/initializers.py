@@ -33,7 +33,8 @@ COMMON_PARAMETERS = """
         "out_in" (PyTorch: ``(out, in, *kernel)``).
     rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
         An int or SeedSequence draws from the counter-based stream (the same bytes on any
-        thread count); a Generator draws its own numbers (compat mode).
+        thread count); a Generator draws its own numbers (compat mode). ``seed=`` is accepted
+        as another name for it (give one of the two).
     dtype : float32 or float64, default float64
     out : numpy.ndarray, optional
         A C-contiguous float32/float64 array filled in place and returned.
@@ -50,10 +51,24 @@ COMMON_PARAMETERS = """
 
 
 def scheme(function):
-    """Register a public scheme and give its docstring the parameters every scheme shares."""
+    """Register a public scheme, give its docstring the parameters every scheme shares, and
+    accept ``seed=`` (Keras's and JAX's word) as another name for ``rng=``."""
     function.__doc__ = (function.__doc__ or "").rstrip() + "\n" + COMMON_PARAMETERS
-    SCHEMES[function.__name__] = function
-    return function
+
+    @functools.wraps(function)
+    def accepting_seed(*args, seed=None, **kwargs):
+        if seed is not None:
+            kwargs["rng"] = seed_as_rng(seed, kwargs.get("rng"))
+        return function(*args, **kwargs)
+    SCHEMES[function.__name__] = accepting_seed
+    return accepting_seed
+
+
+def seed_as_rng(seed, rng):
+    """``seed=`` is another name for ``rng=``: give one of them."""
+    if rng is not None:
+        raise TypeError("give rng= or seed= (the same argument under Keras's name), not both")
+    return seed
 
 
 SCHEMES = {}
@@ -149,19 +164,51 @@ def xavier_normal(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None
     return call.draw(Normal(0.0, std))
 
 
+HE_PARAMETERS = """
+    He parameters
+    -------------
+    mode : "fan_in" (default) or "fan_out"
+        (for the mean of the two, use ``variance_scaling(scale=2.0, mode="fan_avg")``).
+    nonlinearity : str, optional
+        The gain's nonlinearity (calculate_gain): "relu" by default, "leaky_relu" when a
+        negative slope is given without it (as torch's kaiming_* with ``a``).
+    negative_slope, a : float, optional
+        The leaky ReLU's negative slope; ``a`` is PyTorch's name for it (give one).
+"""
+
+
+def _he_fan_and_gain(name, shape, mode, nonlinearity, negative_slope, a, layout):
+    """(fan, gain) of He's schemes, with PyTorch's conventions: ``a`` is the negative slope,
+    and a slope given without a nonlinearity means leaky_relu."""
+    if mode == "fan_avg":
+        distribution = "uniform" if name == "he_uniform" else "untruncated_normal"
+        raise ValueError(f"{name} takes mode 'fan_in' or 'fan_out'; for the mean of the fans use "
+                         f"variance_scaling(scale=2.0, mode='fan_avg', "
+                         f"distribution='{distribution}')")
+    if a is not None:
+        if negative_slope is not None:
+            raise TypeError(f"{name}: give a= (PyTorch's name) or negative_slope=, not both")
+        negative_slope = a
+    if nonlinearity is None:
+        nonlinearity = "relu" if negative_slope is None else "leaky_relu"
+    fan = select_fan(shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
+    return fan, calculate_gain(nonlinearity, 0.0 if negative_slope is None else negative_slope)
+
+
 @scheme
-def he_uniform(shape=None, *, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
+def he_uniform(shape=None, *, mode="fan_in", nonlinearity=None, negative_slope=None, a=None,
                layout="in_out", rng=None, dtype=None, out=None, num_threads=None, backend=None):
     """He et al. (2015): W ~ U[-l, l), l = gain * sqrt(3 / fan),
-    gain = calculate_gain(nonlinearity, negative_slope), fan = fan_in or fan_out (``mode``)."""
+    gain = calculate_gain(nonlinearity, negative_slope), fan = fan_in or fan_out (``mode``).
+    """
     call = Call(shape, out, dtype, rng, num_threads, backend)
-    fan = select_fan(call.shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
-    limit = calculate_gain(nonlinearity, negative_slope) * math.sqrt(3.0 / fan)
-    return call.draw(_symmetric_uniform(limit))
+    fan, gain = _he_fan_and_gain("he_uniform", call.shape, mode, nonlinearity, negative_slope,
+                                 a, layout)
+    return call.draw(_symmetric_uniform(gain * math.sqrt(3.0 / fan)))
 
 
 @scheme
-def he_normal(shape=None, *, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
+def he_normal(shape=None, *, mode="fan_in", nonlinearity=None, negative_slope=None, a=None,
               layout="in_out", rng=None, dtype=None, out=None, num_threads=None, backend=None):
     """He et al. (2015): W ~ N(0, s^2), s = gain / sqrt(fan); Var W = 2 / fan_in for ReLU.
 
@@ -170,8 +217,13 @@ def he_normal(shape=None, *, mode="fan_in", nonlinearity="relu", negative_slope=
     2.0
     """
     call = Call(shape, out, dtype, rng, num_threads, backend)
-    fan = select_fan(call.shape, choice(mode, "mode", ("fan_in", "fan_out")), layout)
-    return call.draw(Normal(0.0, calculate_gain(nonlinearity, negative_slope) / math.sqrt(fan)))
+    fan, gain = _he_fan_and_gain("he_normal", call.shape, mode, nonlinearity, negative_slope,
+                                 a, layout)
+    return call.draw(Normal(0.0, gain / math.sqrt(fan)))
+
+
+he_uniform.__doc__ += HE_PARAMETERS
+he_normal.__doc__ += HE_PARAMETERS
 
 
 @scheme
@@ -228,8 +280,7 @@ def _symmetric_uniform(limit):
     return Uniform(-limit, limit)
 
 
-for _structured in (orthogonal, identity, dirac, sparse):
-    scheme(_structured)
+orthogonal, identity, dirac, sparse = (scheme(f) for f in (orthogonal, identity, dirac, sparse))
 
 # -- names -----------------------------------------------------------------------------------
 
@@ -243,7 +294,7 @@ glorot_uniform = xavier_uniform
 glorot_normal = xavier_normal
 kaiming_uniform = he_uniform
 kaiming_normal = he_normal
-CALL_ARGUMENTS = ("shape", "rng", "dtype", "out", "num_threads", "backend")
+CALL_ARGUMENTS = ("shape", "rng", "seed", "dtype", "out", "num_threads", "backend")
 
 
 @functools.lru_cache(maxsize=None)
@@ -272,7 +323,10 @@ class Initializer:
             self._laws[shape] = SCHEMES[self.name](shape, backend=LAWS, **self.params)
         return self._laws[shape]
 
-    def __call__(self, shape=None, *, rng=None, dtype=None, out=None, num_threads=None):
+    def __call__(self, shape=None, *, rng=None, seed=None, dtype=None, out=None,
+                 num_threads=None):
+        if seed is not None:
+            rng = seed_as_rng(seed, rng)
         return SCHEMES[self.name](shape, rng=rng, dtype=dtype, out=out,
                                   num_threads=num_threads, backend=self.backend, **self.params)
 

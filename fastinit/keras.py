@@ -1,0 +1,171 @@
+"""Keras's initializer classes, as ``fastinit.keras.HeNormal(seed=0)(shape, dtype=None)``
+(``keras.initializers``' names; apart from fastinit's own names, where the law classes
+``Constant`` and ``TruncatedNormal`` live), with Keras's laws,
+defaults and layout (``(in, out)``, ``(*kernel, in, out)``).
+
+As in Keras 3: an int seed gives the same values on every call; ``dtype`` defaults to float32
+(Keras's floatx); GlorotNormal, HeNormal and LecunNormal are *truncated* normals (at two
+standard deviations, rescaled to keep the variance), unlike fastinit's xavier_normal,
+he_normal and lecun_normal; RandomNormal and RandomUniform default to a scale of 0.05.
+
+>>> import fastinit
+>>> w = fastinit.keras.HeNormal(seed=0)((784, 256))
+>>> w.dtype, w.shape
+(dtype('float32'), (784, 256))
+"""
+import inspect
+
+from fastinit import initializers as schemes
+
+
+class KerasInitializer:
+    """``cls(**params, seed=None)``, called as ``init(shape, dtype=None)``."""
+    scheme = ""
+    fixed = {}  # the scheme's parameters that make it this class (VarianceScaling's settings)
+
+    def __init__(self, seed=None, config=None, **params):
+        """``config``: the constructor's arguments under Keras's names (get_config);
+        ``params``: the fastinit scheme's parameters they mean."""
+        self.seed, self.params = seed, params
+        self.config = dict(config or {})
+        schemes.get_initializer(self.scheme, **self._arguments())  # bad parameters fail here
+
+    def _arguments(self):
+        return {**self.fixed, **self.params}
+
+    def __call__(self, shape=None, dtype=None, *, out=None, num_threads=None):
+        if out is None and dtype is None:
+            dtype = "float32"
+        return schemes.SCHEMES[self.scheme](shape, rng=self.seed, dtype=dtype, out=out,
+                                            num_threads=num_threads, **self._arguments())
+
+    def get_config(self):
+        """The constructor's arguments, as Keras's get_config."""
+        if "seed" in inspect.signature(type(self)).parameters:
+            return {**self.config, "seed": self.seed}
+        return dict(self.config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Zeros(KerasInitializer):
+    """W = 0."""
+    scheme = "zeros"
+
+    def __init__(self):
+        super().__init__()
+
+
+class Ones(KerasInitializer):
+    """W = 1."""
+    scheme = "ones"
+
+    def __init__(self):
+        super().__init__()
+
+
+class Constant(KerasInitializer):
+    """W = value."""
+    scheme = "constant"
+
+    def __init__(self, value=0.0):
+        super().__init__(None, {"value": value}, value=value)
+
+
+class RandomNormal(KerasInitializer):
+    """W ~ N(mean, stddev^2)."""
+    scheme = "normal"
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed, {"mean": mean, "stddev": stddev}, mean=mean, std=stddev)
+
+
+class RandomUniform(KerasInitializer):
+    """W ~ U[minval, maxval)."""
+    scheme = "uniform"
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed, {"minval": minval, "maxval": maxval}, low=minval, high=maxval)
+
+
+class TruncatedNormal(KerasInitializer):
+    """W ~ N(mean, stddev^2) conditioned on |W - mean| <= 2 stddev."""
+    scheme = "truncated_normal"
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed, {"mean": mean, "stddev": stddev}, mean=mean, std=stddev)
+
+    def _arguments(self):
+        mean, std = self.params["mean"], self.params["std"]
+        return {**self.params, "a": mean - 2 * abs(std), "b": mean + 2 * abs(std)}
+
+
+class VarianceScaling(KerasInitializer):
+    """Var W = scale / fan; fan = fan_in, fan_out or fan_avg; truncated_normal (at 2 s,
+    rescaled), untruncated_normal or uniform."""
+    scheme = "variance_scaling"
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        config = {"scale": scale, "mode": mode, "distribution": distribution}
+        super().__init__(seed, config, **config)
+
+
+class _Scaled(KerasInitializer):
+    """A VarianceScaling with its settings fixed by the class (``fixed``)."""
+    scheme = "variance_scaling"
+
+    def __init__(self, seed=None):
+        super().__init__(seed)
+
+
+class GlorotNormal(_Scaled):
+    """VarianceScaling(1, "fan_avg", "truncated_normal")."""
+    fixed = dict(scale=1.0, mode="fan_avg", distribution="truncated_normal")
+
+
+class GlorotUniform(_Scaled):
+    """VarianceScaling(1, "fan_avg", "uniform"): U[-l, l), l = sqrt(6 / (fan_in + fan_out))."""
+    fixed = dict(scale=1.0, mode="fan_avg", distribution="uniform")
+
+
+class HeNormal(_Scaled):
+    """VarianceScaling(2, "fan_in", "truncated_normal")."""
+    fixed = dict(scale=2.0, mode="fan_in", distribution="truncated_normal")
+
+
+class HeUniform(_Scaled):
+    """VarianceScaling(2, "fan_in", "uniform"): U[-l, l), l = sqrt(6 / fan_in)."""
+    fixed = dict(scale=2.0, mode="fan_in", distribution="uniform")
+
+
+class LecunNormal(_Scaled):
+    """VarianceScaling(1, "fan_in", "truncated_normal")."""
+    fixed = dict(scale=1.0, mode="fan_in", distribution="truncated_normal")
+
+
+class LecunUniform(_Scaled):
+    """VarianceScaling(1, "fan_in", "uniform"): U[-l, l), l = sqrt(3 / fan_in)."""
+    fixed = dict(scale=1.0, mode="fan_in", distribution="uniform")
+
+
+class Orthogonal(KerasInitializer):
+    """W = gain * Q over (prod(shape[:-1]), shape[-1])."""
+    scheme = "orthogonal"
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed, {"gain": gain}, gain=gain)
+
+
+class Identity(KerasInitializer):
+    """W = gain * I (2-D)."""
+    scheme = "identity"
+
+    def __init__(self, gain=1.0):
+        super().__init__(None, {"gain": gain}, gain=gain)
+
+
+NAMES = ["Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
+         "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform",
+         "LecunNormal", "LecunUniform", "Orthogonal", "Identity"]

@@ -1,0 +1,132 @@
+"""``torch.nn.init``'s in-place names: ``kaiming_normal_(weight, a=0, mode="fan_in",
+nonlinearity="leaky_relu")`` fills its argument and returns it, with PyTorch's defaults and
+PyTorch's layout (``(out, in, *kernel)``), so fans are read as torch reads them.
+
+The argument is a NumPy array or a CPU ``torch.Tensor`` (float32 or float64, contiguous: its
+memory is filled through ``tensor.detach().numpy()``, no copy). Every function also takes
+``rng=`` (or ``seed=``) and ``num_threads=`` like the rest of fastinit: an int seed draws from
+the counter-based stream, so the same seed gives the same values on any thread count.
+
+>>> import numpy as np, fastinit
+>>> w = np.empty((256, 784), np.float32)          # nn.Linear(784, 256).weight's shape
+>>> _ = fastinit.kaiming_uniform_(w, a=5 ** 0.5, seed=0)   # nn.Linear's own init
+>>> bool(abs(w).max() <= 1 / 784 ** 0.5)
+True
+"""
+import numpy as np
+
+from fastinit import initializers as schemes
+
+TORCH_LAYOUT = "out_in"
+
+
+def _buffer(tensor):
+    """The NumPy array to fill: ``tensor`` itself, or a CPU torch tensor's memory."""
+    if isinstance(tensor, np.ndarray):
+        return tensor
+    if type(tensor).__module__.split(".")[0] == "torch" and hasattr(tensor, "detach"):
+        if tensor.device.type != "cpu":
+            raise TypeError(f"tensor must be on the CPU, got device {tensor.device}")
+        if not tensor.is_contiguous():
+            raise TypeError("tensor must be contiguous: fill tensor.contiguous() and copy it "
+                            "back, or fill the tensor the view was taken from")
+        if str(tensor.dtype) not in ("torch.float32", "torch.float64"):
+            raise TypeError(f"tensor must be float32 or float64, got {tensor.dtype}")
+        return tensor.detach().numpy()
+    raise TypeError(f"tensor must be a numpy.ndarray or a torch.Tensor, got "
+                    f"{type(tensor).__name__}")
+
+
+def _fill(tensor, scheme, draw):
+    """Fill ``tensor`` by ``scheme(out=..., **draw)`` and return it (torch's convention)."""
+    schemes.SCHEMES[scheme](out=_buffer(tensor), **draw)
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0, *, rng=None, seed=None, num_threads=None):
+    """W ~ U[a, b)."""
+    return _fill(tensor, "uniform", dict(low=a, high=b, rng=rng, seed=seed,
+                                         num_threads=num_threads))
+
+
+def normal_(tensor, mean=0.0, std=1.0, *, rng=None, seed=None, num_threads=None):
+    """W ~ N(mean, std^2)."""
+    return _fill(tensor, "normal", dict(mean=mean, std=std, rng=rng, seed=seed,
+                                        num_threads=num_threads))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, rng=None, seed=None,
+                  num_threads=None):
+    """W ~ N(mean, std^2) conditioned on a <= W <= b (absolute bounds, as torch)."""
+    return _fill(tensor, "truncated_normal", dict(mean=mean, std=std, a=a, b=b, rng=rng,
+                                                  seed=seed, num_threads=num_threads))
+
+
+def constant_(tensor, val, *, num_threads=None):
+    """W = val."""
+    return _fill(tensor, "constant", dict(value=val, num_threads=num_threads))
+
+
+def ones_(tensor):
+    """W = 1."""
+    return _fill(tensor, "ones", {})
+
+
+def zeros_(tensor):
+    """W = 0."""
+    return _fill(tensor, "zeros", {})
+
+
+def eye_(tensor):
+    """W = I (2-D)."""
+    return _fill(tensor, "identity", {})
+
+
+def dirac_(tensor, groups=1):
+    """The Dirac delta of a (out, in, *kernel) convolution kernel."""
+    return _fill(tensor, "dirac", dict(groups=groups, layout=TORCH_LAYOUT))
+
+
+def xavier_uniform_(tensor, gain=1.0, *, rng=None, seed=None, num_threads=None):
+    """W ~ U[-l, l), l = gain * sqrt(6 / (fan_in + fan_out))."""
+    return _fill(tensor, "xavier_uniform", dict(gain=gain, layout=TORCH_LAYOUT, rng=rng,
+                                                seed=seed, num_threads=num_threads))
+
+
+def xavier_normal_(tensor, gain=1.0, *, rng=None, seed=None, num_threads=None):
+    """W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))."""
+    return _fill(tensor, "xavier_normal", dict(gain=gain, layout=TORCH_LAYOUT, rng=rng,
+                                               seed=seed, num_threads=num_threads))
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None,
+                     seed=None, num_threads=None):
+    """W ~ U[-l, l), l = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
+    return _fill(tensor, "he_uniform", dict(a=a, mode=mode, nonlinearity=nonlinearity,
+                                            layout=TORCH_LAYOUT, rng=rng, seed=seed,
+                                            num_threads=num_threads))
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None,
+                    seed=None, num_threads=None):
+    """W ~ N(0, s^2), s = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
+    return _fill(tensor, "he_normal", dict(a=a, mode=mode, nonlinearity=nonlinearity,
+                                           layout=TORCH_LAYOUT, rng=rng, seed=seed,
+                                           num_threads=num_threads))
+
+
+def orthogonal_(tensor, gain=1.0, *, rng=None, seed=None, num_threads=None):
+    """W = gain * Q, Q orthogonal, over (out, in * prod(kernel))."""
+    return _fill(tensor, "orthogonal", dict(gain=gain, layout=TORCH_LAYOUT, rng=rng,
+                                            seed=seed, num_threads=num_threads))
+
+
+def sparse_(tensor, sparsity, std=0.01, *, rng=None, seed=None, num_threads=None):
+    """N(0, std^2), then ceil(sparsity * rows) zeros in each column (torch's counts)."""
+    return _fill(tensor, "sparse", dict(sparsity=sparsity, std=std, layout=TORCH_LAYOUT,
+                                        rng=rng, seed=seed, num_threads=num_threads))
+
+
+NAMES = ["uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
+         "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+         "orthogonal_", "sparse_"]

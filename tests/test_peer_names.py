@@ -1,0 +1,210 @@
+"""PyTorch's and Keras's habits: torch.nn.init's in-place names on arrays and tensors, Keras's
+initializer classes, ``seed=`` for ``rng=``, He's ``a=``, and the errors that point a user of
+either library to the right call. torch and Keras themselves are the oracles: the same law by a
+two-sample KS test at fixed seeds (deterministic: it cannot flake), the same values where the
+scheme is deterministic, the same counts, the same configs."""
+import math
+import os
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit
+
+KS_P = 1e-3  # both samples are fixed by their seeds: the p-value is a fixed number
+
+
+def same_law(ours, theirs):
+    ours, theirs = np.asarray(ours, np.float64).ravel(), np.asarray(theirs, np.float64).ravel()
+    return stats.ks_2samp(ours, theirs).pvalue > KS_P
+
+
+# -- seed= and He's PyTorch conventions --------------------------------------------------------
+
+def test_seed_is_another_name_for_rng():
+    np.testing.assert_array_equal(fastinit.normal((50,), seed=7), fastinit.normal((50,), rng=7))
+    np.testing.assert_array_equal(fastinit.orthogonal((6, 6), seed=7),
+                                  fastinit.orthogonal((6, 6), rng=7))
+    init = fastinit.get_initializer("he_uniform")
+    np.testing.assert_array_equal(init((9, 4), seed=3), init((9, 4), rng=3))
+    for call in (lambda: fastinit.normal((3,), rng=1, seed=1),
+                 lambda: init((3, 3), rng=1, seed=2)):
+        with pytest.raises(TypeError, match="give rng= or seed="):
+            call()
+
+
+def test_he_takes_torchs_a_as_the_negative_slope():
+    fan_in, a = 400, 0.3
+    leaky_std = math.sqrt(2 / (1 + a * a)) / math.sqrt(fan_in)  # He et al. (2015), eq. 15
+    assert fastinit.get_initializer("he_normal", a=a).law((fan_in, 10)).std == \
+        pytest.approx(leaky_std, rel=1e-15)
+    # a slope given without a nonlinearity means leaky_relu, as in torch's kaiming_*
+    assert fastinit.get_initializer("he_normal", negative_slope=a).law((fan_in, 10)).std == \
+        pytest.approx(leaky_std, rel=1e-15)
+    assert fastinit.get_initializer("he_uniform", a=a).law((fan_in, 10)).high == \
+        pytest.approx(leaky_std * math.sqrt(3), rel=1e-15)
+    # no slope: ReLU's gain sqrt(2)
+    assert fastinit.get_initializer("he_normal").law((fan_in, 10)).std == \
+        pytest.approx(math.sqrt(2 / fan_in), rel=1e-15)
+    with pytest.raises(TypeError, match="give a= .* or negative_slope=, not both"):
+        fastinit.he_normal((4, 4), a=0.1, negative_slope=0.1)
+
+
+def test_errors_that_point_to_the_right_call():
+    with pytest.raises(ValueError, match=r"variance_scaling\(scale=2.0, mode='fan_avg', "
+                                         r"distribution='untruncated_normal'\)"):
+        fastinit.he_normal((4, 4), mode="fan_avg")
+    with pytest.raises(ValueError, match=r"distribution='uniform'"):
+        fastinit.he_uniform((4, 4), mode="fan_avg")
+    with pytest.raises(ValueError, match=r"at least 2 dimensions: \(fan_in, fan_out\)"):
+        fastinit.he_normal(512)
+    with pytest.raises(ValueError, match=r"\(fan_out, fan_in\)"):
+        fastinit.kaiming_normal_(np.empty(512))
+
+
+# -- torch.nn.init's in-place names ------------------------------------------------------------
+
+def test_in_place_names_fill_numpy_arrays_in_torch_layout():
+    w = np.zeros((256, 784))  # nn.Linear(784, 256).weight: (out, in)
+    assert fastinit.kaiming_normal_(w, seed=0) is w
+    assert w.std() == pytest.approx(math.sqrt(2 / 784), rel=0.01)  # fan_in = 784, not 256
+    fastinit.kaiming_uniform_(w, a=math.sqrt(5), seed=1)  # nn.Linear's reset_parameters
+    bound = 1 / math.sqrt(784)
+    assert w.max() < bound and w.min() >= -bound and w.max() > 0.99 * bound
+    fastinit.xavier_uniform_(w, gain=2.0, seed=2)
+    assert np.abs(w).max() < 2 * math.sqrt(6 / (784 + 256))
+    np.testing.assert_array_equal(fastinit.normal_(np.empty(100), 1.0, 2.0, seed=3),
+                                  fastinit.normal((100,), mean=1.0, std=2.0, rng=3))
+    with pytest.raises(TypeError, match="numpy.ndarray or a torch.Tensor, got list"):
+        fastinit.zeros_([1.0, 2.0])
+
+
+torch = pytest.importorskip("torch")
+nn_init = torch.nn.init
+SHAPES = [(300, 200), (64, 32, 3, 3)]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=["dense", "conv"])
+@pytest.mark.parametrize("name, args", [
+    ("uniform_", (-0.5, 1.5)), ("normal_", (0.2, 3.0)), ("trunc_normal_", (0.0, 1.0, -1.0, 2.0)),
+    ("xavier_uniform_", (1.7,)), ("xavier_normal_", (0.6,)),
+    ("kaiming_uniform_", (math.sqrt(5),)), ("kaiming_normal_", (0.0, "fan_out", "relu")),
+    ("kaiming_normal_", (0.2,)),
+])
+def test_in_place_names_follow_torchs_laws(shape, name, args):
+    torch.manual_seed(0)
+    theirs = getattr(nn_init, name)(torch.empty(shape), *args)
+    tensor = torch.full(shape, math.nan)
+    pointer = tensor.data_ptr()
+    assert getattr(fastinit, name)(tensor, *args, seed=1) is tensor
+    assert tensor.data_ptr() == pointer and not torch.isnan(tensor).any()
+    assert same_law(tensor.numpy(), theirs.numpy()), name
+    # and the same bytes as the NumPy array of the same shape
+    np.testing.assert_array_equal(tensor.numpy(), getattr(fastinit, name)(
+        np.empty(shape, np.float32), *args, seed=1))
+
+
+@pytest.mark.parametrize("name, shape, args", [
+    ("ones_", (5, 7), ()), ("zeros_", (5, 7), ()), ("constant_", (5, 7), (0.25,)),
+    ("eye_", (4, 6), ()), ("eye_", (6, 4), ()), ("dirac_", (6, 3, 3, 3), ()),
+    ("dirac_", (8, 2, 3), (2,)), ("dirac_", (4, 4, 1, 3, 3), ()),
+])
+def test_deterministic_in_place_names_equal_torchs(name, shape, args):
+    theirs = getattr(nn_init, name)(torch.full(shape, math.nan, dtype=torch.float64), *args)
+    ours = getattr(fastinit, name)(torch.full(shape, math.nan, dtype=torch.float64), *args)
+    assert torch.equal(ours, theirs)
+
+
+@pytest.mark.parametrize("shape", [(30, 50), (50, 30), (16, 4, 3, 3)])
+def test_orthogonal_and_sparse_in_place_as_torch(shape):
+    w = fastinit.orthogonal_(torch.empty(shape, dtype=torch.float64), gain=2.0, seed=0)
+    flat = w.reshape(shape[0], -1).numpy()
+    small = min(flat.shape)
+    gram = flat @ flat.T if flat.shape[0] == small else flat.T @ flat
+    np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-12)
+    if len(shape) == 2:
+        for sparsity in (0.1, 0.35):
+            torch.manual_seed(0)
+            theirs = nn_init.sparse_(torch.empty(shape), sparsity)
+            ours = fastinit.sparse_(torch.empty(shape), sparsity, seed=0)
+            np.testing.assert_array_equal((ours == 0).sum(0).numpy(),
+                                          (theirs == 0).sum(0).numpy())
+
+
+def test_a_linear_layer_initialized_as_torch_does():
+    torch.manual_seed(0)
+    layers = [torch.nn.Linear(784, 256) for _ in range(4)]  # reset_parameters ran
+    theirs = torch.cat([layer.weight.detach().ravel() for layer in layers])
+    ours = []
+    for seed, layer in enumerate(layers):
+        with torch.no_grad():
+            layer.weight.fill_(math.nan)
+        fastinit.kaiming_uniform_(layer.weight, a=math.sqrt(5), seed=seed)  # a Parameter
+        ours.append(layer.weight.detach().ravel())
+    assert same_law(torch.cat(ours).numpy(), theirs.numpy())
+
+
+def test_tensors_fastinit_cannot_fill_in_place():
+    with pytest.raises(TypeError, match="contiguous"):
+        fastinit.normal_(torch.empty(6, 4).t(), seed=0)
+    with pytest.raises(TypeError, match="float32 or float64, got torch.float16"):
+        fastinit.normal_(torch.empty(3, 3, dtype=torch.float16), seed=0)
+
+
+# -- Keras's classes ---------------------------------------------------------------------------
+
+def keras_initializers():
+    os.environ.setdefault("KERAS_BACKEND", "torch")  # the backend installed with the tests
+    keras = pytest.importorskip("keras")
+    return keras.initializers
+
+
+def same_config(ours, theirs):
+    """Keras's config has ours, and anything more left at None (newer Keras's input_axes and
+    output_axes, which fastinit does not take)."""
+    ours, theirs = ours.get_config(), theirs.get_config()
+    assert {k: theirs.get(k, "missing") for k in ours} == ours
+    assert all(v is None for k, v in theirs.items() if k not in ours), theirs
+
+
+@pytest.mark.parametrize("name, kwargs, shape", [
+    ("RandomNormal", {}, (300, 200)), ("RandomNormal", {"mean": 1.0, "stddev": 2.0}, (60000,)),
+    ("RandomUniform", {"minval": -1.0, "maxval": 3.0}, (300, 200)),
+    ("TruncatedNormal", {"mean": 0.5, "stddev": 0.3}, (300, 200)),
+    ("GlorotNormal", {}, (300, 200)), ("GlorotUniform", {}, (3, 3, 64, 32)),
+    ("HeNormal", {}, (300, 200)), ("HeUniform", {}, (300, 200)),
+    ("LecunNormal", {}, (3, 3, 64, 32)), ("LecunUniform", {}, (300, 200)),
+    ("VarianceScaling", {"scale": 3.0, "mode": "fan_out", "distribution": "untruncated_normal"},
+     (300, 200)),
+    ("VarianceScaling", {"scale": 0.5, "mode": "fan_avg", "distribution": "truncated_normal"},
+     (3, 3, 64, 32)),
+])
+def test_keras_classes_follow_keras(name, kwargs, shape):
+    keras = keras_initializers()
+    theirs = np.asarray(getattr(keras, name)(**kwargs, seed=1)(shape))
+    init = getattr(fastinit.keras, name)(**kwargs, seed=1)
+    ours = init(shape)
+    assert ours.dtype == theirs.dtype == np.float32 and ours.shape == shape
+    assert same_law(ours, theirs), name
+    np.testing.assert_array_equal(ours, init(shape))  # an int seed: the same values each call
+    same_config(init, getattr(keras, name)(**kwargs, seed=1))
+
+
+@pytest.mark.parametrize("name, kwargs, shape", [
+    ("Zeros", {}, (4, 5)), ("Ones", {}, (4, 5)), ("Constant", {"value": 0.7}, (4, 5)),
+    ("Identity", {"gain": 2.0}, (4, 6)),
+])
+def test_keras_deterministic_classes_equal_keras(name, kwargs, shape):
+    keras = keras_initializers()
+    theirs = np.asarray(getattr(keras, name)(**kwargs)(shape))
+    ours = getattr(fastinit.keras, name)(**kwargs)(shape)
+    np.testing.assert_array_equal(ours, theirs)
+    if name != "Identity":  # Keras's Identity.get_config() is {}: it drops its gain
+        same_config(getattr(fastinit.keras, name)(**kwargs), getattr(keras, name)(**kwargs))
+
+
+def test_keras_orthogonal_is_orthogonal_over_the_last_axis():
+    w = fastinit.keras.Orthogonal(gain=3.0, seed=0)((2, 3, 10, 40), dtype="float64")
+    flat = w.reshape(-1, 40)  # Keras flattens all but the last axis
+    np.testing.assert_allclose(flat.T @ flat, 9.0 * np.eye(40), atol=1e-12)
