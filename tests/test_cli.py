@@ -245,3 +245,20 @@ def test_run_input_correlation_prints_measured_and_predicted(tmp_path):
         assert row["correlation"] == pytest.approx(row["predicted_correlation"], abs=0.03)
     bad = fastinit_cli("run", "--input-correlation", "2", cwd=tmp_path, check=False)
     assert bad.returncode == 2 and "input_correlation must be in" in bad.stderr
+
+
+def test_python_m_fastinit_from_a_source_folder_explains_itself(tmp_path):
+    """From a checkout's root, ``python -m fastinit`` finds the source folder first: after a
+    non-editable install it has no compiled kernels, and must say so (not a traceback about a
+    partially initialized module); after an editable install it simply works."""
+    import shutil
+    source = os.path.dirname(fastinit.__file__)
+    shutil.copytree(source, tmp_path / "fastinit",
+                    ignore=shutil.ignore_patterns("*.so", "*.pyd", "*.c", "__pycache__"))
+    result = fastinit_cli("--version", cwd=tmp_path, check=False)
+    assert "Traceback" not in result.stderr
+    if result.returncode == 0:  # an editable install's finder supplied the kernels
+        assert fastinit.__version__ in result.stdout
+    else:
+        assert result.returncode == 1
+        assert "has no compiled kernels (this is the source folder" in result.stderr
