@@ -58,7 +58,7 @@ def _std_axis(ax, values):
     if values and _positive(values) and max(values) > 10 * min(values):
         ax.set_yscale("log")
     elif values:
-        ax.set_ylim(0, 1.15 * max(max(values), 1e-300))
+        ax.set_ylim(0, 1.15 * max(values) if max(values) > 0 else 1.0)  # all 0: zeros init
 
 
 def comparison_figure(runs, path=None, subtitle=""):

@@ -24,6 +24,15 @@ def network():
                                  rng=3)
 
 
+def assert_not_blank(path):
+    """The PNG was written, is of a readable size, and has ink (coloured or dark pixels)."""
+    import matplotlib.image
+    image = matplotlib.image.imread(path)[..., :3]
+    assert image.shape[0] > 300 and image.shape[1] > 400, image.shape
+    ink = (image.std(axis=2) > 0.05) | (image.mean(axis=2) < 0.5)
+    assert ink.mean() > 0.01, path
+
+
 def data_lines(ax):
     return {line.get_label(): line for line in ax.lines if not line.get_label().startswith("_")}
 
@@ -31,7 +40,7 @@ def data_lines(ax):
 def test_classic_figure_draws_the_records(tmp_path, network):
     path = tmp_path / "c.png"
     fig = plot.classic_figure(network, "xavier_normal · tanh", path, "4 layers of 30, seed 3")
-    assert path.stat().st_size > 0
+    assert_not_blank(path)
     assert fig._suptitle.get_text() == "xavier_normal · tanh\n4 layers of 30, seed 3"
     mean_ax, std_ax, *hist_axes = fig.axes
     for ax, name in ((mean_ax, "mean"), (std_ax, "std")):
@@ -94,7 +103,7 @@ def test_comparison_figure_forward_and_backward_on_log_axes(tmp_path):
                 ("zeros", "zeros", {}, "tanh"), ("normal std 0.01", "normal", {"std": 0.01},
                                                  "tanh"), ("he_normal", "he_normal", {}, "relu"))]
     fig = plot.comparison_figure(runs, tmp_path / "all.png", "4 layers of 40")
-    assert (tmp_path / "all.png").stat().st_size > 0
+    assert_not_blank(tmp_path / "all.png")
     forward, backward = fig.axes
     assert forward.get_yscale() == backward.get_yscale() == "log"
     assert forward.get_xlabel() == backward.get_xlabel() == "layer"
@@ -126,6 +135,7 @@ def sweep_records():
 
 def test_sweep_overlay_one_panel_per_init_and_activation(tmp_path, sweep_records):
     fig = plot.sweep_overlay(sweep_records, tmp_path / "o.png")
+    assert_not_blank(tmp_path / "o.png")
     panels = {ax.get_title(): ax for ax in fig.axes if ax.get_visible()}
     assert sorted(panels) == sorted(f"{i} · {a}" for i in ("lecun_normal", "he_normal")
                                     for a in ("tanh", "relu"))
@@ -153,6 +163,7 @@ def test_sweep_overlay_one_panel_per_init_and_activation(tmp_path, sweep_records
 
 def test_sweep_heatmap_log_colours_per_panel(tmp_path, sweep_records):
     fig = plot.sweep_heatmap(sweep_records, tmp_path / "h.png", x="depth", y="width")
+    assert_not_blank(tmp_path / "h.png")
     *axes, colorbar = fig.axes
     panels = {ax.get_title(): ax for ax in axes if ax.get_visible()}
     assert len(panels) == 4
@@ -178,6 +189,7 @@ def test_results_display_in_a_notebook(tmp_path, network, sweep_records):
     assert "<th>predicted_std</th>" in html and "<th>grad_std</th>" not in html  # no NaN column
     assert f"<td>{network.layers[0].std:.4g}</td>" in html
     fig = network.plot("t", tmp_path / "n.png")
+    assert_not_blank(tmp_path / "n.png")
     assert fig.axes[1].get_title() == "layer std"
     from fastinit.sweep import SweepResult
     result = SweepResult(sweep_records)
@@ -191,6 +203,7 @@ def test_phase_figure_plots_log_chi_over_the_grid(tmp_path):
     chi = np.array([[theory.chi_1(a, b, "tanh") for a, b in zip(ra, rb)]
                     for ra, rb in zip(sw2, sb2)])
     fig = plot.phase_figure(sw2, sb2, chi, "tanh", tmp_path / "p.png")
+    assert_not_blank(tmp_path / "p.png")
     ax, colorbar = fig.axes
     assert ax.get_xlabel() == "sigma_w^2" and ax.get_ylabel() == "sigma_b^2"
     assert ax.get_title() == "tanh: order-to-chaos phase diagram"
