@@ -97,15 +97,16 @@ def _add_sweep(commands):
     p = commands.add_parser("sweep", help="a grid of networks to a result file")
     for key, what, default in (
             ("init", "initializer specs, e.g. lecun_normal,normal:std=0.01|1 (| lists a "
-             "parameter's values); NAME one of " + ", ".join(SCHEMES), "none: required"),
+             "parameter's values); NAME one of " + ", ".join(SCHEMES), None),
             ("activation", "activations, e.g. tanh,relu; one of " + ", ".join(ACTIVATIONS),
              "tanh"),
             ("depth", "depths, e.g. 10,50", "10"), ("width", "widths, e.g. 64,500", "500"),
             ("batch", "batch sizes, e.g. 1000", "1000"),
             ("dtype", "float32 and/or float64", "float64"),
             ("bias", "biases: constants or specs, e.g. 0,normal:std=0.05", "0")):
+        stated = f"default: {default}" if default else "required, here or in --config"
         p.add_argument(f"--{key}", default=None, metavar="LIST",
-                       help=f"comma-separated {what} (default: {default})")
+                       help=f"comma-separated {what} ({stated})")
     p.add_argument("--seeds", default=None, metavar="N", help="run seeds 0..N-1 (default: 1)")
     p.add_argument("--config", metavar="FILE.toml",
                    help="grid values from a TOML file (flags override it)")

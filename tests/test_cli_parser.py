@@ -1,6 +1,8 @@
 """The command line's parser, in process: every command's options, their help (what each takes,
 its default, the valid names) and the values it parses to. (tests/test_cli.py runs the commands
 as a user does, in a subprocess.)"""
+import os
+
 import pytest
 
 import fastinit
@@ -60,7 +62,7 @@ def test_help_everywhere(capsys, command):
         synopsis = text.split("  ")[0].replace(",", " ").split()
         takes_value = any(not t.startswith("-") for t in synopsis)  # "--seed SEED"
         if takes_value and option not in NO_DEFAULT:
-            assert "default" in text or "(required)" in text, (option, text)
+            assert "default" in text or "required" in text, (option, text)
     if "--activation" in blocks:
         for name in fastinit.ACTIVATIONS:
             assert name in blocks["--activation"], name
@@ -131,3 +133,35 @@ def test_layers_error_shows_the_accepted_form(capsys):
     err = capsys.readouterr().err
     assert "--layers takes WIDTHxDEPTH like 500x10" in err
     assert "'500*10'" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, values", [
+    (["run", "--batch", "7", "--seed", "3", "--bins", "5", "--threads", "2",
+      "--perturbation", "0.5", "--input-correlation", "0.25"],
+     {"batch": 7, "seed": 3, "bins": 5, "threads": 2, "perturbation": 0.5,
+      "input_correlation": 0.25}),
+    (["demo", "--seed", "4"], {"seed": 4}),
+    (["sweep", "--out", "x.csv", "--workers", "3", "--threads", "1"],
+     {"workers": 3, "threads": 1}),
+    (["bench", "--depth", "2", "--batch", "9", "--repeats", "4"],
+     {"depth": 2, "batch": 9, "repeats": 4}),
+])
+def test_numbers_parse_to_numbers(argv, values):
+    args = vars(build_parser().parse_args(argv))
+    for key, value in values.items():
+        assert args[key] == value and type(args[key]) is type(value), key
+
+
+# The help pages as users read them, kept in tests/golden/help_<command>.txt: any change to an
+# option's wording, metavar, default or choices shows up here and is accepted by rewriting the
+# file (FASTINIT_UPDATE_GOLDEN=1 pytest tests/test_cli_parser.py) after reading the diff. (The
+# layout is argparse's of Python 3.11, which CI runs; another Python may wrap differently.)
+@pytest.mark.parametrize("command", ["", *sorted(HELP_OPTIONS)])
+def test_help_pages_are_the_reviewed_ones(capsys, monkeypatch, command):
+    import pathlib
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width
+    out = cli_help(capsys, *([command] if command else []))
+    golden = pathlib.Path(__file__).parent / "golden" / f"help_{command or 'fastinit'}.txt"
+    if os.environ.get("FASTINIT_UPDATE_GOLDEN"):
+        golden.write_text(out)
+    assert out == golden.read_text()
