@@ -379,6 +379,33 @@ def fill(floating[::1] out, const uint32_t[::1] key, uint64_t offset, int kind,
         raise_pending()
 
 
+def fill_rows(floating[:, ::1] out, const uint32_t[::1] key, uint64_t offset,
+              uint64_t row_stride, int kind, const double[::1] params, int num_threads):
+    """Fill row i of ``out`` with stream elements offset + i * row_stride onwards: a block of a
+    larger tensor whose rows are ``row_stride`` elements apart (fastinit.regions). Each row is
+    cut into the same work items as fill()'s, all rows' items shared by the threads."""
+    cdef Py_ssize_t rows = out.shape[0], cols = out.shape[1]
+    cdef Py_ssize_t per_row = (cols + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t t, r, c
+    cdef fi_interrupt interrupt
+    cdef int nt = rows * cols * sizeof(floating) >= STREAM_BYTES
+    if rows == 0 or cols == 0:
+        return
+    if num_threads < 1:
+        num_threads = omp_get_max_threads()
+    fi_interrupt_init(&interrupt)
+    with nogil:
+        for t in prange(rows * per_row, num_threads=num_threads, schedule="static"):
+            if fi_interrupt_poll(&interrupt):
+                continue
+            r = t // per_row
+            c = (t - r * per_row) * CHUNK
+            fill_chunk(&out[r, c], min(<Py_ssize_t>CHUNK, cols - c),
+                       offset + r * row_stride + c, &key[0], kind, &params[0], nt)
+    if interrupt.stop:
+        raise_pending()
+
+
 cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_t* key,
                      int kind, const double* params, int num_threads,
                      fi_interrupt* interrupt, int nt) noexcept nogil:

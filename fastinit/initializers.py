@@ -22,6 +22,7 @@ from fastinit._validation import choice, real
 from fastinit.backends import ENGINE, LAWS, Call
 from fastinit.fans import calculate_gain, fan_sum, select_fan
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Constant, Normal, TruncatedNormal, Uniform
+from fastinit.regions import fill_region
 from fastinit.structured import dirac, identity, orthogonal, sparse
 
 COMMON_PARAMETERS = """
@@ -35,6 +36,10 @@ COMMON_PARAMETERS = """
         An int or SeedSequence draws from the counter-based stream (the same bytes on any
         thread count); a Generator draws its own numbers (compat mode). ``seed=`` is accepted
         as another name for it (give one of the two).
+    region : tuple of slices or (start, stop) pairs, optional
+        Draw only this block of the tensor of ``shape`` (the leading dimensions; the rest are
+        whole): the same values the block holds in the whole tensor (fastinit.regions).
+        ``out``, if given, has the block's shape.
     dtype : float32 or float64, default float64
     out : numpy.ndarray, optional
         A C-contiguous float32/float64 array filled in place and returned.
@@ -51,17 +56,20 @@ COMMON_PARAMETERS = """
 
 
 def scheme(function):
-    """Register a public scheme, give its docstring the parameters every scheme shares, and
-    accept ``seed=`` (Keras's and JAX's word) as another name for ``rng=``."""
+    """Register a public scheme, give its docstring the parameters every scheme shares, accept
+    ``seed=`` (Keras's and JAX's word) as another name for ``rng=``, and ``region=`` for a
+    block of the tensor (fastinit.regions)."""
     function.__doc__ = (function.__doc__ or "").rstrip() + "\n" + COMMON_PARAMETERS
 
     @functools.wraps(function)
-    def accepting_seed(*args, seed=None, **kwargs):
+    def accepting_seed_and_region(*args, seed=None, region=None, **kwargs):
         if seed is not None:
             kwargs["rng"] = seed_as_rng(seed, kwargs.get("rng"))
+        if region is not None:
+            return fill_region(function, *args, region=region, **kwargs)
         return function(*args, **kwargs)
-    SCHEMES[function.__name__] = accepting_seed
-    return accepting_seed
+    SCHEMES[function.__name__] = accepting_seed_and_region
+    return accepting_seed_and_region
 
 
 def seed_as_rng(seed, rng):
@@ -294,7 +302,7 @@ glorot_uniform = xavier_uniform
 glorot_normal = xavier_normal
 kaiming_uniform = he_uniform
 kaiming_normal = he_normal
-CALL_ARGUMENTS = ("shape", "rng", "seed", "dtype", "out", "num_threads", "backend")
+CALL_ARGUMENTS = ("shape", "rng", "seed", "region", "dtype", "out", "num_threads", "backend")
 
 
 @functools.lru_cache(maxsize=None)
@@ -323,11 +331,11 @@ class Initializer:
             self._laws[shape] = SCHEMES[self.name](shape, backend=LAWS, **self.params)
         return self._laws[shape]
 
-    def __call__(self, shape=None, *, rng=None, seed=None, dtype=None, out=None,
+    def __call__(self, shape=None, *, rng=None, seed=None, region=None, dtype=None, out=None,
                  num_threads=None):
         if seed is not None:
             rng = seed_as_rng(seed, rng)
-        return SCHEMES[self.name](shape, rng=rng, dtype=dtype, out=out,
+        return SCHEMES[self.name](shape, rng=rng, region=region, dtype=dtype, out=out,
                                   num_threads=num_threads, backend=self.backend, **self.params)
 
     def __repr__(self):

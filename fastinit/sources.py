@@ -90,6 +90,29 @@ class StreamBase:
             self._fill(flat, law, kind, params, offset, threads)
         return out
 
+    def fill_rows(self, out, law, *, offset, row_stride, num_threads=None):
+        """Fill row i of the 2-D ``out`` from ``law`` with stream positions ``offset + i *
+        row_stride`` onwards: a block of a larger tensor (fastinit.regions)."""
+        out = checked_out(out)
+        offset, row_stride = integer(offset, "offset"), integer(row_stride, "row_stride")
+        if out.ndim != 2 or (out.shape[0] > 1 and row_stride < out.shape[1]):
+            raise ValueError(f"fill_rows needs a 2-D out whose rows fit row_stride, got shape "
+                             f"{out.shape} and row_stride {row_stride}")
+        last = offset + max(out.shape[0] - 1, 0) * row_stride + out.shape[1]
+        if offset < 0 or last > _MAX_POSITION:
+            raise ValueError(f"positions {offset} .. {last} are outside the stream")
+        threads = checked_num_threads(num_threads)
+        kind, params = kernel_params(_check_law(law), out.dtype)
+        if isinstance(law, Constant):
+            out.fill(params[0])
+        else:
+            self._fill_rows(out, law, kind, params, offset, row_stride, threads)
+        return out
+
+    def _fill_rows(self, out, law, kind, params, offset, row_stride, threads):
+        for i, row in enumerate(out):  # the reference: a fill per row (the engine: one call)
+            self._fill(row, law, kind, params, offset + i * row_stride, threads)
+
     def uniform_keys(self, shape):
         """Uniforms that order positions (sparse's zeros): child 0's stream, kept apart from
         the values drawn from this one."""

@@ -13,6 +13,10 @@ class Stream(StreamBase):
         _fill.fill(flat, self.key, offset, _fill.KINDS[kind], params,
                    _openmp.effective_num_threads(threads))
 
+    def _fill_rows(self, out, law, kind, params, offset, row_stride, threads):
+        _fill.fill_rows(out, self.key, offset, row_stride, _fill.KINDS[kind], params,
+                        _openmp.effective_num_threads(threads))
+
     def _raw(self, n, offset):
         words = np.empty(n, np.uint32)
         _fill.raw_words(words, self.key, offset)
