@@ -95,7 +95,7 @@ def checked_out(out, name="out"):
                             f"{type(out).__name__}; pass np.asarray(out)")
         hint = ""
         if hasattr(out, "detach") and hasattr(out, "numpy"):
-            hint = " (a torch tensor: pass tensor.detach().numpy(), with layout='out_in')"
+            hint = " (a torch tensor: pass it as out= to a scheme, or fastinit.kaiming_normal_)"
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}{hint}")
     if out.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must have dtype float32 or float64, got {out.dtype}")

@@ -23,6 +23,7 @@ from fastinit.backends import ENGINE, LAWS, Call
 from fastinit.fans import calculate_gain, fan_sum, select_fan
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Constant, Normal, TruncatedNormal, Uniform
 from fastinit.regions import fill_region
+from fastinit.tensors import is_torch_tensor, tensor_buffer
 from fastinit.structured import dirac, identity, orthogonal, sparse
 
 COMMON_PARAMETERS = """
@@ -41,8 +42,10 @@ COMMON_PARAMETERS = """
         whole): the same values the block holds in the whole tensor (fastinit.regions).
         ``out``, if given, has the block's shape.
     dtype : float32 or float64, default float64
-    out : numpy.ndarray, optional
-        A C-contiguous float32/float64 array filled in place and returned.
+    out : numpy.ndarray or torch.Tensor, optional
+        A C-contiguous float32/float64 array filled in place and returned. A CPU torch
+        tensor is filled through its memory, and its fans read in torch's layout
+        (``layout="out_in"``) unless ``layout`` is given.
     num_threads : int, optional
         Threads for the fill (default: OMP_NUM_THREADS or one per core).
     backend : fastinit.backends.Backend, optional
@@ -61,15 +64,24 @@ def scheme(function):
     block of the tensor (fastinit.regions)."""
     function.__doc__ = (function.__doc__ or "").rstrip() + "\n" + COMMON_PARAMETERS
 
+    takes_layout = "layout" in inspect.signature(function).parameters
+
     @functools.wraps(function)
-    def accepting_seed_and_region(*args, seed=None, region=None, **kwargs):
+    def scheme_call(*args, seed=None, region=None, **kwargs):
         if seed is not None:
             kwargs["rng"] = seed_as_rng(seed, kwargs.get("rng"))
+        tensor = kwargs.get("out")
+        if is_torch_tensor(tensor):  # filled in place, its fans read in torch's layout
+            kwargs["out"] = tensor_buffer(tensor)
+            if takes_layout:
+                kwargs.setdefault("layout", "out_in")
         if region is not None:
-            return fill_region(function, *args, region=region, **kwargs)
-        return function(*args, **kwargs)
-    SCHEMES[function.__name__] = accepting_seed_and_region
-    return accepting_seed_and_region
+            result = fill_region(function, *args, region=region, **kwargs)
+        else:
+            result = function(*args, **kwargs)
+        return tensor if is_torch_tensor(tensor) else result
+    SCHEMES[function.__name__] = scheme_call
+    return scheme_call
 
 
 def seed_as_rng(seed, rng):

@@ -8,6 +8,12 @@ the seed's counter-based stream, so any shard can be drawn on its own, on any ma
 order, and shards assembled equal the whole. The structured schemes (orthogonal, identity,
 dirac, sparse) depend on the whole tensor and have no region fills; neither has compat mode (a
 Generator draws in sequence).
+
+>>> whole = fastinit.he_normal((64, 32), rng=0)
+>>> top = fastinit.he_normal((64, 32), rng=0, region=(slice(0, 8),))
+>>> block = fastinit.he_normal((64, 32), rng=0, region=((8, 64), (0, 32)))
+>>> bool((np.concatenate([top, block]) == whole).all())
+True
 """
 import itertools
 import math

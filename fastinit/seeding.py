@@ -81,3 +81,18 @@ def child(ss, index):
         raise ValueError(f"index must be >= 0, got {index}")
     return np.random.SeedSequence(
         ss.entropy, spawn_key=tuple(ss.spawn_key) + (index,), pool_size=ss.pool_size)
+
+
+# Marks a child keyed by a name, apart from the children keyed by an index.
+NAME_TAG = 0x6E616D65  # "name"
+
+
+def named_child(ss, name):
+    """The child of ``ss`` keyed by the text ``name`` (a parameter's qualified name, say): the
+    SeedSequence whose spawn key is ``ss``'s, then NAME_TAG, then the name's UTF-8 bytes. It
+    depends on nothing else, so adding or removing other names leaves it unchanged."""
+    ss = seed_sequence(ss, "ss")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    return np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + (
+        NAME_TAG, *name.encode("utf-8")), pool_size=ss.pool_size)

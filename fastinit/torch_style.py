@@ -13,33 +13,15 @@ the counter-based stream, so the same seed gives the same values on any thread c
 >>> bool(abs(w).max() <= 1 / 784 ** 0.5)
 True
 """
-import numpy as np
-
 from fastinit import initializers as schemes
+from fastinit.tensors import fill_target
 
 TORCH_LAYOUT = "out_in"
 
 
-def _buffer(tensor):
-    """The NumPy array to fill: ``tensor`` itself, or a CPU torch tensor's memory."""
-    if isinstance(tensor, np.ndarray):
-        return tensor
-    if type(tensor).__module__.split(".")[0] == "torch" and hasattr(tensor, "detach"):
-        if tensor.device.type != "cpu":
-            raise TypeError(f"tensor must be on the CPU, got device {tensor.device}")
-        if not tensor.is_contiguous():
-            raise TypeError("tensor must be contiguous: fill tensor.contiguous() and copy it "
-                            "back, or fill the tensor the view was taken from")
-        if str(tensor.dtype) not in ("torch.float32", "torch.float64"):
-            raise TypeError(f"tensor must be float32 or float64, got {tensor.dtype}")
-        return tensor.detach().numpy()
-    raise TypeError(f"tensor must be a numpy.ndarray or a torch.Tensor, got "
-                    f"{type(tensor).__name__}")
-
-
 def _fill(tensor, scheme, draw):
     """Fill ``tensor`` by ``scheme(out=..., **draw)`` and return it (torch's convention)."""
-    schemes.SCHEMES[scheme](out=_buffer(tensor), **draw)
+    schemes.SCHEMES[scheme](out=fill_target(tensor, "tensor"), **draw)
     return tensor
 
 

@@ -86,11 +86,14 @@ def test_an_initializer_shows_its_parameters():
     assert repr(init) == "Initializer('he_normal', nonlinearity='tanh')"
 
 
-MODULES_WITH_EXAMPLES = ["initializers", "structured", "propagation"]
+MODULES_WITH_EXAMPLES = ["initializers", "structured", "propagation", "torch_style", "keras",
+                         "regions", "torch"]
 
 
 @pytest.mark.parametrize("module", MODULES_WITH_EXAMPLES)
 def test_docstring_examples_run(module):
+    if module == "torch":
+        pytest.importorskip("torch")
     mod = importlib.import_module(f"fastinit.{module}")
     result = doctest.testmod(mod, extraglobs={"fastinit": fastinit, "np": np},
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

@@ -1,0 +1,199 @@
+"""Initialize PyTorch modules (``pip install torch``; imported only when used).
+
+``init_module(model, rng=0)`` fills every parameter of a module tree in place, with PyTorch's
+own default law for each layer type (the laws of ``reset_parameters``) or with your ``rules``,
+from fastinit's counter-based stream:
+
+- each parameter draws from its own stream, keyed by the seed and its qualified name
+  (``"encoder.layers.3.linear1.weight"``; fastinit.seeding.named_child): adding or removing a
+  layer leaves every other parameter's values unchanged, and the values do not depend on the
+  thread count;
+- a model built on ``device="meta"`` and materialised with ``to_empty(device="cpu")`` is
+  initialized without ever running torch's own init.
+
+>>> import torch, fastinit.torch
+>>> model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+...                             torch.nn.Linear(256, 10))
+>>> _ = fastinit.torch.init_module(model, rng=0)
+>>> bool(model[0].weight.abs().max() <= 1 / 784 ** 0.5)   # nn.Linear's U(+-1/sqrt(fan_in))
+True
+"""
+import fnmatch
+import math
+
+import torch
+from torch import nn
+
+from fastinit import text_specs
+from fastinit.initializers import Initializer, get_initializer
+from fastinit.seeding import named_child, seed_sequence
+
+__all__ = ["default_rules", "init_module", "parameter_rules"]
+
+
+def _uniform(bound):
+    return get_initializer("uniform", low=-bound, high=bound) if bound > 0 else \
+        get_initializer("zeros")
+
+
+def _fan_in(weight):
+    """torch's fan_in of a weight: size(1) * receptive field (dimension 1 of the tensor)."""
+    return weight.shape[1] * math.prod(weight.shape[2:]) if weight.dim() >= 2 else 0
+
+
+def _kaiming_sqrt5(module):
+    """nn.Linear's and nn.ConvNd's reset_parameters: kaiming_uniform_(a=sqrt(5)) on the
+    weight, which is U(+-1/sqrt(fan_in)), and U(+-1/sqrt(fan_in)) on the bias."""
+    bound = 1 / math.sqrt(_fan_in(module.weight)) if _fan_in(module.weight) > 0 else 0.0
+    return {"weight": get_initializer("he_uniform", a=math.sqrt(5), layout="out_in"),
+            "bias": _uniform(bound)}
+
+
+def _ones_zeros(module):
+    return {"weight": get_initializer("ones"), "bias": get_initializer("zeros")}
+
+
+def _multihead_attention(module):
+    # nn.MultiheadAttention._reset_parameters; out_proj is an nn.Linear, initialized as one
+    xavier = get_initializer("xavier_uniform", layout="out_in")
+    rules = {"in_proj_weight": xavier, "q_proj_weight": xavier, "k_proj_weight": xavier,
+             "v_proj_weight": xavier, "in_proj_bias": get_initializer("zeros"),
+             "bias_k": get_initializer("xavier_normal", layout="out_in"),
+             "bias_v": get_initializer("xavier_normal", layout="out_in")}
+    if module.in_proj_bias is not None:  # and it zeroes its out_proj's bias
+        rules["out_proj.bias"] = get_initializer("zeros")
+    return rules
+
+
+def _transformer(module):
+    # nn.Transformer._reset_parameters: xavier_uniform_ on every parameter of 2 or more
+    # dimensions, below it
+    xavier = get_initializer("xavier_uniform", layout="out_in")
+    return {name: xavier for name, p in module.named_parameters() if p.dim() > 1}
+
+
+def _recurrent(module):
+    # nn.RNNBase.reset_parameters: every weight and bias U(+-1/sqrt(hidden_size))
+    bound = 1 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0.0
+    return {name: _uniform(bound) for name, _ in module.named_parameters(recurse=False)}
+
+
+def _bilinear(module):
+    bound = 1 / math.sqrt(module.weight.shape[1])
+    return {"weight": _uniform(bound), "bias": _uniform(bound)}
+
+
+DEFAULTS = [
+    ((nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
+      nn.ConvTranspose3d), _kaiming_sqrt5),
+    ((nn.Bilinear,), _bilinear),
+    ((nn.Embedding, nn.EmbeddingBag), lambda m: {"weight": get_initializer("normal")}),
+    ((nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase, nn.RMSNorm), _ones_zeros),
+    ((nn.MultiheadAttention,), _multihead_attention),
+    ((nn.Transformer,), _transformer),
+    ((nn.RNNBase,), _recurrent),
+    ((nn.PReLU,), lambda m: {"weight": get_initializer("constant", value=m.init)}),
+]
+
+
+def default_rules(module):
+    """{parameter name: Initializer} of PyTorch's own initialization of ``module`` (its
+    reset_parameters), or None for a layer type fastinit does not know. A dotted name is a
+    parameter below it that its reset changes after the child's own (MultiheadAttention's
+    out_proj.bias, nn.Transformer's matrices)."""
+    for types, rules in DEFAULTS:
+        if isinstance(module, types):
+            return rules(module)
+    return None
+
+
+def _defaults(module):
+    """{qualified name: Initializer} of PyTorch's initialization of the whole tree: each
+    module's defaults for its own parameters, then the overrides of its ancestors (which reset
+    after their children), and the names with no default."""
+    chosen, missing, overrides = {}, [], []
+    for prefix, sub in module.named_modules():
+        defaults = default_rules(sub)
+        for name, _ in sub.named_parameters(recurse=False):
+            qualified = f"{prefix}.{name}" if prefix else name
+            if defaults and name in defaults:
+                chosen[qualified] = defaults[name]
+            else:
+                missing.append(f"{qualified} ({type(sub).__name__})")
+        for name, init in (defaults or {}).items():
+            if "." in name:
+                overrides.append((f"{prefix}.{name}" if prefix else name, init))
+    for qualified, init in reversed(overrides):  # an outer module's reset runs last
+        chosen[qualified] = init
+    missing = [m for m in missing if m.split(" ")[0] not in chosen]
+    return chosen, missing
+
+
+def _as_initializer(rule, where):
+    if isinstance(rule, Initializer):
+        return rule
+    if isinstance(rule, (int, float)) and not isinstance(rule, bool):
+        return get_initializer("constant", value=float(rule))
+    if isinstance(rule, str):
+        return text_specs.initializer(rule, where)
+    raise TypeError(f"{where}: a rule must be an initializer spec (str), a fastinit "
+                    f"Initializer or a number, got {type(rule).__name__}")
+
+
+def parameter_rules(module, rules=None):
+    """{qualified parameter name: Initializer} for every parameter of ``module``: the first
+    matching rule of ``rules`` (a glob over qualified names like ``"*.bias"``, or a module
+    type mapped to {parameter name: rule} or to one rule for all its parameters), else
+    PyTorch's default for the parameter's layer type. A parameter with neither is a
+    ValueError naming it."""
+    rules = dict(rules or {})
+    patterns = {k: v for k, v in rules.items() if isinstance(k, str)}
+    by_type = {k: v for k, v in rules.items() if isinstance(k, type)}
+    unknown = [k for k in rules if not isinstance(k, (str, type))]
+    if unknown:
+        raise TypeError(f"rules keys must be name patterns (str) or module types, got "
+                        f"{unknown[0]!r}")
+    chosen, missing = _defaults(module)
+    for prefix, sub in module.named_modules():
+        for name, _ in sub.named_parameters(recurse=False):
+            qualified = f"{prefix}.{name}" if prefix else name
+            rule = _matching_rule(qualified, name, sub, patterns, by_type)
+            if rule is not None:
+                chosen[qualified] = _as_initializer(rule, qualified)
+    missing = [m for m in missing if m.split(" ")[0] not in chosen]
+    if missing:
+        raise ValueError(f"no rule for {', '.join(missing)}: fastinit knows PyTorch's default "
+                         "only for its standard layers; give rules={...} for these")
+    return chosen
+
+
+def _matching_rule(qualified, name, module, patterns, by_type):
+    for pattern, rule in patterns.items():
+        if fnmatch.fnmatchcase(qualified, pattern):
+            return rule
+    for kind, rule in by_type.items():
+        if isinstance(module, kind):
+            return rule.get(name) if isinstance(rule, dict) else rule
+    return None
+
+
+def init_module(module, rules=None, rng=None, *, seed=None, num_threads=None):
+    """Fill every parameter of ``module`` in place (see parameter_rules for what each gets),
+    each from the stream of ``rng`` (or ``seed``) keyed by its qualified name. Parameters must
+    be on the CPU, float32 or float64. Returns ``module``."""
+    if seed is not None:
+        if rng is not None:
+            raise TypeError("give rng= or seed=, not both")
+        rng = seed
+    root = seed_sequence(rng)
+    chosen = parameter_rules(module, rules)
+    parameters = dict(module.named_parameters())
+    for name, init in chosen.items():
+        with torch.no_grad():
+            init(out=parameters[name], rng=named_child(root, name), num_threads=num_threads)
+    for prefix, sub in module.named_modules():
+        if isinstance(sub, (nn.Embedding, nn.EmbeddingBag)) and \
+                getattr(sub, "padding_idx", None) is not None:
+            with torch.no_grad():  # as nn.Embedding.reset_parameters: the padding row is 0
+                sub.weight[sub.padding_idx].fill_(0)
+    return module

@@ -1,0 +1,145 @@
+"""fastinit.torch: whole PyTorch modules initialized with PyTorch's own default laws (checked
+against torch's reset_parameters by a two-sample KS test at fixed seeds, or exactly where the
+default is deterministic), streams keyed by parameter name, user rules, meta-device models,
+and torch tensors as out= (fans in torch's layout: the shape trap)."""
+import copy
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+ft = pytest.importorskip("fastinit.torch")
+
+
+def same_law(ours, theirs):
+    ours = ours.detach().double().numpy().ravel()
+    theirs = theirs.detach().double().numpy().ravel()
+    if np.unique(theirs).size <= 2:  # a constant (ones, zeros, PReLU's 0.25): equal values
+        return np.array_equal(np.sort(ours), np.sort(theirs))
+    return stats.ks_2samp(ours, theirs).pvalue > 1e-3
+
+
+LAYERS = {
+    "Linear": lambda: nn.Linear(300, 200),
+    "Conv1d": lambda: nn.Conv1d(16, 64, 5),
+    "Conv2d": lambda: nn.Conv2d(16, 32, 3, groups=2),
+    "Conv3d": lambda: nn.Conv3d(8, 16, 3),
+    "ConvTranspose2d": lambda: nn.ConvTranspose2d(32, 16, 3),
+    "Bilinear": lambda: nn.Bilinear(30, 40, 50),
+    "Embedding": lambda: nn.Embedding(500, 64, padding_idx=3),
+    "LayerNorm": lambda: nn.LayerNorm(64),
+    "BatchNorm2d": lambda: nn.BatchNorm2d(32),
+    "GroupNorm": lambda: nn.GroupNorm(4, 32),
+    "RMSNorm": lambda: nn.RMSNorm(48),
+    "PReLU": lambda: nn.PReLU(8, init=0.3),
+    "MultiheadAttention": lambda: nn.MultiheadAttention(64, 4, add_bias_kv=True),
+    "MultiheadAttention kdim": lambda: nn.MultiheadAttention(64, 4, kdim=32, vdim=48),
+    "LSTM": lambda: nn.LSTM(40, 64, num_layers=2),
+    "GRU": lambda: nn.GRU(40, 64, bidirectional=True),
+    "TransformerEncoderLayer": lambda: nn.TransformerEncoderLayer(64, 4, 128),
+    "Transformer": lambda: nn.Transformer(32, 2, 1, 1, 64),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # nn.Transformer's nested-tensor note
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_default_laws_are_torchs(layer):
+    torch.manual_seed(0)
+    theirs = LAYERS[layer]()  # torch ran its reset_parameters
+    ours = copy.deepcopy(theirs)
+    with torch.no_grad():
+        for p in ours.parameters():
+            p.fill_(math.nan)
+    assert ft.init_module(ours, rng=1) is ours
+    mine = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        assert not torch.isnan(mine[name]).any(), name
+        assert same_law(mine[name], p), (layer, name)
+    if layer == "Embedding":
+        assert not mine["weight"][3].any()  # the padding row is zero, as torch's
+
+
+def test_streams_are_keyed_by_name_and_not_by_thread_count():
+    def model(extra):
+        layers = {"encoder": nn.Linear(64, 32), "decoder": nn.Linear(32, 8)}
+        if extra:
+            layers["middle"] = nn.Linear(32, 32)
+        return nn.ModuleDict(layers)
+    a = dict(ft.init_module(model(False), rng=5).named_parameters())
+    b = dict(ft.init_module(model(True), rng=5, num_threads=1).named_parameters())
+    for name in a:  # a layer added: the others keep their values
+        assert torch.equal(a[name], b[name]), name
+    c = dict(ft.init_module(model(True), rng=5, num_threads=2).named_parameters())
+    assert all(torch.equal(b[name], c[name]) for name in b)
+    # each parameter is the scheme's fill from the stream of its name
+    from fastinit.seeding import named_child
+    expected = fastinit.uniform((32, 64), low=-1 / 8, high=1 / 8,
+                                rng=named_child(np.random.SeedSequence(5), "encoder.weight"),
+                                dtype="float32")
+    np.testing.assert_array_equal(a["encoder.weight"].detach().numpy(), expected)
+    d = dict(ft.init_module(model(False), seed=6).named_parameters())
+    assert not torch.equal(a["encoder.weight"], d["encoder.weight"])
+
+
+def test_a_meta_model_materialised_with_to_empty():
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(256, 512), nn.LayerNorm(512), nn.Linear(512, 10))
+    model = ft.init_module(model.to_empty(device="cpu"), rng=0)
+    assert all(not torch.isnan(p).any() for p in model.parameters())
+    assert torch.equal(model[1].weight, torch.ones(512))
+    assert model[0].weight.abs().max() <= 1 / 16
+
+
+def test_rules_by_name_pattern_and_module_type():
+    model = nn.Sequential(nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10), nn.LayerNorm(10))
+    rules = {"*.bias": 0.0, nn.Linear: {"weight": "he_normal"},
+             nn.LayerNorm: "normal:std=0.5"}
+    chosen = ft.parameter_rules(model, rules)
+    assert chosen["0.bias"] == fastinit.get_initializer("constant", value=0.0)
+    assert chosen["0.weight"] == fastinit.get_initializer("he_normal")
+    assert chosen["3.weight"] == fastinit.get_initializer("normal", std=0.5)
+    assert chosen["3.bias"] == chosen["0.bias"]  # the pattern comes first
+    ft.init_module(model, rules, rng=3)
+    w = model[0].weight.detach().numpy()
+    assert w.std() == pytest.approx(math.sqrt(2 / 100), rel=0.05)  # fan_in of (out, in): 100
+    assert not model[2].bias.any()
+
+
+def test_what_init_module_refuses():
+    class Custom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(torch.empty(3))
+    with pytest.raises(ValueError, match=r"no rule for 1.scale \(Custom\)"):
+        ft.parameter_rules(nn.Sequential(nn.Linear(2, 3), Custom()))
+    with pytest.raises(TypeError, match="rules keys must be"):
+        ft.parameter_rules(nn.Linear(2, 2), {3: "zeros"})
+    with pytest.raises(TypeError, match="a rule must be"):
+        ft.parameter_rules(nn.Linear(2, 2), {"*": [1]})
+    with pytest.raises(TypeError, match="give rng= or seed="):
+        ft.init_module(nn.Linear(2, 2), rng=1, seed=1)
+
+
+def test_the_pytorch_shape_trap_is_gone():
+    layer = nn.Linear(784, 256)
+    assert fastinit.he_normal(out=layer.weight, rng=0) is layer.weight
+    w = layer.weight.detach().numpy().astype(np.float64).ravel()
+    # the law is N(0, 2/784): fan_in read from torch's (out, in) layout, not 256
+    assert stats.kstest(w, "norm", args=(0, math.sqrt(2 / 784))).pvalue > 1e-3
+    conv = nn.Conv2d(16, 32, 3)
+    fastinit.xavier_uniform(out=conv.weight, rng=1)
+    assert conv.weight.abs().max() < math.sqrt(6 / (16 * 9 + 32 * 9))
+    assert conv.weight.abs().max() > 0.99 * math.sqrt(6 / (16 * 9 + 32 * 9))
+
+
+def test_tensor_shards_equal_the_whole():
+    whole = fastinit.kaiming_uniform_(torch.empty(64, 48), a=math.sqrt(5), seed=2)
+    shards = [fastinit.he_uniform((64, 48), a=math.sqrt(5), rng=2,
+                                  out=torch.empty(64, 12), region=(slice(None), slice(c, c + 12)))
+              for c in range(0, 48, 12)]
+    assert torch.equal(torch.cat(shards, dim=1), whole)
