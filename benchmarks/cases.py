@@ -114,3 +114,45 @@ def sweep_cases(networks=200):
                                                               rng=0, keep_activations=False)}
     return [(f"sweep {networks} nets 64x20 batch 256 float32", small),
             ("backward pass 500x10 float64", backward)]
+
+
+def model_cases(parameters=10**9, width=4096):
+    """Issue 15's cases: a stack of nn.Linear(width, width) holding ``parameters`` float32
+    parameters (4 GB at 1e9), built on the meta device and materialised with to_empty:
+    init_module with PyTorch's default laws against every module's reset_parameters() and
+    against zero_() over the same parameters (the memory floor); and one shard of 1/8 of an
+    8192 x 8192 float32 tensor, rows and columns, against 1/8 of the whole fill."""
+    if torch is None:
+        return []
+    import fastinit.torch as fastinit_torch
+    layers = max(1, round(parameters / (width * width + width)))
+    with torch.device("meta"):
+        model = torch.nn.Sequential(*[torch.nn.Linear(width, width) for _ in range(layers)])
+    model = model.to_empty(device="cpu")
+    params = list(model.parameters())
+
+    def reset():
+        for layer in model:
+            layer.reset_parameters()
+
+    def zero():
+        with torch.no_grad():
+            for p in params:
+                p.zero_()
+    count = sum(p.numel() for p in params)
+    cases = [(f"init_module {layers} Linear({width}) {count / 1e9:.2f}e9 f32", {
+        "fastinit": lambda: fastinit_torch.init_module(model, rng=0),
+        "torch reset_parameters()": reset,
+        "torch zero_() (memory floor)": zero})]
+    shape = (8192, 8192)
+    rows, cols = np.empty((1024, 8192), np.float32), np.empty((8192, 1024), np.float32)
+    same_count = np.empty(1024 * 8192, np.float32)
+    for label, out, region in (("rows", rows, (slice(1024, 2048),)),
+                               ("columns", cols, (slice(None), slice(1024, 2048)))):
+        # the baseline: an unsharded fill of the same count, i.e. 1/8 of the whole tensor's
+        cases.append((f"he_normal 1/8 shard ({label}) of 8192^2 f32", {
+            "fastinit": lambda out=out, region=region: fastinit.he_normal(
+                shape, out=out, rng=0, region=region),
+            "same-count fill (1/8 of the whole)": lambda: fastinit.normal(
+                out=same_count, std=0.02, rng=0)}))
+    return cases

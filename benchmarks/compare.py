@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from cases import fill_cases, propagation_cases, sweep_cases, torch  # noqa: E402
+from cases import fill_cases, model_cases, propagation_cases, sweep_cases, torch  # noqa: E402
 
 import fastinit  # noqa: E402
 from fastinit.timing import blocked_medians  # noqa: E402
@@ -27,21 +27,25 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--widths", default="128,500,2048,4096",
                         help="widths of the propagation cases (comma-separated)")
-    parser.add_argument("--only", choices=("fills", "propagation", "sweeps"), default=None)
+    parser.add_argument("--only", choices=("fills", "propagation", "sweeps", "models"),
+                        default=None)
+    parser.add_argument("--model-params", type=float, default=1e9,
+                        help="float32 parameters of the init_module case (default 1e9: 4 GB)")
     args = parser.parse_args(argv)
     fastinit.show_config()
     print(f"  torch    {torch.__version__ if torch else 'absent (torch rows skipped)'}\n")
-    print(f"{'case':<32}{'contender':<32}{'ms':>9}{'ratio':>9}")
+    print(f"{'case':<46}{'contender':<36}{'ms':>9}{'ratio':>9}")
     cases = fill_cases() if args.only in (None, "fills") else []
     widths = tuple(int(w) for w in args.widths.split(","))
     cases += propagation_cases(widths) if args.only in (None, "propagation") else []
     cases += sweep_cases() if args.only in (None, "sweeps") else []
+    cases += model_cases(int(args.model_params)) if args.only in (None, "models") else []
     for name, contenders in cases:
         best = blocked_medians(contenders, rounds=args.rounds)
         ours = best["fastinit"]
         for label, seconds in best.items():
             ratio = "" if label == "fastinit" else f"{seconds / ours:8.2f}x"
-            print(f"{name:<32}{label:<32}{seconds * 1e3:9.1f}{ratio:>9}")
+            print(f"{name:<46}{label:<36}{seconds * 1e3:9.1f}{ratio:>9}")
         print()
 
 
