@@ -9,7 +9,7 @@ any order, so neither the thread count nor the way a buffer is split into calls 
 Inputs are validated by fastinit.streams before they get here; nothing below checks them.
 """
 from libc.math cimport exp, log, log1p, NAN
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint16_t, uint32_t, uint64_t
 from cython cimport floating
 from cython.parallel cimport prange
 from scipy.special.cython_special cimport ndtri_exp
@@ -45,6 +45,10 @@ cdef extern from "_normal.h" nogil:
                        const uint64_t* KW, double shift, double scale, float* out,
                        uint32_t* rejects)
 
+
+cdef extern from "_half.h" nogil:
+    void fi_store_bfloat16(const float* values, uint16_t* out, size_t n)
+    void fi_store_float16(const float* values, uint16_t* out, size_t n)
 
 include "_simd.pxi"
 
@@ -404,6 +408,60 @@ def fill_rows(floating[:, ::1] out, const uint32_t[::1] key, uint64_t offset,
                        offset + r * row_stride + c, &key[0], kind, &params[0], nt)
     if interrupt.stop:
         raise_pending()
+
+
+def fill_half(uint16_t[:, ::1] out, const uint32_t[::1] key, uint64_t offset,
+              uint64_t row_stride, int kind, const double[::1] params, int num_threads,
+              bint bfloat16):
+    """fill_rows() into float16 (or bfloat16) words: each work item drawn in float32, with
+    the float32 parameters, then rounded to nearest even (_half.h). ``params`` carry the
+    bounds as values of the 16-bit type, so that rounding never leaves them."""
+    cdef Py_ssize_t rows = out.shape[0], cols = out.shape[1]
+    cdef Py_ssize_t per_row = (cols + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t t, r, c
+    cdef fi_interrupt interrupt
+    if rows == 0 or cols == 0:
+        return
+    if num_threads < 1:
+        num_threads = omp_get_max_threads()
+    fi_interrupt_init(&interrupt)
+    with nogil:
+        if rows * per_row == 1:
+            half_chunk(&out[0, 0], cols, offset, &key[0], kind, &params[0], bfloat16)
+        else:
+            for t in prange(rows * per_row, num_threads=num_threads, schedule="static"):
+                if fi_interrupt_poll(&interrupt):
+                    continue
+                r = t // per_row
+                c = (t - r * per_row) * CHUNK
+                half_chunk(&out[r, c], min(<Py_ssize_t>CHUNK, cols - c),
+                           offset + r * row_stride + c, &key[0], kind, &params[0], bfloat16)
+    if interrupt.stop:
+        raise_pending()
+
+
+def round_to_half(const float[::1] values, uint16_t[::1] out, bint bfloat16):
+    """``values`` rounded to nearest even into float16 (or bfloat16) words: the kernels'
+    rounding, exposed for its tests."""
+    if out.shape[0] != values.shape[0]:
+        raise ValueError("values and out must have the same length")
+    if values.shape[0] == 0:
+        return
+    with nogil:
+        if bfloat16:
+            fi_store_bfloat16(&values[0], &out[0], values.shape[0])
+        else:
+            fi_store_float16(&values[0], &out[0], values.shape[0])
+
+
+cdef void half_chunk(uint16_t* out, Py_ssize_t n, uint64_t pos, const uint32_t* key, int kind,
+                     const double* params, bint bfloat16) noexcept nogil:
+    cdef float values[CHUNK]
+    fill_chunk(values, n, pos, key, kind, params, 0)
+    if bfloat16:
+        fi_store_bfloat16(values, out, n)
+    else:
+        fi_store_float16(values, out, n)
 
 
 cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_t* key,

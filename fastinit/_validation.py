@@ -29,6 +29,34 @@ def float_dtype(dtype, name="dtype"):
     return dt
 
 
+def half_dtypes():
+    """The 16-bit float types a fill can write (drawn in float32, rounded to nearest even):
+    float16, and bfloat16 where ml_dtypes (NumPy's bfloat16, as JAX uses) is installed."""
+    types = [np.dtype(np.float16)]
+    try:
+        import ml_dtypes
+    except ImportError:
+        return types
+    return types + [np.dtype(ml_dtypes.bfloat16)]
+
+
+def weight_dtype(dtype, name="dtype"):
+    """The dtype of a fill's output: float32 or float64 (None: float64), or float16/bfloat16."""
+    if isinstance(dtype, str) and dtype == "bfloat16" and len(half_dtypes()) == 1:
+        raise TypeError(f"{name} bfloat16 needs ml_dtypes: pip install ml_dtypes")
+    try:
+        dt = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is not None and any(dt == half for half in half_dtypes()):
+        return dt
+    try:
+        return float_dtype(dtype, name)
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64 (or float16/bfloat16 for a fill), "
+                        f"got {dtype!r}") from None
+
+
 def num_threads(value, name="num_threads"):
     """The thread count a kernel is asked for: None (OpenMP's default) or an int in
     [1, MAX_THREADS]. Returns the int, or None."""
@@ -77,16 +105,16 @@ def output(shape, out, dtype):
     if out is None:
         if shape is None:
             raise TypeError("give a shape or an out array")
-        return np.empty(as_shape(shape), float_dtype(dtype))
-    checked_out(out)
-    if dtype is not None and float_dtype(dtype) != out.dtype:
+        return np.empty(as_shape(shape), weight_dtype(dtype))
+    checked_out(out, half=True)
+    if dtype is not None and weight_dtype(dtype) != out.dtype:
         raise TypeError(f"dtype {dtype!r} does not match out.dtype {out.dtype}")
     if shape is not None and as_shape(shape) != out.shape:
         raise ValueError(f"shape {as_shape(shape)} does not match out.shape {out.shape}")
     return out
 
 
-def checked_out(out, name="out"):
+def checked_out(out, name="out", half=False):
     """``out`` if it is a writeable, C-contiguous float32/float64 ndarray (a plain one: a
     subclass such as np.matrix or a masked array reshapes and indexes by its own rules)."""
     if type(out) is not np.ndarray:
@@ -97,8 +125,9 @@ def checked_out(out, name="out"):
         if hasattr(out, "detach") and hasattr(out, "numpy"):
             hint = " (a torch tensor: pass it as out= to a scheme, or fastinit.kaiming_normal_)"
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}{hint}")
-    if out.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got {out.dtype}")
+    if out.dtype not in FLOAT_DTYPES and not (half and out.dtype in half_dtypes()):
+        also = " (or float16/bfloat16)" if half else ""
+        raise TypeError(f"{name} must have dtype float32 or float64{also}, got {out.dtype}")
     if not out.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous")
     if not out.flags.writeable:

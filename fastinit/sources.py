@@ -78,7 +78,7 @@ class StreamBase:
     def fill(self, out, law, *, offset=0, num_threads=None):
         """Fill ``out`` (any shape, C-contiguous float32/float64) from ``law``, its element i
         being stream position ``offset + i``."""
-        flat = checked_out(out).reshape(-1)
+        flat = checked_out(out, half=True).reshape(-1)
         offset = integer(offset, "offset")
         if offset < 0 or offset + flat.size > _MAX_POSITION:
             raise ValueError(f"offset must be in [0, 2**62 - out.size], got {offset}")
@@ -93,7 +93,7 @@ class StreamBase:
     def fill_rows(self, out, law, *, offset, row_stride, num_threads=None):
         """Fill row i of the 2-D ``out`` from ``law`` with stream positions ``offset + i *
         row_stride`` onwards: a block of a larger tensor (fastinit.regions)."""
-        out = checked_out(out)
+        out = checked_out(out, half=True)
         offset, row_stride = integer(offset, "offset"), integer(row_stride, "row_stride")
         if out.ndim != 2 or (out.shape[0] > 1 and row_stride < out.shape[1]):
             raise ValueError(f"fill_rows needs a 2-D out whose rows fit row_stride, got shape "
@@ -135,7 +135,7 @@ class GeneratorSource:
         self.generator = generator
 
     def fill(self, out, law, *, offset=0, num_threads=None):
-        flat = checked_out(out).reshape(-1)
+        flat = checked_out(out, half=True).reshape(-1)
         g = self.generator
         checked_num_threads(num_threads)
         _, params = kernel_params(_check_law(law), flat.dtype)  # checks, before any write

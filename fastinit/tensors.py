@@ -15,9 +15,24 @@ def tensor_buffer(tensor, name="out"):
     if not tensor.is_contiguous():
         raise TypeError(f"{name} must be contiguous: fill {name}.contiguous() and copy it back, "
                         "or fill the tensor the view was taken from")
-    if str(tensor.dtype) not in ("torch.float32", "torch.float64"):
-        raise TypeError(f"{name} must be float32 or float64, got {tensor.dtype}")
+    kind = str(tensor.dtype)
+    if kind == "torch.bfloat16":  # NumPy has no bfloat16: ml_dtypes' over the same memory
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise TypeError(f"{name}: filling bfloat16 tensors needs ml_dtypes "
+                            "(pip install ml_dtypes)") from None
+        return tensor.detach().view(torch_int16(tensor)).numpy().view(ml_dtypes.bfloat16)
+    if kind not in ("torch.float16", "torch.float32", "torch.float64"):
+        raise TypeError(f"{name} must be float16, bfloat16, float32 or float64, got "
+                        f"{tensor.dtype}")
     return tensor.detach().numpy()
+
+
+def torch_int16(tensor):
+    """torch.int16, found through the tensor's own module (torch is not imported here)."""
+    import sys
+    return sys.modules["torch"].int16
 
 
 def fill_target(value, name="out"):

@@ -41,7 +41,7 @@ SENTINEL = 123.0
     (lambda f: f.dirac((4, 4, 3), groups=3, layout="out_in"), ValueError, "groups"),
     (lambda f: f.dirac((4, 4)), ValueError, "3-, 4- or 5-D"),
     (lambda f: f.orthogonal((5,)), ValueError, "2 dimensions"),
-    (lambda f: f.normal((5, 5), dtype="float16"), TypeError, "dtype"),
+    (lambda f: f.normal((5, 5), dtype="int16"), TypeError, "dtype"),
     (lambda f: f.normal((5, 5), dtype=int), TypeError, "dtype"),
     (lambda f: f.normal((5, 5), rng=1.5), TypeError, "rng"),
     (lambda f: f.normal((5, 5), rng=-3), ValueError, "rng"),

@@ -148,8 +148,10 @@ def test_a_linear_layer_initialized_as_torch_does():
 def test_tensors_fastinit_cannot_fill_in_place():
     with pytest.raises(TypeError, match="contiguous"):
         fastinit.normal_(torch.empty(6, 4).t(), seed=0)
-    with pytest.raises(TypeError, match="float32 or float64, got torch.float16"):
-        fastinit.normal_(torch.empty(3, 3, dtype=torch.float16), seed=0)
+    with pytest.raises(TypeError, match="float16, bfloat16, float32 or float64, got torch.int32"):
+        fastinit.normal_(torch.empty(3, 3, dtype=torch.int32), seed=0)
+    with pytest.raises(TypeError, match="on the CPU, got device meta"):
+        fastinit.normal_(torch.empty(3, 3, device="meta"), seed=0)
 
 
 # -- Keras's classes ---------------------------------------------------------------------------

@@ -131,6 +131,11 @@ class Stream(StreamBase):
     """The reference stream: same constructor, methods and numbers as fastinit.Stream."""
 
     def _fill(self, flat, law, kind, params, offset, threads):
+        if flat.itemsize == 2:  # float16/bfloat16: drawn in float32, rounded by NumPy's cast
+            values = np.empty(flat.size, np.float32)
+            self._fill(values, law, kind, params, offset, threads)
+            flat[...] = values.astype(flat.dtype)
+            return
         n = flat.size
         if kind == "uniform":
             if flat.dtype == np.float64:
