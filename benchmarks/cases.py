@@ -144,6 +144,14 @@ def model_cases(parameters=10**9, width=4096):
         "fastinit": lambda: fastinit_torch.init_module(model, rng=0),
         "torch reset_parameters()": reset,
         "torch zero_() (memory floor)": zero})]
+    half = {}
+    for label, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16),
+                         ("float16", torch.float16)):
+        tensor = torch.empty(4096, 4096, dtype=dtype)
+        half[label] = lambda tensor=tensor: fastinit.kaiming_uniform_(tensor, seed=0)
+    cases.append(("kaiming_uniform_ 4096^2 tensor, by dtype", {
+        "fastinit": half["bfloat16"], "fastinit float16": half["float16"],
+        "fastinit float32": half["float32"]}))
     shape = (8192, 8192)
     rows, cols = np.empty((1024, 8192), np.float32), np.empty((8192, 1024), np.float32)
     same_count = np.empty(1024 * 8192, np.float32)

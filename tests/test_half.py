@@ -56,9 +56,14 @@ def test_float16_rounding_is_numpys(values, level):
                                 expected[mismatch[:5]])
 
 
-def test_bfloat16_rounding_is_torchs_and_ml_dtypes(values):
-    out = np.empty(values.size, np.uint16)
-    _fill.round_to_half(values, out, True)
+@pytest.mark.parametrize("level", [2, 0], ids=["avx512", "portable"])
+def test_bfloat16_rounding_is_torchs_and_ml_dtypes(values, level):
+    previous = _fill.simd_level(level)
+    try:
+        out = np.empty(values.size, np.uint16)
+        _fill.round_to_half(values, out, True)
+    finally:
+        _fill.simd_level(previous)
     np.testing.assert_array_equal(out, values.astype(BF16).view(np.uint16))
     torch = pytest.importorskip("torch")
     theirs = torch.from_numpy(values).to(torch.bfloat16).view(torch.int16).numpy()
