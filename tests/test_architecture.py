@@ -87,13 +87,13 @@ def test_an_initializer_shows_its_parameters():
 
 
 MODULES_WITH_EXAMPLES = ["initializers", "structured", "propagation", "torch_style", "keras",
-                         "regions", "torch"]
+                         "regions", "torch", "jax"]
 
 
 @pytest.mark.parametrize("module", MODULES_WITH_EXAMPLES)
 def test_docstring_examples_run(module):
-    if module == "torch":
-        pytest.importorskip("torch")
+    if module in ("torch", "jax"):
+        pytest.importorskip(module)
     mod = importlib.import_module(f"fastinit.{module}")
     result = doctest.testmod(mod, extraglobs={"fastinit": fastinit, "np": np},
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

@@ -1,0 +1,205 @@
+"""JAX initializers (``pip install jax``; imported only when used), with ``jax.nn.initializers``'
+names, signature and laws: ``fastinit.jax.he_normal()`` returns ``init(key, shape,
+dtype=jnp.float32)``, which draws from fastinit's counter-based stream seeded by the key's data
+(the same key, the same values, on any thread count), in JAX's (in, out) layout.
+
+As in JAX: ``normal(stddev)`` and ``truncated_normal(stddev, lower, upper)`` are in units of
+``stddev`` (the truncated one not rescaled); ``uniform(scale)`` is U[0, scale);
+``variance_scaling``'s "normal" is the untruncated normal and its "truncated_normal" is
+rescaled to keep the variance; glorot_normal, lecun_normal and he_normal are truncated.
+Every returned function also takes ``region=`` (fastinit.regions): one shard of the tensor.
+
+``init_params(params, rng)`` fills a whole parameter pytree, each leaf from the stream keyed by
+its path (``"Dense_0/kernel"``), with Flax's defaults or your rules.
+
+>>> import jax, fastinit.jax
+>>> w = fastinit.jax.he_normal()(jax.random.key(0), (784, 256))
+>>> w.shape, str(w.dtype)
+((784, 256), 'float32')
+"""
+import fnmatch
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fastinit import text_specs
+from fastinit.initializers import Initializer, get_initializer
+from fastinit.seeding import named_child, seed_sequence
+
+__all__ = ["constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
+           "init_params", "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal",
+           "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+           "zeros", "kaiming_normal", "kaiming_uniform"]
+
+
+def key_seed(key):
+    """The SeedSequence of a JAX PRNG key: a typed key's data, or a legacy uint32 key."""
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    words = np.asarray(key, dtype=np.uint32).ravel()
+    return np.random.SeedSequence([int(w) for w in words])
+
+
+def _from(initializer, name, default_dtype=jnp.float32):
+    """An ``init(key, shape, dtype=default_dtype, *, region=None)`` drawing from
+    ``initializer``."""
+    def init(key, shape, dtype=default_dtype, *, region=None):
+        values = initializer(tuple(shape), rng=key_seed(key), dtype=np.dtype(dtype),
+                             region=region)
+        return jnp.asarray(values)
+    init.__name__ = init.__qualname__ = name
+    init.initializer = initializer
+    return init
+
+
+def _default_axes(in_axis, out_axis, batch_axis):
+    if (in_axis, out_axis, tuple(batch_axis)) != (-2, -1, ()):
+        raise ValueError("fastinit reads fans from the (..., in, out) layout: in_axis=-2, "
+                         "out_axis=-1 and no batch_axis only")
+
+
+def zeros(dtype=jnp.float32):
+    """W = 0 (jax.nn.initializers.zeros is the function itself; here it is made, as the rest)."""
+    return _from(get_initializer("zeros"), "zeros", dtype)
+
+
+def ones(dtype=jnp.float32):
+    return _from(get_initializer("ones"), "ones", dtype)
+
+
+def constant(value, dtype=jnp.float32):
+    return _from(get_initializer("constant", value=float(value)), "constant", dtype)
+
+
+def normal(stddev=1e-2, dtype=jnp.float32):
+    """N(0, stddev^2)."""
+    return _from(get_initializer("normal", std=stddev), "normal", dtype)
+
+
+def uniform(scale=1e-2, dtype=jnp.float32):
+    """U[0, scale), as JAX's uniform."""
+    return _from(get_initializer("uniform", low=0.0, high=scale), "uniform", dtype)
+
+
+def truncated_normal(stddev=1e-2, dtype=jnp.float32, lower=-2.0, upper=2.0):
+    """N(0, stddev^2) truncated to [lower * stddev, upper * stddev] (not rescaled)."""
+    return _from(get_initializer("truncated_normal", std=stddev, a=lower * stddev,
+                                 b=upper * stddev), "truncated_normal", dtype)
+
+
+JAX_DISTRIBUTIONS = {"truncated_normal": "truncated_normal", "normal": "untruncated_normal",
+                     "uniform": "uniform"}
+
+
+def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(),
+                     dtype=jnp.float32):
+    """Var W = scale / fan; "normal" is untruncated, "truncated_normal" truncated at 2 s and
+    rescaled, "uniform" U[-l, l) (JAX's meanings)."""
+    _default_axes(in_axis, out_axis, batch_axis)
+    if distribution not in JAX_DISTRIBUTIONS:
+        raise ValueError(f"distribution must be one of {sorted(JAX_DISTRIBUTIONS)}, got "
+                         f"{distribution!r}")
+    return _from(get_initializer("variance_scaling", scale=scale, mode=mode,
+                                 distribution=JAX_DISTRIBUTIONS[distribution]),
+                 "variance_scaling", dtype)
+
+
+def glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+    return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis, batch_axis, dtype)
+
+
+def glorot_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+    return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis, batch_axis,
+                            dtype)
+
+
+def lecun_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+    return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
+
+
+def lecun_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+    return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis,
+                            dtype)
+
+
+def he_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+    return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
+
+
+def he_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+    return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis,
+                            dtype)
+
+
+def orthogonal(scale=1.0, column_axis=-1, dtype=jnp.float32):
+    """scale * Q over (prod(shape[:-1]), shape[-1])."""
+    if column_axis != -1:
+        raise ValueError("fastinit's orthogonal takes the columns on the last axis only")
+    return _from(get_initializer("orthogonal", gain=scale), "orthogonal", dtype)
+
+
+xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
+kaiming_uniform, kaiming_normal = he_uniform, he_normal
+
+# Flax's defaults by the leaf's name: Dense/Conv kernels lecun_normal, biases zeros, norm
+# scales ones, embeddings variance_scaling(1, "fan_in", "normal") over (vocabulary, features).
+FLAX_DEFAULTS = {"*kernel": lecun_normal, "*bias": zeros, "*scale": ones,
+                 "*embedding": lambda: _from(get_initializer(
+                     "variance_scaling", scale=1.0, mode="fan_out",
+                     distribution="untruncated_normal"), "embedding")}
+
+
+def _path_name(path):
+    parts = []
+    for entry in path:
+        parts.append(str(getattr(entry, "key", getattr(entry, "idx", getattr(
+            entry, "name", entry)))))
+    return "/".join(parts)
+
+
+def _rule_init(rule, where):
+    """A rule as an init function: one made here (``he_normal()``), a maker (``he_normal``), a
+    spec ("normal:std=0.02") or a fastinit Initializer (drawn in the in_out layout)."""
+    if hasattr(rule, "initializer"):
+        return rule
+    if isinstance(rule, str):
+        rule = text_specs.initializer(rule, where)
+    if isinstance(rule, Initializer):
+        return _from(rule, rule.name)
+    if callable(rule):
+        made = rule()
+        if hasattr(made, "initializer"):
+            return made
+    raise TypeError(f"{where}: a rule must be a fastinit.jax initializer (or its maker), a "
+                    f"spec (str) or a fastinit Initializer, got {type(rule).__name__}")
+
+
+def init_params(params, rng=None, rules=None, *, seed=None):
+    """A pytree like ``params`` (arrays, or jax.ShapeDtypeStruct from jax.eval_shape) with every
+    leaf drawn anew: the first rule whose glob matches the leaf's path ("Dense_0/kernel"), else
+    Flax's default for its name; each from the stream of ``rng`` keyed by the path, so adding a
+    layer leaves the others unchanged. A leaf with no rule is a ValueError naming it."""
+    if seed is not None:
+        if rng is not None:
+            raise TypeError("give rng= or seed=, not both")
+        rng = seed
+    root = seed_sequence(rng)
+    rules = {**dict(rules or {}), **{k: v for k, v in FLAX_DEFAULTS.items()
+                                      if k not in (rules or {})}}
+    leaves, tree = jax.tree_util.tree_flatten_with_path(params)
+    filled, missing = [], []
+    for path, leaf in leaves:
+        name = _path_name(path)
+        rule = next((r for pattern, r in rules.items() if fnmatch.fnmatchcase(name, pattern)),
+                    None)
+        if rule is None:
+            missing.append(name)
+            continue
+        initializer = _rule_init(rule, name).initializer
+        values = initializer(tuple(leaf.shape), rng=named_child(root, name),
+                             dtype=np.dtype(leaf.dtype))
+        filled.append(jnp.asarray(values))
+    if missing:
+        raise ValueError(f"no rule for {', '.join(missing)}: give rules={{pattern: ...}}")
+    return jax.tree_util.tree_unflatten(tree, filled)

@@ -1,0 +1,91 @@
+"""fastinit.jax: jax.nn.initializers' names, signature and laws (checked against JAX itself by a
+two-sample KS test at fixed keys), keys as seeds, regions, and whole parameter pytrees keyed by
+path with Flax's defaults."""
+import numpy as np
+import pytest
+from scipy import stats
+
+jax = pytest.importorskip("jax")
+jnp = jax.numpy
+fj = pytest.importorskip("fastinit.jax")
+inits = jax.nn.initializers
+
+
+def same_law(ours, theirs):
+    ours = np.asarray(ours, np.float64).ravel()
+    theirs = np.asarray(theirs, np.float64).ravel()
+    return stats.ks_2samp(ours, theirs).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("name, args, shape", [
+    ("glorot_uniform", (), (300, 200)), ("glorot_normal", (), (3, 3, 32, 64)),
+    ("lecun_uniform", (), (300, 200)), ("lecun_normal", (), (300, 200)),
+    ("he_uniform", (), (300, 200)), ("he_normal", (), (3, 3, 32, 64)),
+    ("normal", (0.5,), (300, 200)), ("uniform", (3.0,), (300, 200)),
+    ("truncated_normal", (2.0, jnp.float32, -1.0, 0.5), (300, 200)),
+    ("variance_scaling", (3.0, "fan_out", "normal"), (300, 200)),
+    ("variance_scaling", (0.5, "fan_avg", "truncated_normal"), (300, 200)),
+    ("variance_scaling", (2.0, "fan_in", "uniform"), (5, 300, 40)),
+])
+def test_laws_are_jaxs(name, args, shape):
+    key = jax.random.key(3)
+    ours = getattr(fj, name)(*args)(key, shape)
+    theirs = getattr(inits, name)(*args)(jax.random.key(4), shape)
+    assert ours.shape == shape and ours.dtype == jnp.float32
+    assert same_law(ours, theirs), name
+    assert (np.asarray(ours) == np.asarray(getattr(fj, name)(*args)(key, shape))).all()
+
+
+def test_keys_seed_the_stream():
+    init = fj.he_normal()
+    a = init(jax.random.key(0), (50, 40))
+    assert (np.asarray(a) == np.asarray(init(jax.random.PRNGKey(0), (50, 40)))).all()
+    assert not (np.asarray(a) == np.asarray(init(jax.random.key(1), (50, 40)))).all()
+    # the key's data is the seed: the numbers are fastinit's for that SeedSequence
+    import fastinit
+    expected = fastinit.variance_scaling((50, 40), scale=2.0, rng=np.random.SeedSequence([0, 0]),
+                                         dtype="float32")
+    np.testing.assert_array_equal(np.asarray(a), expected)
+
+
+def test_orthogonal_dtypes_and_regions():
+    q = np.asarray(fj.orthogonal(2.0)(jax.random.key(0), (64, 32), jnp.float64))
+    np.testing.assert_allclose(q.T @ q, 4 * np.eye(32), atol=1e-5)  # jax may keep float32
+    assert fj.normal(1.0)(jax.random.key(0), (8, 8), jnp.bfloat16).dtype == jnp.bfloat16
+    init, key = fj.glorot_uniform(), jax.random.key(7)
+    whole = np.asarray(init(key, (40, 30)))
+    shards = [np.asarray(init(key, (40, 30), region=(slice(r, r + 10),)))
+              for r in range(0, 40, 10)]
+    np.testing.assert_array_equal(np.concatenate(shards), whole)
+
+
+def test_init_params_keys_leaves_by_path_with_flax_defaults():
+    def params(extra):
+        tree = {"Dense_0": {"kernel": jnp.zeros((300, 200)), "bias": jnp.zeros(200)},
+                "LayerNorm_0": {"scale": jnp.zeros(200), "bias": jnp.zeros(200)},
+                "Embed_0": {"embedding": jnp.zeros((1000, 64))}}
+        if extra:
+            tree["Dense_1"] = {"kernel": jnp.zeros((200, 10)), "bias": jnp.zeros(10)}
+        return tree
+    a = fj.init_params(params(False), rng=0)
+    b = fj.init_params(params(True), rng=0)
+    for layer in a:  # adding a layer leaves the others unchanged
+        for leaf in a[layer]:
+            assert (np.asarray(a[layer][leaf]) == np.asarray(b[layer][leaf])).all()
+    assert same_law(a["Dense_0"]["kernel"],
+                    inits.lecun_normal()(jax.random.key(1), (300, 200)))
+    assert not np.asarray(a["Dense_0"]["bias"]).any()
+    assert (np.asarray(a["LayerNorm_0"]["scale"]) == 1).all()
+    flax_embed = inits.variance_scaling(1.0, "fan_in", "normal", out_axis=0)
+    assert same_law(a["Embed_0"]["embedding"], flax_embed(jax.random.key(2), (1000, 64)))
+    shapes = jax.eval_shape(lambda: params(False))  # shapes alone are enough
+    c = fj.init_params(shapes, rng=0, rules={"Dense_0/kernel": "zeros"})
+    assert not np.asarray(c["Dense_0"]["kernel"]).any()
+    assert (np.asarray(c["Embed_0"]["embedding"]) ==
+            np.asarray(a["Embed_0"]["embedding"])).all()
+    with pytest.raises(ValueError, match="no rule for Dense_0/weights"):
+        fj.init_params({"Dense_0": {"weights": jnp.zeros((2, 2))}}, rng=0)
+    with pytest.raises(TypeError, match="a rule must be"):
+        fj.init_params(params(False), rng=0, rules={"*": 3})
+    with pytest.raises(ValueError, match="in_axis=-2"):
+        fj.glorot_uniform(in_axis=0)
