@@ -1,0 +1,94 @@
+"""The sweep result-file format on its own (fastinit.result_files): every column read back with
+its type, histograms in CSV, files named anyhow, malformed rows, what counts as a complete
+configuration, and the settings a resume refuses, by name."""
+import json
+import math
+
+import pytest
+
+from fastinit import sweep as sweeps
+from fastinit.result_files import (
+    COLUMNS, check_resumable, complete_configs, read_records, write_records,
+)
+from conftest import same_records
+
+OPTIONS = {"histograms": False, "bins": 30, "backward": False}
+
+
+@pytest.fixture(scope="module")
+def records():
+    return sweeps.sweep(init=["lecun_normal", "normal:std=0.1"], activation=["tanh", "relu"],
+                        depth=2, width=6, batch=8, seeds=2, bias=[0.0, "normal:std=0.05"],
+                        histograms=True, bins=5).records
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_histogram_files_read_back_with_every_type(tmp_path, records, suffix):
+    path = tmp_path / f"s{suffix}"
+    write_records(path, records)
+    back = read_records(path)
+    same_records(back, records)
+    for r in back:
+        for key in ("depth", "width", "batch", "seed", "layer"):
+            assert type(r[key]) is int, key
+        assert all(type(v) is int for v in r["hist"]) and len(r["hist"]) == 5
+        assert all(type(v) is float for v in r["bin_edges"]) and len(r["bin_edges"]) == 6
+        assert isinstance(r["bias"], (float, str))
+    assert {r["bias"] for r in back} == {0.0, "normal:std=0.05"}
+    assert {type(r["std"]) for r in back} == {float}
+
+
+def test_the_suffix_argument_beats_the_path(tmp_path, records):
+    write_records(tmp_path / "results.txt", records, ".csv")
+    header = (tmp_path / "results.txt").read_text().splitlines()[0]
+    assert header == ",".join((*COLUMNS, "hist", "bin_edges"))
+    write_records(tmp_path / "more.csv", records[:3], ".jsonl")
+    lines = (tmp_path / "more.csv").read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[0])["init"] == records[0]["init"]
+
+
+def test_a_malformed_row_in_the_middle_drops_only_itself(tmp_path, records):
+    path = tmp_path / "s.csv"
+    write_records(path, records)
+    lines = path.read_text().splitlines(keepends=True)
+    fields = lines[1].split(",")
+    fields[COLUMNS.index("depth")] = "not-a-number"  # the right field count, a bad value
+    lines.insert(3, ",".join(fields))
+    path.write_text("".join(lines))
+    same_records(read_records(path), records)
+
+
+def test_a_failed_configuration_is_not_complete(records):
+    config = sweeps.Config.from_record(records[0])
+    rows = [r for r in records if sweeps.Config.from_record(r) == config]
+    assert list(complete_configs(rows)) == [config]
+    failed = [*rows[:1], {**rows[1], "error": "boom"}]
+    assert complete_configs(failed) == {}
+
+
+def test_resume_refuses_other_settings_by_name(tmp_path, records):
+    path = tmp_path / "s.csv"
+    configs = list(dict.fromkeys(sweeps.Config.from_record(r) for r in records))
+    same = {**OPTIONS, "histograms": True, "bins": 5}
+    check_resumable(path, records, configs, same)  # the settings that wrote it: fine
+    advice = "resume with the settings that wrote it, or write to a new file"
+    for options, message in (
+            ({**same, "histograms": False}, "was written with histograms and this run asks "
+                                           "for none"),
+            ({**same, "bins": 7}, "has histograms of [5] bins and this run asks for 7"),
+            ({**same, "backward": True}, "was written without backward gradients and this "
+                                         "run asks for them"),
+    ):
+        with pytest.raises(ValueError) as error:
+            check_resumable(path, records, configs, options)
+        assert str(error.value) == f"{path} {message}: {advice}"
+    with pytest.raises(ValueError, match=r"holds 8 configurations that this grid does not have"):
+        check_resumable(path, records, configs[:8], same)
+
+
+def test_a_file_of_failures_only_resumes_under_any_settings(tmp_path, records):
+    failures = [{**{k: records[0][k] for k in ("init", "activation", "depth", "width", "batch",
+                                                "dtype", "seed", "bias")},
+                 "layer": None, "error": "boom", "grad_std": math.nan}]
+    check_resumable(tmp_path / "s.csv", failures, [], {**OPTIONS, "histograms": True,
+                                                        "backward": True})
