@@ -169,3 +169,28 @@ def test_selu_pair_expectations_against_closed_form_inner_integrals(c):
         outer(value, mean_value), abs=1e-10)
     assert theory.joint_derivative_expectation(c, q, "selu") == pytest.approx(
         outer(slope, mean_slope), abs=1e-10)
+
+
+@pytest.mark.parametrize("slope", [0.2, 0.5])
+def test_leaky_relu_slope_reaches_every_order_to_chaos_quantity(slope):
+    """Leaky ReLU is positively homogeneous: for any q* > 0, E[phi'(h)^2] = (1 + a^2) / 2, so
+    chi_1 = sigma_w^2 (1 + a^2) / 2 (Poole et al. 2016, eq. 5 with this phi'), whatever the
+    bias. In the ordered phase c* = 1, so chi_c = chi_1 and xi_c = -1 / log(chi_c)."""
+    sigma_w2 = np.array([0.6, 1.2, 1.5])
+    sigma_b2 = np.array([0.05, 0.3])
+    expected = np.broadcast_to(sigma_w2 * (1 + slope**2) / 2, (2, 3))
+    np.testing.assert_allclose(theory.phase_diagram(sigma_w2, sigma_b2, "leaky_relu", slope),
+                               expected, rtol=1e-10)
+    for w2 in sigma_w2:
+        chi = w2 * (1 + slope**2) / 2
+        assert chi < 1  # every point above is ordered for these slopes
+        assert theory.correlation_fixed_point(w2, 0.1, "leaky_relu", slope) == 1.0
+        assert theory.chi_c(w2, 0.1, "leaky_relu", slope) == pytest.approx(chi, rel=1e-10)
+        assert theory.depth_scale_correlation(w2, 0.1, "leaky_relu", slope) == \
+            pytest.approx(-1 / math.log(chi), rel=1e-8)
+
+
+def test_an_ordered_network_forgets_its_inputs_completely():
+    # chi_1 < 1: every pair of inputs converges, c* = 1 exactly (tanh, sigma_w^2 = 0.5)
+    assert theory.correlation_fixed_point(0.5, 0.0, "tanh") == 1.0
+    assert theory.correlation_fixed_point(0.9, 0.2, "tanh") == 1.0
