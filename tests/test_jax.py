@@ -52,11 +52,16 @@ def test_orthogonal_dtypes_and_regions():
     q = np.asarray(fj.orthogonal(2.0)(jax.random.key(0), (64, 32), jnp.float64))
     np.testing.assert_allclose(q.T @ q, 4 * np.eye(32), atol=1e-5)  # jax may keep float32
     assert fj.normal(1.0)(jax.random.key(0), (8, 8), jnp.bfloat16).dtype == jnp.bfloat16
-    init, key = fj.glorot_uniform(), jax.random.key(7)
-    whole = np.asarray(init(key, (40, 30)))
-    shards = [np.asarray(init(key, (40, 30), region=(slice(r, r + 10),)))
-              for r in range(0, 40, 10)]
-    np.testing.assert_array_equal(np.concatenate(shards), whole)
+    key = jax.random.key(7)
+    for init in (fj.glorot_uniform(), fj.glorot_normal(), fj.lecun_uniform(), fj.lecun_normal(),
+                 fj.he_uniform(), fj.he_normal(), fj.normal(), fj.uniform(),
+                 fj.truncated_normal(), fj.variance_scaling(2.0, "fan_out", "normal"),
+                 fj.zeros(), fj.ones(), fj.constant(0.3)):
+        whole = np.asarray(init(key, (40, 30)))
+        shards = [np.asarray(init(key, (40, 30), region=(slice(r, r + 10), slice(c, c + 15))))
+                  for r in range(0, 40, 10) for c in (0, 15)]
+        rows = [np.concatenate(shards[i:i + 2], axis=1) for i in range(0, 8, 2)]
+        np.testing.assert_array_equal(np.concatenate(rows), whole)
 
 
 def test_init_params_keys_leaves_by_path_with_flax_defaults():

@@ -137,9 +137,20 @@ def test_the_pytorch_shape_trap_is_gone():
     assert conv.weight.abs().max() > 0.99 * math.sqrt(6 / (16 * 9 + 32 * 9))
 
 
-def test_tensor_shards_equal_the_whole():
-    whole = fastinit.kaiming_uniform_(torch.empty(64, 48), a=math.sqrt(5), seed=2)
-    shards = [fastinit.he_uniform((64, 48), a=math.sqrt(5), rng=2,
-                                  out=torch.empty(64, 12), region=(slice(None), slice(c, c + 12)))
-              for c in range(0, 48, 12)]
+LAW_SCHEMES = [name for name in fastinit.initializers.SCHEMES
+               if name not in ("orthogonal", "identity", "dirac", "sparse")]
+PARAMS = {"constant": {"value": 0.5}, "uniform": {"low": -2.0, "high": 3.0}}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("name", LAW_SCHEMES)
+def test_tensor_shards_equal_the_whole(name, dtype):
+    scheme = getattr(fastinit, name)
+    params = PARAMS.get(name, {})
+    whole = scheme(out=torch.empty(64, 48, dtype=dtype), rng=2, **params)
+    shards = [scheme((64, 48), rng=2, out=torch.empty(64, 12, dtype=dtype),
+                     region=(slice(None), slice(c, c + 12)), **params)
+              for c in range(0, 48, 12)]  # column shards, as tensor parallelism cuts them
     assert torch.equal(torch.cat(shards, dim=1), whole)
+    assert torch.equal(fastinit.kaiming_uniform_(torch.empty(64, 48), a=math.sqrt(5), seed=2),
+                       fastinit.he_uniform(out=torch.empty(64, 48), a=math.sqrt(5), rng=2))
