@@ -84,6 +84,8 @@ def test_public_functions_are_defined_under_their_own_name(name):
 def test_an_initializer_shows_its_parameters():
     init = fastinit.get_initializer("he_normal", nonlinearity="tanh")
     assert repr(init) == "Initializer('he_normal', nonlinearity='tanh')"
+    init = fastinit.get_initializer("he_uniform", mode="fan_out", a=0.2)
+    assert repr(init) == "Initializer('he_uniform', mode='fan_out', a=0.2)"
 
 
 MODULES_WITH_EXAMPLES = ["initializers", "structured", "propagation", "torch_style", "keras",

@@ -120,3 +120,10 @@ def test_show_config_and_version_command(capsys, tmp_path):
     result = subprocess.run([sys.executable, "-m", "fastinit", "--version"], capture_output=True,
                             text=True, check=True, cwd=tmp_path)
     assert "openmp" in result.stdout and fastinit.__version__ in result.stdout
+
+
+def test_a_constant_too_big_for_the_dtype_is_named():
+    with pytest.raises(ValueError, match=r"value=1e\+300 is not representable in float32"):
+        fastinit.constant((2,), value=1e300, dtype="float32")
+    with pytest.raises(ValueError, match=r"value=100000.0 is not representable in float16"):
+        fastinit.constant((2,), value=1e5, dtype="float16")

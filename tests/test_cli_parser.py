@@ -108,6 +108,7 @@ def test_sweep_and_report_arguments():
                                       "--workers", "2", "--threads", "1", "--resume"])
     assert (args.out, args.init, args.workers, args.threads, args.resume) == (
         "s.csv", "zeros", 2, 1, True)
+    assert args.command == args.command_name == "sweep"
     assert all(getattr(args, k) is None for k in ("activation", "depth", "width", "batch",
                                                   "dtype", "bias", "seeds", "scheduler"))
     args = build_parser().parse_args(["report", "s.jsonl"])

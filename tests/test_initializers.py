@@ -313,5 +313,10 @@ FORMULAS = {
 def test_every_scheme_has_its_formula_documented():
     assert sorted(FORMULAS) == sorted(fastinit.initializers.SCHEMES)
     for name, formula in FORMULAS.items():
-        doc = " ".join(getattr(fastinit, name).__doc__.split())  # lines joined
+        raw = getattr(fastinit, name).__doc__
+        doc = " ".join(raw.split())  # lines joined
         assert formula in doc, name
+        # the scheme's own text first, then the parameters every scheme shares, once
+        assert not raw[0].isspace() and raw.count("Common parameters\n    -----") == 1, name
+        assert doc.index(formula) < doc.index("Common parameters"), name
+        assert "seed=" in doc and "region : tuple of slices" in doc, name

@@ -206,8 +206,9 @@ def test_result_interface():
     assert [r["layer"] for r in records] == [1, 2]  # layer numbers count from 1
     assert {"mean", "std", "min", "max", "saturated", "dead", "preact_std", "hist"} <= set(
         records[0])
-    lines = result.report().splitlines()
+    lines = result.report().split("\n")
     assert lines[0].startswith(f"Hidden layer 1 had mean {means[0]:.6g} and std {stds[0]:.6g}")
+    assert len(lines) == 2 and lines[1].startswith("Hidden layer 2 had mean")
     assert sum(records[0]["hist"]) == 10 * 30  # tanh outputs all fall in [-1, 1]
 
 

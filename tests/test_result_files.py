@@ -92,3 +92,9 @@ def test_a_file_of_failures_only_resumes_under_any_settings(tmp_path, records):
                  "layer": None, "error": "boom", "grad_std": math.nan}]
     check_resumable(tmp_path / "s.csv", failures, [], {**OPTIONS, "histograms": True,
                                                         "backward": True})
+
+
+def test_nan_is_null_in_json_and_nothing_else_is():
+    from fastinit.results import nan_to_none
+    assert nan_to_none(math.nan) is None
+    assert nan_to_none(0.5) == 0.5 and nan_to_none("x") == "x" and nan_to_none(None) is None
