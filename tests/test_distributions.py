@@ -1,5 +1,7 @@
 """Each law against its exact distribution: KS tests on 10^6 draws with fixed seeds, moments
 within a few standard errors."""
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -75,3 +77,17 @@ def test_normal_float32_is_not_a_rounded_float64():
     x32 = fastinit.Stream(6).normal(np.empty(1000, np.float32))
     x64 = fastinit.Stream(6).normal(np.empty(1000))
     assert not np.allclose(x32, x64.astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_asymmetric_uniform_has_its_bounds_and_its_width(api, dtype):
+    # U[-2, 3): scipy's uniform(loc=-2, scale=5), the width high - low
+    w = api.uniform((200_000,), low=-2.0, high=3.0, rng=12, dtype=dtype)
+    assert stats.kstest(w.astype(np.float64), "uniform", args=(-2.0, 5.0)).pvalue > 1e-3
+    assert w.min() >= -2.0 and w.max() < 3.0
+
+
+def test_uniform_bounds_too_big_for_the_dtype_are_named():
+    for low, high, name in ((-1e300, 0.0, "low=-1e+300"), (0.0, 1e300, "high=1e+300")):
+        with pytest.raises(ValueError, match=re.escape(f"{name} is not representable in float32")):
+            fastinit.uniform((3,), low=low, high=high, dtype="float32", rng=0)

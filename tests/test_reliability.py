@@ -471,3 +471,31 @@ def test_cli_usage_errors_exit_2_with_one_line(tmp_path, args):
 def test_cli_missing_out_folder_names_the_file_not_a_temporary(tmp_path):
     result = fastinit_cli("sweep", "--init", "zeros", "--out", "/nonexistent/dir/x.csv")
     assert "/nonexistent/dir" in result.stderr and ".tmp" not in result.stderr
+
+
+@pytest.mark.parametrize("returned, error, message", [
+    (lambda fi, fo: [[0.1] * fo] * fi, TypeError,
+     r"weight_init returned list for layer 1; it must return a numpy.ndarray"),
+    (lambda fi, fo: np.full((fi, fo), "a"), TypeError,
+     r"weight_init returned dtype <U1 for layer 1"),
+    (lambda fi, fo: np.full((fi, fo), 1 + 1j), TypeError,
+     r"weight_init returned dtype complex128 for layer 1"),
+])
+def test_a_callable_returning_no_real_matrix_is_named(api, returned, error, message):
+    with pytest.raises(error, match=message):
+        api.forward_prop([3, 3], returned, batch=4, rng=0)
+
+
+def test_a_callable_s_integer_matrix_is_used_in_the_network_dtype(api):
+    result = api.forward_prop([3], lambda fi, fo: np.ones((fi, fo), np.int64), batch=4,
+                              X=np.ones((4, 2), np.float32), dtype="float32", rng=0)
+    assert result.acts[0].dtype == np.float32
+    np.testing.assert_allclose(result.acts[0], np.tanh(2.0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_correlated_run_keeps_activations_only_when_asked(api, keep):
+    result = api.forward_prop([20, 20], "lecun_normal", batch=30, rng=1,
+                              input_correlation=0.5, keep_activations=keep)
+    assert len(result.acts) == (2 if keep else 0)
+    assert all(0 < s.correlation < 1 for s in result.layers)
