@@ -211,3 +211,30 @@ def test_phase_figure_plots_log_chi_over_the_grid(tmp_path):
     np.testing.assert_allclose(np.asarray(ax.collections[0].get_array()).ravel(),
                                np.log(chi).ravel())
     assert not math.isnan(float(np.log(chi).max()))
+
+
+def test_html_table_and_cell_format_written_out():
+    from fastinit.results import format_value, html_table
+    assert html_table([{"a": 1.5, "b": None}, {"a": 1e-7, "b": "x<y"}], ["a", "b"],
+                      caption="two & rows") == (
+        "<table><caption>two &amp; rows</caption><thead><tr><th>a</th><th>b</th></tr></thead>"
+        "<tbody><tr><td>1.5</td><td>-</td></tr><tr><td>1e-07</td><td>x&lt;y</td></tr></tbody>"
+        "</table>")
+    assert html_table([], ["a"]) == "<table><thead><tr><th>a</th></tr></thead><tbody></tbody></table>"
+    assert [format_value(v) for v in (None, math.nan, 3, "relu", 0.000123456, 2.0)] == [
+        "-", "-", "3", "relu", "0.0001235", "2"]
+
+
+def test_a_propagation_table_starts_with_the_layer_columns(network, tmp_path):
+    html = network._repr_html_()
+    assert html.startswith("<table><caption>Propagation: 4 layers</caption><thead><tr>"
+                           "<th>layer</th><th>width</th><th>activation</th><th>mean</th>")
+    assert network.plot()._suptitle.get_text() == "4 layers"
+
+
+def test_kept_activations_index_like_a_sequence(network):
+    acts = network.acts
+    assert acts[-4] is acts[0] and acts[-1] is acts[3]
+    for bad in (-5, 4, True, 1.0, "0"):
+        with pytest.raises(KeyError):
+            acts[bad]
