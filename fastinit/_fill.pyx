@@ -383,61 +383,60 @@ def fill(floating[::1] out, const uint32_t[::1] key, uint64_t offset, int kind,
         raise_pending()
 
 
-def fill_rows(floating[:, ::1] out, const uint32_t[::1] key, uint64_t offset,
-              uint64_t row_stride, int kind, const double[::1] params, int num_threads):
+ctypedef fused stored:  # what a fill writes: float32/float64 values, or 16-bit float words
+    float
+    double
+    uint16_t
+
+
+def fill_rows(stored[:, ::1] out, const uint32_t[::1] key, uint64_t offset,
+              uint64_t row_stride, int kind, const double[::1] params, int num_threads,
+              bint bfloat16=False):
     """Fill row i of ``out`` with stream elements offset + i * row_stride onwards: a block of a
     larger tensor whose rows are ``row_stride`` elements apart (fastinit.regions). Each row is
-    cut into the same work items as fill()'s, all rows' items shared by the threads."""
+    cut into the same work items as fill()'s, all rows' items shared by the threads.
+
+    uint16 ``out`` holds float16 (or, with ``bfloat16``, bfloat16) words: each work item is
+    drawn in float32 and rounded to nearest even (_half.h); ``params`` then carry the bounds
+    as values of the 16-bit type, so that rounding never leaves them."""
     cdef Py_ssize_t rows = out.shape[0], cols = out.shape[1]
     cdef Py_ssize_t per_row = (cols + CHUNK - 1) // CHUNK
     cdef Py_ssize_t t, r, c
     cdef fi_interrupt interrupt
-    cdef int nt = rows * cols * sizeof(floating) >= STREAM_BYTES
+    cdef int nt = rows * cols * sizeof(stored) >= STREAM_BYTES
     if rows == 0 or cols == 0:
         return
     if num_threads < 1:
         num_threads = omp_get_max_threads()
     fi_interrupt_init(&interrupt)
     with nogil:
-        for t in prange(rows * per_row, num_threads=num_threads, schedule="static"):
-            if fi_interrupt_poll(&interrupt):
-                continue
-            r = t // per_row
-            c = (t - r * per_row) * CHUNK
-            fill_chunk(&out[r, c], min(<Py_ssize_t>CHUNK, cols - c),
-                       offset + r * row_stride + c, &key[0], kind, &params[0], nt)
-    if interrupt.stop:
-        raise_pending()
-
-
-def fill_half(uint16_t[:, ::1] out, const uint32_t[::1] key, uint64_t offset,
-              uint64_t row_stride, int kind, const double[::1] params, int num_threads,
-              bint bfloat16):
-    """fill_rows() into float16 (or bfloat16) words: each work item drawn in float32, with
-    the float32 parameters, then rounded to nearest even (_half.h). ``params`` carry the
-    bounds as values of the 16-bit type, so that rounding never leaves them."""
-    cdef Py_ssize_t rows = out.shape[0], cols = out.shape[1]
-    cdef Py_ssize_t per_row = (cols + CHUNK - 1) // CHUNK
-    cdef Py_ssize_t t, r, c
-    cdef fi_interrupt interrupt
-    if rows == 0 or cols == 0:
-        return
-    if num_threads < 1:
-        num_threads = omp_get_max_threads()
-    fi_interrupt_init(&interrupt)
-    with nogil:
-        if rows * per_row == 1:
-            half_chunk(&out[0, 0], cols, offset, &key[0], kind, &params[0], bfloat16)
+        if rows * per_row == 1:  # one work item: no thread team to wake
+            rows_chunk(&out[0, 0], cols, offset, &key[0], kind, &params[0], nt, bfloat16)
         else:
             for t in prange(rows * per_row, num_threads=num_threads, schedule="static"):
                 if fi_interrupt_poll(&interrupt):
                     continue
                 r = t // per_row
                 c = (t - r * per_row) * CHUNK
-                half_chunk(&out[r, c], min(<Py_ssize_t>CHUNK, cols - c),
-                           offset + r * row_stride + c, &key[0], kind, &params[0], bfloat16)
+                rows_chunk(&out[r, c], min(<Py_ssize_t>CHUNK, cols - c),
+                           offset + r * row_stride + c, &key[0], kind, &params[0], nt,
+                           bfloat16)
     if interrupt.stop:
         raise_pending()
+
+
+cdef inline void rows_chunk(stored* out, Py_ssize_t n, uint64_t pos, const uint32_t* key,
+                            int kind, const double* params, int nt,
+                            bint bfloat16) noexcept nogil:
+    cdef float values[CHUNK]
+    if stored is uint16_t:
+        fill_chunk(values, n, pos, key, kind, params, 0)
+        if bfloat16:
+            fi_store_bfloat16(values, out, n)
+        else:
+            fi_store_float16(values, out, n)
+    else:
+        fill_chunk(out, n, pos, key, kind, params, nt)
 
 
 def round_to_half(const float[::1] values, uint16_t[::1] out, bint bfloat16):
@@ -452,16 +451,6 @@ def round_to_half(const float[::1] values, uint16_t[::1] out, bint bfloat16):
             fi_store_bfloat16(&values[0], &out[0], values.shape[0])
         else:
             fi_store_float16(&values[0], &out[0], values.shape[0])
-
-
-cdef void half_chunk(uint16_t* out, Py_ssize_t n, uint64_t pos, const uint32_t* key, int kind,
-                     const double* params, bint bfloat16) noexcept nogil:
-    cdef float values[CHUNK]
-    fill_chunk(values, n, pos, key, kind, params, 0)
-    if bfloat16:
-        fi_store_bfloat16(values, out, n)
-    else:
-        fi_store_float16(values, out, n)
 
 
 cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_t* key,

@@ -50,16 +50,10 @@ def block_bounds(region, shape):
     return bounds + [(0, size) for size in shape[len(bounds):]]
 
 
-def runs(bounds, shape):
-    """[(logical offset, length)] of the block's contiguous runs in C order: one run when the
-    block is whole rows of the tensor, one per row (of the leading dimensions) otherwise."""
-    return [(offset, length) for offset, length, _ in row_groups(bounds, shape)
-            for offset in offset]
-
-
 def row_groups(bounds, shape):
-    """The block's runs grouped as [(offsets, run length, row stride)]: runs an equal stride
-    apart form one group (every run of a 2-D block), filled by one kernel call."""
+    """The block's contiguous runs in C order, grouped as [(offsets, run length, row stride)]:
+    one run when the block is whole rows of the tensor; otherwise runs an equal stride apart
+    form one group (every run of a 2-D block), filled by one kernel call."""
     inner = len(shape)
     while inner > 0 and bounds[inner - 1] == (0, shape[inner - 1]):
         inner -= 1  # dimensions from `inner` on are whole

@@ -19,7 +19,7 @@ class Stream(StreamBase):
     def _fill_rows(self, out, law, kind, params, offset, row_stride, threads):
         threads = _openmp.effective_num_threads(threads)
         if out.itemsize == 2:  # float16 or bfloat16: drawn in float32, rounded in the kernel
-            _fill.fill_half(out.view(np.uint16), self.key, offset, row_stride,
+            _fill.fill_rows(out.view(np.uint16), self.key, offset, row_stride,
                             _fill.KINDS[kind], params, threads, out.dtype.name == "bfloat16")
             return
         _fill.fill_rows(out, self.key, offset, row_stride, _fill.KINDS[kind], params, threads)

@@ -41,14 +41,20 @@ def values():
     return awkward_floats()
 
 
-@pytest.mark.parametrize("level", [2, 0], ids=["avx512", "portable"])
-def test_float16_rounding_is_numpys(values, level):
+def kernel_rounding(values, level, bfloat16):
+    """The kernels' 16-bit words for ``values`` on vector path ``level``."""
     previous = _fill.simd_level(level)
     try:
         out = np.empty(values.size, np.uint16)
-        _fill.round_to_half(values, out, False)
+        _fill.round_to_half(values, out, bfloat16)
     finally:
         _fill.simd_level(previous)
+    return out
+
+
+@pytest.mark.parametrize("level", [2, 0], ids=["avx512", "portable"])
+def test_float16_rounding_is_numpys(values, level):
+    out = kernel_rounding(values, level, False)
     with np.errstate(over="ignore"):  # beyond 65504: infinity, as the kernel's
         expected = values.astype(np.float16).view(np.uint16)
     mismatch = np.flatnonzero(out != expected)
@@ -58,12 +64,7 @@ def test_float16_rounding_is_numpys(values, level):
 
 @pytest.mark.parametrize("level", [2, 0], ids=["avx512", "portable"])
 def test_bfloat16_rounding_is_torchs_and_ml_dtypes(values, level):
-    previous = _fill.simd_level(level)
-    try:
-        out = np.empty(values.size, np.uint16)
-        _fill.round_to_half(values, out, True)
-    finally:
-        _fill.simd_level(previous)
+    out = kernel_rounding(values, level, True)
     np.testing.assert_array_equal(out, values.astype(BF16).view(np.uint16))
     torch = pytest.importorskip("torch")
     theirs = torch.from_numpy(values).to(torch.bfloat16).view(torch.int16).numpy()
