@@ -46,6 +46,11 @@ cdef extern from "_normal.h" nogil:
                        uint32_t* rejects)
 
 
+cdef extern from "_seed_sequence.h" nogil:
+    enum: FI_SS_MAX_POOL
+    void fi_seed_sequence_key(const uint32_t* head, size_t n_head, const uint32_t* tail,
+                              size_t n_tail, int pool_size, uint32_t* key)
+
 cdef extern from "_half.h" nogil:
     void fi_store_bfloat16(const float* values, uint16_t* out, size_t n)
     void fi_store_float16(const float* values, uint16_t* out, size_t n)
@@ -469,6 +474,35 @@ cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_
             continue
         fill_chunk(out + c * CHUNK, min(<Py_ssize_t>CHUNK, n - c * CHUNK), offset + c * CHUNK,
                    key, kind, params, nt)
+
+
+def child_keys(const uint32_t[::1] head, const uint64_t[::1] children,
+               const uint32_t[::1] suffix, int pool_size, uint32_t[:, ::1] keys):
+    """keys[i] = the Philox key of the SeedSequence whose assembled entropy words are ``head``,
+    then ``children[i]``'s (one word below 2**32, else two), then ``suffix``: for a head made
+    by fastinit.seeding.child_keys, the key of ``child(ss, children[i])`` (and its children
+    ``suffix``). NumPy's mixing, in C (_seed_sequence.h)."""
+    if not 4 <= pool_size <= FI_SS_MAX_POOL or suffix.shape[0] > 30:
+        raise ValueError("pool_size must be in [4, 64] and the suffix at most 30 words")
+    if keys.shape[0] != children.shape[0] or keys.shape[1] != 2:
+        raise ValueError("keys must have shape (len(children), 2)")
+    cdef uint32_t tail[32]
+    cdef Py_ssize_t i, j, n_suffix = suffix.shape[0]
+    cdef size_t n_tail
+    cdef uint64_t c
+    with nogil:
+        for i in range(children.shape[0]):
+            c = children[i]
+            tail[0] = <uint32_t>c
+            n_tail = 1
+            if c >> 32:
+                tail[1] = <uint32_t>(c >> 32)
+                n_tail = 2
+            for j in range(n_suffix):
+                tail[n_tail + j] = suffix[j]
+            fi_seed_sequence_key(&head[0] if head.shape[0] else NULL, head.shape[0], tail,
+                                 n_tail + n_suffix, pool_size, &keys[i, 0])
+    return keys
 
 
 def raw_words(uint32_t[::1] out, const uint32_t[::1] key, uint64_t first):

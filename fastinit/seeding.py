@@ -83,6 +83,61 @@ def child(ss, index):
         ss.entropy, spawn_key=tuple(ss.spawn_key) + (index,), pool_size=ss.pool_size)
 
 
+def entropy_words(value):
+    """The 32-bit words NumPy's SeedSequence makes of an entropy or spawn-key value: an int is
+    its little-endian 32-bit words (0 is one word 0), a uint32 array itself, a sequence the
+    concatenation of its items' words."""
+    if isinstance(value, np.ndarray) and value.dtype == np.uint32:
+        return [int(w) for w in value.ravel()]
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        if value < 0:
+            raise ValueError("expected a non-negative integer")
+        words = [value & 0xFFFFFFFF]
+        value >>= 32
+        while value:
+            words.append(value & 0xFFFFFFFF)
+            value >>= 32
+        return words
+    return [w for item in value for w in entropy_words(item)]
+
+
+def child_keys(ss, indices, suffix=()):
+    """The Philox keys (n, 2) of ``child(ss, i)`` for every ``i`` in ``indices`` (of each one's
+    descendant ``suffix`` when given: ``suffix=(1,)`` is ``child(child(ss, i), 1)``), all mixed
+    in one C call (fastinit/_seed_sequence.h) instead of a SeedSequence object per child.
+    ``ss``: a SeedSequence or an int standing for one."""
+    from fastinit import _fill
+    if type(ss) is int and ss >= 0:
+        head = _assembled_head(ss, (), 4)
+        pool_size = 4
+    else:
+        ss = seed_sequence(ss, "ss")
+        pool_size = ss.pool_size
+        try:
+            head = _assembled_head(ss.entropy, tuple(ss.spawn_key), pool_size)
+        except TypeError:  # entropy given as a list: nothing to remember it by
+            head = _assembled_head.__wrapped__(ss.entropy, tuple(ss.spawn_key), pool_size)
+    children = np.asarray(indices, np.uint64).reshape(-1)
+    tail = _NO_WORDS if not suffix else np.array(entropy_words(suffix), np.uint32)
+    return _fill.child_keys(head, children, tail, pool_size,
+                            np.empty((children.size, 2), np.uint32))
+
+
+_NO_WORDS = np.empty(0, np.uint32)
+
+
+@functools.lru_cache(maxsize=4096)
+def _assembled_head(entropy, spawn_key, pool_size):
+    """The words NumPy mixes for a child of SeedSequence(entropy, spawn_key, pool_size), up to
+    the child's own index: the run entropy's words padded with zeros to the pool size, then
+    the spawn key's (read-only: cached)."""
+    run = entropy_words(entropy)
+    head = np.array(run + [0] * (pool_size - len(run)) + entropy_words(spawn_key), np.uint32)
+    head.flags.writeable = False
+    return head
+
+
 # Marks a child keyed by a name, apart from the children keyed by an index.
 NAME_TAG = 0x6E616D65  # "name"
 
