@@ -28,9 +28,10 @@ def blas_single_threaded():
     the last block still open exits."""
     with _lock:
         if _state["holders"] == 0:
-            libraries = _blas_libraries()
-            _state["saved"] = [(lib, lib.get_num_threads()) for lib in libraries]
-            for lib in libraries:
+            # a library already on one thread is left alone: nothing to set or restore
+            _state["saved"] = [(lib, threads) for lib in _blas_libraries()
+                               if (threads := lib.get_num_threads()) != 1]
+            for lib, _ in _state["saved"]:
                 lib.set_num_threads(1)
         _state["holders"] += 1
     try:

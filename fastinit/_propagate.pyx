@@ -281,47 +281,76 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
             np.asarray(hists).sum(axis=0)[:bins])
 
 
-def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
-                    const uint32_t[:, ::1] keys, const int[::1] law_kinds,
-                    const double[:, ::1] law_params, list layers, int bins, int num_threads,
-                    list outputs=None):
-    """A whole network in one call without the GIL: per layer, the weights drawn in place
-    (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass
-    ``layers[l]`` (a LayerPass, whose edges all have ``bins`` bins), exactly as forward_layer
-    on a whole weight matrix does. Two activation buffers and one weight buffer serve every
-    layer.
+cdef class NetworkLayout:
+    """What forward_network needs of a network apart from its input and its keys, laid out
+    once (a repeated call or a sweep's seeds reuse it): per layer the width, the fill kernel's
+    law (kind and parameters), the fused pass's numbers, bias vector and histogram edges.
 
-    keys: (depth, 2) Philox keys; law_kinds, law_params: the fill kernel's kind and parameters
-    per layer; outputs: a C-contiguous (batch, width) array per layer to keep each layer's
-    activations in (else two buffers take turns). Returns (totals (depth, 8), histograms
-    (depth, bins)).
+    widths: (depth,) widths; law_kinds, law_params: the fill kernel's kind and parameters per
+    layer; layers: a LayerPass per layer, whose edges all have ``bins`` bins (or none)."""
+    cdef readonly object widths, law_kinds, law_params, codes, numbers, bias_vectors, edges
+    cdef readonly Py_ssize_t input_dim, max_width, max_weights
+    cdef readonly int bins
+
+    def __init__(self, Py_ssize_t input_dim, widths, law_kinds, law_params, list layers,
+                 int bins, dtype):
+        self.widths = np.ascontiguousarray(widths, np.intp)
+        self.law_kinds = np.ascontiguousarray(law_kinds, np.intc)
+        self.law_params = np.ascontiguousarray(law_params, np.float64)
+        depth = self.widths.shape[0]
+        if not depth or len(layers) != depth or self.law_kinds.shape[0] != depth \
+                or self.law_params.shape[0] != depth:
+            raise ValueError("NetworkLayout needs one width, law and LayerPass per layer")
+        self.input_dim, self.bins = input_dim, bins
+        self.max_width = max(self.widths)
+        fan_ins = [input_dim] + list(self.widths[:-1])
+        self.max_weights = max(f * w for f, w in zip(fan_ins, self.widths))
+        self.codes = np.array([p.code for p in layers], np.intc)
+        # per layer: slope, saturation bounds, the constant bias (NaN: add the vector), step
+        self.numbers = np.array(
+            [(p.slope, p.sat_below, p.sat_above, p.bias_value if p.bias is None else NAN,
+              linear_step(p.edges) if bins > 0 else 0.0) for p in layers])
+        self.bias_vectors = np.zeros((depth, self.max_width), dtype)
+        self.edges = np.zeros((depth, bins + 1))
+        for layer, p in enumerate(layers):
+            if p.bias is not None:
+                self.bias_vectors[layer, :self.widths[layer]] = p.bias
+            if bins > 0:
+                self.edges[layer] = p.edges
+
+
+def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
+                    const uint32_t[:, ::1] keys, int num_threads, list outputs=None):
+    """A whole network in one call without the GIL: per layer, the weights drawn in place
+    (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass,
+    exactly as forward_layer on a whole weight matrix does. Two activation buffers and one
+    weight buffer serve every layer.
+
+    layout: the network (a NetworkLayout of x0's dtype); keys: (depth, 2) Philox keys;
+    outputs: a C-contiguous (batch, width) array per layer to keep each layer's activations
+    in (else two buffers take turns). Returns (totals (depth, 8), histograms (depth, bins)).
     """
+    cdef const Py_ssize_t[::1] widths = layout.widths
+    cdef const int[::1] law_kinds = layout.law_kinds
+    cdef const double[:, ::1] law_params = layout.law_params
+    cdef const int[::1] codes = layout.codes
+    cdef const double[:, ::1] numbers = layout.numbers
+    cdef const floating[:, ::1] bias_vectors = layout.bias_vectors
+    cdef const double[:, ::1] edges = layout.edges
+    cdef int bins = layout.bins
     cdef Py_ssize_t depth = widths.shape[0], batch = x0.shape[0], layer, fan_in, width
-    cdef Py_ssize_t max_width = max(widths), max_weights = 0, max_chunks = 1
-    dtype = np.float64 if floating is double else np.float32
-    cdef int[::1] codes = np.array([p.code for p in layers], np.intc)
-    cdef double[:, ::1] numbers = np.array(
-        [(p.slope, p.sat_below, p.sat_above, p.bias_value if p.bias is None else NAN,
-          linear_step(p.edges) if bins > 0 else 0.0) for p in layers])
-    bias_array = np.zeros((depth, max_width), dtype)
-    edges_array = np.zeros((depth, bins + 1))
-    fan_in = x0.shape[1]
+    cdef Py_ssize_t max_width = layout.max_width, max_chunks = 1
+    if x0.shape[1] != layout.input_dim or keys.shape[0] != depth:
+        raise ValueError("forward_network: x0 or keys do not fit the layout")
     for layer in range(depth):
-        width = widths[layer]
-        max_weights = max(max_weights, fan_in * width)
-        max_chunks = max(max_chunks, chunk_count(batch, width))
-        if layers[layer].bias is not None:
-            bias_array[layer, :width] = layers[layer].bias
-        if bins > 0:
-            edges_array[layer] = layers[layer].edges
-        fan_in = width
-    cdef floating[:, ::1] bias_vectors = bias_array
-    cdef double[:, ::1] edges = edges_array
+        max_chunks = max(max_chunks, chunk_count(batch, widths[layer]))
+    dtype = np.float64 if floating is double else np.float32
     cdef floating[::1] buffer_a = np.empty(0 if outputs else batch * max_width, dtype)
     cdef floating[::1] buffer_b = np.empty(0 if outputs else batch * max_width, dtype)
     cdef floating[:, ::1] kept
-    cdef Py_ssize_t[::1] kept_addresses = np.zeros(depth, np.intp)
+    cdef Py_ssize_t[::1] kept_addresses
     if outputs is not None:
+        kept_addresses = np.empty(depth, np.intp)
         if len(outputs) != depth:
             raise ValueError("forward_network needs one output array per layer")
         for layer in range(depth):
@@ -329,7 +358,7 @@ def forward_network(const floating[:, ::1] x0, const Py_ssize_t[::1] widths,
             if kept.shape[0] != batch or kept.shape[1] != widths[layer]:
                 raise ValueError("forward_network's outputs must be (batch, width) per layer")
             kept_addresses[layer] = <Py_ssize_t>&kept[0, 0]
-    cdef floating[::1] weights = np.empty(max_weights, dtype)
+    cdef floating[::1] weights = np.empty(layout.max_weights, dtype)
     cdef double[:, ::1] parts = np.empty((max_chunks, 8))
     cdef long long[:, ::1] hists = np.zeros((max_chunks, max(bins, 1)), np.int64)
     cdef double[:, ::1] totals = np.empty((depth, 8))

@@ -3,7 +3,9 @@ through it and measure every layer, on the Cython/OpenMP kernels. The network de
 the checks, the results and the predictions are shared with the NumPy reference
 (fastinit.network, fastinit.results, fastinit.predictions); this module only calls kernels.
 """
+import functools
 import math
+import types
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import nullcontext
 
@@ -15,10 +17,11 @@ from fastinit._validation import integer
 from fastinit.backends import ENGINE
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
-from fastinit.laws import KERNEL_PARAMS, kernel_params
+from fastinit.laws import KERNEL_PARAMS, Normal, kernel_params
 from fastinit.network import plan_from, run_perturbed
 from fastinit.predictions import attach_predictions
 from fastinit.results import Propagation, attach, layer_stats
+from fastinit.seeding import child_keys, seed_sequence
 from fastinit.streams import Stream
 
 BLOCK_BYTES = 256 * 2**20  # weight matrices larger than this are drawn in row blocks
@@ -94,6 +97,9 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     >>> result.layers[0].layer, round(result.layers[0].dead, 1)
     (1, 0.5)
     """
+    compiled = _compiled_network(locals())
+    if compiled is not None:
+        return compiled.run(rng, num_threads)
     p = plan_from(locals(), ENGINE)
     p.threads = _openmp.effective_num_threads(p.threads)
     block_bytes = integer(block_bytes, "block_bytes")
@@ -143,30 +149,124 @@ def _fusable(p, block_bytes):
 def _run_fused(p):
     """The network in one nogil kernel call: the same numbers as _run, without a Python step
     per layer (so that many small networks scale across threads)."""
-    X = p.draw_input(Stream)
-    depth = len(p.widths)
-    keys = np.empty((depth, 2), np.uint32)
-    kinds = np.empty(depth, np.intc)
-    params = np.empty((depth, KERNEL_PARAMS))
-    passes = []
-    fan_in = p.input_dim
-    for layer, width in enumerate(p.widths):
-        keys[layer] = Stream(p.layer_seed(layer)).key
-        kind, params[layer] = kernel_params(p.weight_inits[layer].law((fan_in, width)), p.dtype)
-        kinds[layer] = _fill.KINDS[kind]
-        bias_vector, _ = _draw_layer(p, layer, fan_in, width, weights=False)
-        passes.append(layer_pass(p, layer, bias_vector))
-        fan_in = width
-    outputs = [np.empty((p.batch, w), p.dtype) for w in p.widths] if p.keep_activations \
-        else None
-    totals, hists = _propagate.forward_network(
-        X, np.asarray(p.widths, np.intp), keys, kinds, params, passes, p.bins, p.threads,
-        outputs)
-    layers = [_measured(p, layer, width, _propagate.layer_statistics(
-        totals[layer], p.batch * width, passes[layer].counts_saturation), hists[layer],
-        passes[layer].edges) for layer, width in enumerate(p.widths)]
-    attach_predictions(p, layers)
-    return Propagation(layers, outputs or [])
+    fan_ins = [p.input_dim] + p.widths[:-1]
+    bias_vectors = [_draw_layer(p, layer, fan_in, width, weights=False)[0]
+                    for layer, (fan_in, width) in enumerate(zip(fan_ins, p.widths))]
+    return _FusedNetwork(p, bias_vectors).run(p.source, p.threads, p.draw_input(Stream))
+
+
+# -- the repeated call: a network checked and laid out once, then run per seed ---------------
+
+# forward_prop's arguments that decide a network's layout, not its draws (rng does those)
+_LAYOUT_ARGUMENTS = ("hidden_layer_sizes", "weight_init", "activation", "batch", "input_dim",
+                     "dtype", "bias", "keep_activations", "bins", "hist_range",
+                     "negative_slope", "num_threads", "block_bytes")
+_PLAIN = (int, float, str, bool, type(None))
+
+
+def _layout_key(value):
+    """A hashable key that tells apart everything validation would (True from 1, 1 from 1.0,
+    a list from a tuple), or None for a value without one (an array, an Initializer, ...)."""
+    if type(value) in _PLAIN:
+        return type(value), value
+    if type(value) in (list, tuple):
+        items = tuple(_layout_key(item) for item in value)
+        return None if None in items else (type(value), items)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(key):
+    """The _FusedNetwork of forward_prop's layout arguments ``key`` (validated as
+    forward_prop validates them), or None when the network does not run in one fused call."""
+    arguments = {name: _unkey(value) for name, value in zip(_LAYOUT_ARGUMENTS, key)}
+    arguments.update(X=None, rng=0, backward=False, upstream=None, perturbation=None,
+                     input_correlation=None)
+    p = plan_from(arguments, ENGINE)
+    block_bytes = integer(arguments["block_bytes"], "block_bytes")
+    if block_bytes <= 0 or not _fusable(p, block_bytes) or any(
+            isinstance(bias, Initializer) for bias in p.biases):
+        return None
+    return _FusedNetwork(p)
+
+
+def _unkey(value):
+    """The argument a _layout_key was made from."""
+    kind, item = value
+    return kind(_unkey(v) for v in item) if kind in (list, tuple) else item
+
+
+def _compiled_network(arguments):
+    """The checked, laid-out network for a forward_prop call that only needs the fused kernel
+    and a SeedSequence (no X, no backward pass, no second input, constant biases), cached by
+    its layout; None for any other call, which takes the general path."""
+    if arguments["X"] is not None or arguments["backward"] or arguments["upstream"] is not None \
+            or arguments["perturbation"] is not None \
+            or arguments["input_correlation"] is not None:
+        return None
+    rng = arguments["rng"]
+    if rng is not None and type(rng) is not int and not isinstance(rng, np.random.SeedSequence):
+        return None
+    key = tuple(_layout_key(arguments[name]) for name in _LAYOUT_ARGUMENTS)
+    if None in key:
+        return None
+    try:
+        return _compile(key)
+    except (TypeError, ValueError):  # the general path raises it, with its own context
+        return None
+
+
+class _FusedNetwork:
+    """A network that runs in one fused kernel call (see _fusable), laid out: per-layer laws as
+    kernel parameters, fused passes (with the given bias vectors, else the plan's constants),
+    histogram edges and the mean-field predictions. Everything but the seed: a repeated call
+    with the same layout reuses it (_compile)."""
+
+    def __init__(self, p, bias_vectors=None):
+        self.plan = p
+        depth = len(p.widths)
+        kinds = np.empty(depth, np.intc)
+        params = np.empty((depth, KERNEL_PARAMS))
+        fan_in = p.input_dim
+        for layer, width in enumerate(p.widths):
+            kind, params[layer] = kernel_params(
+                p.weight_inits[layer].law((fan_in, width)), p.dtype)
+            kinds[layer] = _fill.KINDS[kind]
+            fan_in = width
+        bias_vectors = bias_vectors or [None] * depth
+        self.passes = [layer_pass(p, layer, bias_vectors[layer]) for layer in range(depth)]
+        self.layout = _propagate.NetworkLayout(p.input_dim, p.widths, kinds, params,
+                                               self.passes, p.bins, p.dtype)
+        _, self.input_params = kernel_params(Normal(0.0, 1.0), p.dtype)
+        probe = [types.SimpleNamespace() for _ in p.widths]  # predictions: from the plan only
+        attach_predictions(p, probe)
+        self.predictions = [vars(stats) for stats in probe]
+
+    def run(self, rng, num_threads, X=None):
+        """The Propagation of this network seeded by ``rng`` (an int or SeedSequence): its
+        input X, else N(0, 1) from child(rng, 0); layer l's weights from child(rng, l + 1)."""
+        p = self.plan
+        source = rng if type(rng) is int and rng >= 0 else seed_sequence(rng)
+        threads = _openmp.effective_num_threads(num_threads)
+        keys = child_keys(source, range(len(p.widths) + 1))
+        if X is None:
+            X = np.empty((p.batch, p.input_dim), p.dtype)
+            _fill.fill(X.reshape(-1), keys[0], 0, _fill.KINDS["normal"], self.input_params,
+                       threads)
+        outputs = [np.empty((p.batch, w), p.dtype) for w in p.widths] \
+            if p.keep_activations else None
+        with blas_single_threaded():
+            totals, hists = _propagate.forward_network(X, self.layout, keys[1:], threads,
+                                                       outputs)
+        layers = []
+        for layer, width in enumerate(p.widths):
+            stats = layer_stats(layer, width, p.activations[layer], _propagate.layer_statistics(
+                totals[layer], p.batch * width, self.passes[layer].counts_saturation),
+                hists[layer], self.passes[layer].edges)
+            for name, value in self.predictions[layer].items():
+                setattr(stats, name, value)
+            layers.append(stats)
+        return Propagation(layers, outputs or [])
 
 
 def _measured(p, layer, width, stats, hist, edges):
