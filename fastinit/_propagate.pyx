@@ -8,6 +8,8 @@ land in their own slot and are merged in chunk order afterwards, so every number
 for any thread count. Inputs are validated by fastinit.propagation; nothing here checks them.
 """
 from libc.math cimport erf, expm1, fabs, INFINITY, NAN
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
+from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 from cython cimport floating
 from cython.parallel cimport prange
@@ -285,84 +287,124 @@ cdef class NetworkLayout:
     """What forward_network needs of a network apart from its input and its keys, laid out
     once (a repeated call or a sweep's seeds reuse it): per layer the width, the fill kernel's
     law (kind and parameters), the fused pass's numbers, bias vector and histogram edges.
+    Their memoryviews are taken here, once: taking one costs about a microsecond, as much as
+    a tiny network's whole layer.
 
     widths: (depth,) widths; law_kinds, law_params: the fill kernel's kind and parameters per
     layer; layers: a LayerPass per layer, whose edges all have ``bins`` bins (or none)."""
-    cdef readonly object widths, law_kinds, law_params, codes, numbers, bias_vectors, edges
-    cdef readonly Py_ssize_t input_dim, max_width, max_weights
+    cdef readonly object dtype
+    cdef readonly Py_ssize_t input_dim, depth, max_width, max_weights, total_width
     cdef readonly int bins
+    cdef const Py_ssize_t[::1] widths
+    cdef const int[::1] law_kinds, codes
+    cdef const double[:, ::1] law_params, numbers, edges
+    cdef const double[:, ::1] bias_d
+    cdef const float[:, ::1] bias_f
 
     def __init__(self, Py_ssize_t input_dim, widths, law_kinds, law_params, list layers,
                  int bins, dtype):
-        self.widths = np.ascontiguousarray(widths, np.intp)
-        self.law_kinds = np.ascontiguousarray(law_kinds, np.intc)
-        self.law_params = np.ascontiguousarray(law_params, np.float64)
-        depth = self.widths.shape[0]
-        if not depth or len(layers) != depth or self.law_kinds.shape[0] != depth \
-                or self.law_params.shape[0] != depth:
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float64, np.float32):
+            raise TypeError("NetworkLayout's dtype must be float64 or float32")
+        widths = np.ascontiguousarray(widths, np.intp)
+        law_kinds = np.ascontiguousarray(law_kinds, np.intc)
+        law_params = np.ascontiguousarray(law_params, np.float64)
+        depth = widths.shape[0]
+        if not depth or len(layers) != depth or law_kinds.shape[0] != depth \
+                or law_params.shape[0] != depth:
             raise ValueError("NetworkLayout needs one width, law and LayerPass per layer")
-        self.input_dim, self.bins = input_dim, bins
-        self.max_width = max(self.widths)
-        fan_ins = [input_dim] + list(self.widths[:-1])
-        self.max_weights = max(f * w for f, w in zip(fan_ins, self.widths))
+        self.input_dim, self.bins, self.depth = input_dim, bins, depth
+        self.max_width, self.total_width = max(widths), sum(widths)
+        fan_ins = [input_dim] + [int(w) for w in widths[:depth - 1]]
+        self.max_weights = max(f * w for f, w in zip(fan_ins, widths))
+        self.widths, self.law_kinds, self.law_params = widths, law_kinds, law_params
         self.codes = np.array([p.code for p in layers], np.intc)
         # per layer: slope, saturation bounds, the constant bias (NaN: add the vector), step
         self.numbers = np.array(
             [(p.slope, p.sat_below, p.sat_above, p.bias_value if p.bias is None else NAN,
               linear_step(p.edges) if bins > 0 else 0.0) for p in layers])
-        self.bias_vectors = np.zeros((depth, self.max_width), dtype)
-        self.edges = np.zeros((depth, bins + 1))
+        bias_vectors = np.zeros((depth, self.max_width), self.dtype)
+        edges = np.zeros((depth, bins + 1))
         for layer, p in enumerate(layers):
             if p.bias is not None:
-                self.bias_vectors[layer, :self.widths[layer]] = p.bias
+                bias_vectors[layer, :widths[layer]] = p.bias
             if bins > 0:
-                self.edges[layer] = p.edges
+                edges[layer] = p.edges
+        self.edges = edges
+        if self.dtype == np.float64:
+            self.bias_d = bias_vectors
+        else:
+            self.bias_f = bias_vectors
+
+
+cdef void* writable_block(object array, Py_ssize_t count, Py_ssize_t itemsize) except NULL:
+    """The address of ``array``'s data when it is a writable C-contiguous buffer of ``count``
+    items of ``itemsize`` bytes (read through the buffer protocol: no memoryview object)."""
+    cdef Py_buffer view
+    PyObject_GetBuffer(array, &view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE)
+    cdef void* data = view.buf
+    cdef bint fits = view.len == count * itemsize and view.itemsize == itemsize
+    PyBuffer_Release(&view)
+    if not fits:
+        raise ValueError("forward_network's outputs must be (batch, width) per layer")
+    return data
 
 
 def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
                     const uint32_t[:, ::1] keys, int num_threads, list outputs=None):
     """A whole network in one call without the GIL: per layer, the weights drawn in place
     (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass,
-    exactly as forward_layer on a whole weight matrix does. Two activation buffers and one
-    weight buffer serve every layer.
+    exactly as forward_layer on a whole weight matrix does. One weight buffer serves every
+    layer.
 
     layout: the network (a NetworkLayout of x0's dtype); keys: (depth, 2) Philox keys;
-    outputs: a C-contiguous (batch, width) array per layer to keep each layer's activations
-    in (else two buffers take turns). Returns (totals (depth, 8), histograms (depth, bins)).
+    outputs: a C-contiguous (batch, width) array of x0's dtype per layer to keep each layer's
+    activations in (else two buffers take turns). Returns (totals (depth, 8), histograms
+    (depth, bins)).
     """
-    cdef const Py_ssize_t[::1] widths = layout.widths
-    cdef const int[::1] law_kinds = layout.law_kinds
-    cdef const double[:, ::1] law_params = layout.law_params
-    cdef const int[::1] codes = layout.codes
-    cdef const double[:, ::1] numbers = layout.numbers
-    cdef const floating[:, ::1] bias_vectors = layout.bias_vectors
-    cdef const double[:, ::1] edges = layout.edges
-    cdef int bins = layout.bins
-    cdef Py_ssize_t depth = widths.shape[0], batch = x0.shape[0], layer, fan_in, width
+    cdef Py_ssize_t depth = layout.depth, batch = x0.shape[0], layer, fan_in, width
     cdef Py_ssize_t max_width = layout.max_width, max_chunks = 1
-    if x0.shape[1] != layout.input_dim or keys.shape[0] != depth:
+    cdef int bins = layout.bins, hist_stride = max(bins, 1)
+    if floating is double:
+        if layout.dtype != np.float64:
+            raise TypeError("forward_network: x0's dtype is not the layout's")
+    elif layout.dtype != np.float32:
+        raise TypeError("forward_network: x0's dtype is not the layout's")
+    if x0.shape[1] != layout.input_dim or keys.shape[0] != depth or keys.shape[1] != 2:
         raise ValueError("forward_network: x0 or keys do not fit the layout")
+    cdef floating** kept = NULL
+    if outputs is not None and len(outputs) != depth:
+        raise ValueError("forward_network needs one output array per layer")
     for layer in range(depth):
-        max_chunks = max(max_chunks, chunk_count(batch, widths[layer]))
-    dtype = np.float64 if floating is double else np.float32
-    cdef floating[::1] buffer_a = np.empty(0 if outputs else batch * max_width, dtype)
-    cdef floating[::1] buffer_b = np.empty(0 if outputs else batch * max_width, dtype)
-    cdef floating[:, ::1] kept
-    cdef Py_ssize_t[::1] kept_addresses
+        max_chunks = max(max_chunks, chunk_count(batch, layout.widths[layer]))
+    totals_array = np.empty((depth, 8))
+    hist_array = np.zeros((depth, hist_stride), np.int64)
+    cdef double[:, ::1] totals = totals_array
+    cdef long long[:, ::1] hist_out = hist_array
+    # scratch: the weights, the chunks' partials and (when nothing is kept) two activations
+    cdef size_t turns = 0 if outputs is not None else <size_t>(batch * max_width)
+    cdef floating* weights = <floating*>malloc(layout.max_weights * sizeof(floating))
+    cdef floating* buffers = <floating*>malloc(max(2 * turns, 1) * sizeof(floating))
+    cdef double* parts = <double*>malloc(max_chunks * 8 * sizeof(double))
+    cdef long long* hists = <long long*>malloc(max_chunks * hist_stride * sizeof(long long))
     if outputs is not None:
-        kept_addresses = np.empty(depth, np.intp)
-        if len(outputs) != depth:
-            raise ValueError("forward_network needs one output array per layer")
-        for layer in range(depth):
-            kept = outputs[layer]
-            if kept.shape[0] != batch or kept.shape[1] != widths[layer]:
+        kept = <floating**>malloc(depth * sizeof(floating*))
+    if weights == NULL or buffers == NULL or parts == NULL or hists == NULL or (
+            outputs is not None and kept == NULL):
+        free(weights); free(buffers); free(parts); free(hists); free(kept)
+        raise MemoryError("forward_network: no memory for its scratch buffers")
+    try:
+        for layer in range(depth if outputs is not None else 0):
+            if np.dtype(outputs[layer].dtype) != layout.dtype:
+                raise ValueError("forward_network's outputs must have x0's dtype")
+            kept[layer] = <floating*>writable_block(outputs[layer],
+                                                    batch * layout.widths[layer],
+                                                    sizeof(floating))
+            if outputs[layer].shape != (batch, layout.widths[layer]):
                 raise ValueError("forward_network's outputs must be (batch, width) per layer")
-            kept_addresses[layer] = <Py_ssize_t>&kept[0, 0]
-    cdef floating[::1] weights = np.empty(layout.max_weights, dtype)
-    cdef double[:, ::1] parts = np.empty((max_chunks, 8))
-    cdef long long[:, ::1] hists = np.zeros((max_chunks, max(bins, 1)), np.int64)
-    cdef double[:, ::1] totals = np.empty((depth, 8))
-    cdef long long[:, ::1] hist_out = np.zeros((depth, max(bins, 1)), np.int64)
+    except BaseException:
+        free(weights); free(buffers); free(parts); free(hists); free(kept)
+        raise
     cdef const floating* h_in = &x0[0, 0]
     cdef floating* h_out
     cdef const floating* bias
@@ -375,33 +417,41 @@ def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
         for layer in range(depth):
             if interrupt.stop:
                 break
-            width = widths[layer]
-            if outputs is not None:
-                h_out = <floating*>kept_addresses[layer]
+            width = layout.widths[layer]
+            if kept != NULL:
+                h_out = kept[layer]
             else:
-                h_out = &buffer_a[0] if layer % 2 == 0 else &buffer_b[0]
-            fill_range(&weights[0], fan_in * width, 0, &keys[layer, 0], law_kinds[layer],
-                       &law_params[layer, 0], num_threads, &interrupt, 0)
+                h_out = buffers + (layer % 2) * turns
+            fill_range(weights, fan_in * width, 0, &keys[layer, 0], layout.law_kinds[layer],
+                       &layout.law_params[layer, 0], num_threads, &interrupt, 0)
             nchunks = chunk_count(batch, width)
             if bins > 0:
-                memset(&hists[0, 0], 0, nchunks * hists.shape[1] * sizeof(long long))
+                memset(hists, 0, nchunks * hist_stride * sizeof(long long))
             # a NaN bias value: the layer adds its bias vector
-            bias = &bias_vectors[layer, 0] if numbers[layer, 3] != numbers[layer, 3] else NULL
-            scale = bins / (edges[layer, bins] - edges[layer, 0]) if bins > 0 else 0.0
-            layer_kernel(h_in, <int>fan_in, batch, fan_in, &weights[0], h_out, width, 0, True,
-                         bias, 0.0 if bias != NULL else numbers[layer, 3], codes[layer],
-                         numbers[layer, 0], numbers[layer, 1], numbers[layer, 2], bins,
-                         &edges[layer, 0] if bins > 0 else NULL, scale, numbers[layer, 4],
-                         &parts[0, 0], &hists[0, 0], hists.shape[1], &totals[layer, 0],
-                         num_threads, &interrupt)
+            bias = NULL
+            if layout.numbers[layer, 3] != layout.numbers[layer, 3]:
+                if floating is double:
+                    bias = &layout.bias_d[layer, 0]
+                else:
+                    bias = &layout.bias_f[layer, 0]
+            scale = bins / (layout.edges[layer, bins] - layout.edges[layer, 0]) \
+                if bins > 0 else 0.0
+            layer_kernel(h_in, <int>fan_in, batch, fan_in, weights, h_out, width, 0, True,
+                         bias, 0.0 if bias != NULL else layout.numbers[layer, 3],
+                         layout.codes[layer], layout.numbers[layer, 0],
+                         layout.numbers[layer, 1], layout.numbers[layer, 2], bins,
+                         &layout.edges[layer, 0] if bins > 0 else NULL, scale,
+                         layout.numbers[layer, 4], parts, hists, hist_stride,
+                         &totals[layer, 0], num_threads, &interrupt)
             for c in range(nchunks):
                 for b in range(bins):
-                    hist_out[layer, b] += hists[c, b]
+                    hist_out[layer, b] += hists[c * hist_stride + b]
             h_in = h_out
             fan_in = width
+    free(weights); free(buffers); free(parts); free(hists); free(kept)
     if interrupt.stop:  # Ctrl-C: nothing is returned
         raise_pending()
-    return np.asarray(totals), np.asarray(hist_out)[:, :bins]
+    return totals_array, hist_array[:, :bins]
 
 
 def histogram(const floating[:, ::1] h, const double[::1] edges, int num_threads):
