@@ -166,12 +166,17 @@ _PLAIN = (int, float, str, bool, type(None))
 
 def _layout_key(value):
     """A hashable key that tells apart everything validation would (True from 1, 1 from 1.0,
-    a list from a tuple), or None for a value without one (an array, an Initializer, ...)."""
+    a list from a tuple), or None for a value without one (an array, a callable, ...). An
+    engine Initializer is keyed by its name and parameters (a sweep passes its schemes so)."""
     if type(value) in _PLAIN:
         return type(value), value
     if type(value) in (list, tuple):
         items = tuple(_layout_key(item) for item in value)
         return None if None in items else (type(value), items)
+    if type(value) is Initializer and value.backend is ENGINE:
+        params = tuple((name, _layout_key(v)) for name, v in sorted(value.params.items()))
+        if all(key is not None for _, key in params):
+            return Initializer, (value.name, params)
     return None
 
 
@@ -191,8 +196,11 @@ def _compile(key):
 
 
 def _unkey(value):
-    """The argument a _layout_key was made from."""
+    """The argument a _layout_key was made from (an equal Initializer)."""
     kind, item = value
+    if kind is Initializer:
+        name, params = item
+        return Initializer(name, {k: _unkey(v) for k, v in params}, ENGINE)
     return kind(_unkey(v) for v in item) if kind in (list, tuple) else item
 
 

@@ -340,12 +340,15 @@ def test_one_call_network_path_is_the_per_layer_path_bit_for_bit(monkeypatch, dt
     dict(activation="tanh", dtype="float32"),
     dict(activation=["relu", "sigmoid", "tanh"], bias=0.25, bins=0, keep_activations=False),
     dict(activation="leaky_relu", negative_slope=0.2, hist_range=(-1, 1), input_dim=33),
+    dict(weight_init=fastinit.get_initializer("uniform", low=-0.3, high=0.2), bins=7),
 ])
 def test_repeated_call_path_is_the_one_call_path_bit_for_bit(monkeypatch, rng, config):
     # a call with a drawn input and constant biases reuses its laid-out network (cached by
     # its layout arguments): the same numbers as _run_fused on the call's own plan
     from fastinit import propagation
     from fastinit.network import plan_from
+    config = dict(config)
+    init = config.pop("weight_init", "he_normal")
     kwargs = dict(batch=70, rng=rng, **config)
     if rng is None:  # fresh entropy: the same SeedSequence for both paths
         kwargs["rng"] = np.random.SeedSequence()
@@ -354,10 +357,10 @@ def test_repeated_call_path_is_the_one_call_path_bit_for_bit(monkeypatch, rng, c
     monkeypatch.setattr(propagation._FusedNetwork, "run",
                         lambda self, *a: seen.append(self) or original(self, *a))
     monkeypatch.setattr(propagation, "_run_fused", refuse_path)
-    repeated = [fastinit.forward_prop([40, 30, 50], "he_normal", **kwargs) for _ in range(2)]
+    repeated = [fastinit.forward_prop([40, 30, 50], init, **kwargs) for _ in range(2)]
     assert len(seen) == 2 and seen[0] is seen[1], "the second call did not reuse the layout"
     monkeypatch.undo()
-    arguments = dict(hidden_layer_sizes=[40, 30, 50], weight_init="he_normal", X=None,
+    arguments = dict(hidden_layer_sizes=[40, 30, 50], weight_init=init, X=None,
                      batch=70, input_dim=None, rng=kwargs["rng"], dtype="float64", bias=0.0,
                      keep_activations=True, bins=30, hist_range=None, negative_slope=0.01,
                      num_threads=None, backward=False, upstream=None, perturbation=None,
