@@ -111,7 +111,7 @@ def _add_sweep(commands):
     p.add_argument("--config", metavar="FILE.toml",
                    help="grid values from a TOML file (flags override it)")
     p.add_argument("--out", required=True, metavar="FILE",
-                   help="the result file, .csv or .jsonl (required)")
+                   help="the result file, .csv or .jsonl, or a .parquet folder (required)")
     p.add_argument("--resume", action="store_true", help="run only what --out lacks")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, metavar="N",
@@ -130,7 +130,7 @@ def _add_sweep(commands):
 
 def _add_report(commands):
     p = commands.add_parser("report", help="a sweep file as one self-contained HTML page")
-    p.add_argument("results", metavar="FILE", help="a sweep's .csv or .jsonl result file")
+    p.add_argument("results", metavar="FILE", help="a sweep's .csv or .jsonl result file or .parquet folder")
     p.add_argument("--out", default="report.html", metavar="FILE.html",
                    help="the page to write")
     _add_quiet(p)

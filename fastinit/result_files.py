@@ -1,16 +1,25 @@
-"""Sweep result files: CSV and JSON lines, written as each configuration finishes, read back
-and resumed. One row per (configuration, layer); floats as repr in CSV (they read back
-bit-identical), NaN as "nan" (CSV) or null (JSON).
+"""Sweep result files: CSV and JSON lines, written as each configuration finishes, or a
+Parquet folder for big sweeps; read back and resumed. One row per (configuration, layer);
+floats as repr in CSV (they read back bit-identical), NaN as "nan" (CSV) or null (JSON).
 
 ``read_records`` drops a torn last line and malformed rows; ``ResultFile`` rewrites what a
 resumed file keeps (atomically) and appends each finished configuration's rows in one flushed
 write; ``check_resumable`` refuses a file written with other settings.
+
+Parquet (``out="results.parquet"``, needs pyarrow): a folder of ``part-NNNNNN.parquet`` files,
+each holding whole configurations and written atomically (a temporary, then a rename), so a
+killed run leaves only complete parts; pandas (``pd.read_parquet(folder)``) and DuckDB
+(``read_parquet('folder/*.parquet')``) read the folder as one table. ``ParquetFolder``
+gathers finished configurations and writes a part every ``PART_ROWS`` rows or
+``PART_SECONDS`` seconds, and at the end.
 """
 import csv
 import io
 import json
 import math
 import os
+import re
+import time
 
 from fastinit import text_specs as specs
 from fastinit.grid import Config
@@ -23,9 +32,15 @@ COLUMNS = (*CONFIG_COLUMNS[:-1], "layer", *STAT_COLUMNS[:6], "bias", *STAT_COLUM
 
 
 def write_records(path, records, suffix=None):
-    """All ``records`` to a file, CSV or JSON lines by ``suffix`` (default: the path's)."""
+    """All ``records`` to a file, CSV or JSON lines by ``suffix`` (default: the path's), or
+    a Parquet folder of one part."""
     suffix = suffix or _suffix(path)
     histograms = any("hist" in r for r in records)
+    if suffix == ".parquet":
+        folder = ParquetFolder(path, False, histograms)
+        folder.write(records)
+        folder.close()
+        return
     with open(path, "w", newline="") as f:
         if suffix == ".csv":
             f.write(_csv_header(histograms))
@@ -91,8 +106,10 @@ def _parse_jsonl(record):
 
 def read_records(path):
     """The records of a sweep file; a torn last line (no newline, or not parseable) and any
-    malformed row are left out."""
+    malformed row are left out. A Parquet folder: every part's rows, in part order."""
     suffix = _suffix(path)
+    if suffix == ".parquet":
+        return _read_parquet(path)
     try:
         with open(path, newline="", encoding="utf-8") as f:
             text = f.read()
@@ -145,20 +162,25 @@ def complete_configs(records):
 
 
 def _suffix(path):
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    if suffix not in (".csv", ".jsonl"):
-        raise ValueError(f"out must end in .csv or .jsonl, got {os.fspath(path)!r}")
+    suffix = os.path.splitext(os.fspath(path).rstrip("/" + os.sep))[1].lower()
+    if suffix not in (".csv", ".jsonl", ".parquet"):
+        raise ValueError(f"out must end in .csv, .jsonl or .parquet, got {os.fspath(path)!r}")
     return suffix
 
 
 def check_out_path(path):
-    """A result file path this run can write: .csv or .jsonl, in a folder that exists, not a
-    folder itself."""
-    _suffix(path)
-    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    """A result path this run can write: a .csv or .jsonl file (not a folder), or a .parquet
+    folder (not a file), in a folder that exists."""
+    suffix = _suffix(path)
+    folder = os.path.dirname(os.path.abspath(os.fspath(path).rstrip("/" + os.sep)))
     if not os.path.isdir(folder):
         raise ValueError(f"out {os.fspath(path)!r}: the folder {folder!r} does not exist")
-    if os.path.isdir(path):
+    if suffix == ".parquet":
+        _pyarrow()
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise ValueError(f"out {os.fspath(path)!r} is a file; a .parquet result is a "
+                             "folder of parts")
+    elif os.path.isdir(path):
         raise ValueError(f"out {os.fspath(path)!r} is a folder, not a file")
     return path
 
@@ -196,6 +218,13 @@ def check_resumable(path, records, configs, options):
                          f"have (e.g. {example}): {advice}")
 
 
+def open_result(path, resume, histograms, configs=(), options=None):
+    """The sink of a sweep's results at ``path``: a ResultFile (.csv, .jsonl) or a
+    ParquetFolder (.parquet)."""
+    kind = ParquetFolder if _suffix(path) == ".parquet" else ResultFile
+    return kind(path, resume, histograms, configs, options)
+
+
 class ResultFile:
     """The result file: each finished configuration's rows in one flushed write."""
 
@@ -227,3 +256,128 @@ class ResultFile:
 
     def close(self):
         self.file.close()
+
+
+# -- Parquet folders --------------------------------------------------------------------------
+
+PART_ROWS = 65536  # a part is written once this many rows wait ...
+PART_SECONDS = 10.0  # ... or this long after the last part: a kill loses at most that much
+_PART = re.compile(r"part-(\d{6,})\.parquet$")
+_INT_COLUMNS = ("depth", "width", "batch", "seed", "layer")
+_TEXT_COLUMNS = ("init", "activation", "dtype", "bias", "error")
+
+
+def _pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise ValueError("a .parquet result needs pyarrow: pip install 'fastinit[parquet]'") \
+            from None
+    return pyarrow
+
+
+def _parts(folder):
+    """The part files of a Parquet folder, in the order they were written."""
+    names = [n for n in os.listdir(folder) if _PART.match(n)]
+    return sorted(names, key=lambda n: int(_PART.match(n).group(1)))
+
+
+def _schema(histograms):
+    pa = _pyarrow()
+    types = {name: pa.int64() for name in _INT_COLUMNS}
+    types.update({name: pa.string() for name in _TEXT_COLUMNS})
+    types.update(hist=pa.list_(pa.int64()), bin_edges=pa.list_(pa.float64()))
+    return pa.schema([(name, types.get(name, pa.float64())) for name in _columns(histograms)])
+
+
+def _parquet_table(records, histograms):
+    """Records as an Arrow table: the bias as the text CSV writes (a number's repr, or the
+    initializer spec), NaN kept as NaN."""
+    columns = {name: [r.get(name) for r in records] for name in _columns(histograms)}
+    columns["bias"] = [_csv_value(v) for v in columns["bias"]]
+    return _pyarrow().Table.from_pydict(columns, schema=_schema(histograms))
+
+
+def _read_parquet(path, names=None):
+    """The records of a Parquet folder's parts (``names``, default all) in order."""
+    pa = _pyarrow()
+    if not os.path.isdir(path):
+        raise ValueError(f"{os.fspath(path)} is not a fastinit Parquet result (not a folder)")
+    records = []
+    for name in _parts(path) if names is None else names:
+        try:
+            table = pa.parquet.read_table(os.path.join(path, name))
+        except (OSError, pa.ArrowException) as error:
+            raise ValueError(f"{os.path.join(os.fspath(path), name)} is not a readable Parquet "
+                             f"part ({error}); move it away to resume without it") from None
+        if tuple(table.column_names) not in (COLUMNS, _columns(True)):
+            raise ValueError(f"{os.path.join(os.fspath(path), name)} is not a fastinit sweep "
+                             "part (unexpected columns)")
+        for record in table.to_pylist():
+            for key in STAT_COLUMNS:
+                if record[key] is None:
+                    record[key] = math.nan
+            record["bias"] = specs.bias(record["bias"])
+            records.append(record)
+    return records
+
+
+class ParquetFolder:
+    """A sweep's Parquet result folder. Finished configurations wait in memory and go out as
+    one part (written to a temporary, then renamed: a part is whole or absent) every
+    PART_ROWS rows or PART_SECONDS seconds, and at close. Without resume the folder's parts
+    are removed first. On resume, a part holding a failed or incomplete configuration is
+    removed and its configurations run again (they give the same rows), so every row is
+    there exactly once."""
+
+    def __init__(self, path, resume, histograms, configs=(), options=None):
+        self.path, self.histograms = os.fspath(path), histograms
+        self.done, self.waiting, self.part = {}, [], 0
+        os.makedirs(self.path, exist_ok=True)
+        for name in os.listdir(self.path):  # a killed writer's temporaries
+            if name.endswith(".parquet.tmp"):
+                os.remove(os.path.join(self.path, name))
+        if resume:
+            check_resumable(self.path, _read_parquet(self.path), configs, options)
+            complete = complete_configs(_read_parquet(self.path))
+            kept = []
+            for name in _parts(self.path):
+                rows = _read_parquet(self.path, [name])
+                if all(Config.from_record(r) in complete for r in rows):
+                    kept.extend(rows)
+                else:  # its configurations run again
+                    os.remove(os.path.join(self.path, name))
+            self.done = complete_configs(kept)
+        else:
+            for name in _parts(self.path):
+                os.remove(os.path.join(self.path, name))
+        names = _parts(self.path)
+        self.part = int(_PART.match(names[-1]).group(1)) + 1 if names else 0
+        self.last_write = time.monotonic()
+
+    def write(self, records):
+        self.waiting.extend(records)
+        if len(self.waiting) >= PART_ROWS or \
+                time.monotonic() - self.last_write >= PART_SECONDS:
+            self.flush()
+
+    def flush(self):
+        """Write the waiting rows as the next part."""
+        if not self.waiting:
+            return
+        name = os.path.join(self.path, f"part-{self.part:06d}.parquet")
+        try:
+            _pyarrow().parquet.write_table(_parquet_table(self.waiting, self.histograms),
+                                           name + ".tmp")
+            os.replace(name + ".tmp", name)
+        except BaseException:
+            if os.path.exists(name + ".tmp"):
+                os.remove(name + ".tmp")
+            raise
+        self.part += 1
+        self.waiting = []
+        self.last_write = time.monotonic()
+
+    def close(self):
+        self.flush()

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from fastinit import _openmp, text_specs as specs
 from fastinit.grid import Config, grid
 from fastinit.result_files import (
-    STAT_COLUMNS, ResultFile, check_out_path, read_records, write_records,
+    STAT_COLUMNS, check_out_path, open_result, read_records, write_records,
 )
 from fastinit.results import html_table
 
@@ -161,9 +161,10 @@ def sweep(configs=None, *, init=None, activation="tanh", depth=10, width=500, ba
     (default: OpenMP's, i.e. OMP_NUM_THREADS or all cores) and large ones one at a time on all
     of them. The records are the same either way, bit for bit.
 
-    out: a .csv or .jsonl file, written as each configuration finishes. resume: keep the
-    file's complete configurations and run only the rest (failed ones run again); without
-    resume the file is overwritten. histograms: add per-layer ``hist`` and ``bin_edges``.
+    out: a .csv or .jsonl file, written as each configuration finishes, or a .parquet folder
+    of parts for big sweeps (fastinit.result_files; needs pyarrow). resume: keep the file's
+    complete configurations and run only the rest (failed ones run again); without resume the
+    file is overwritten. histograms: add per-layer ``hist`` and ``bin_edges``.
     progress: a progress bar on stderr (default: when stderr is a terminal).
     """
     configs = _configs(configs, dict(init=init, activation=activation, depth=depth,
@@ -183,7 +184,8 @@ def sweep(configs=None, *, init=None, activation="tanh", depth=10, width=500, ba
 
     if out is not None:
         check_out_path(out)
-    sink = ResultFile(out, resume, bool(histograms), configs, options) if out is not None else None
+    sink = open_result(out, resume, bool(histograms), configs, options) if out is not None \
+        else None
     done = dict(sink.done) if sink else {}
     todo = [c for c in configs if c not in done]
     results = {}

@@ -64,7 +64,7 @@ def test_run_plot_writes_a_figure(tmp_path):
     (["run", "--batch", "0"], "batch"),
     (["run", "--dtype", "float16"], "invalid choice"),
     (["run", "--bogus"], "unrecognized arguments"),
-    (["sweep", "--init", "he_normal", "--out", "x.txt"], "must end in .csv or .jsonl"),
+    (["sweep", "--init", "he_normal", "--out", "x.txt"], "must end in .csv, .jsonl or .parquet"),
     (["sweep", "--out", "x.csv"], "needs --init"),
     (["sweep", "--init", "he_normal", "--depth", "two", "--out", "x.csv"], "depth"),
     (["sweep", "--init", "he_normal"], "--out"),
@@ -163,6 +163,42 @@ def test_sweep_killed_with_sigkill_is_repaired_by_resume(tmp_path):
     fastinit_cli("sweep", *grid, "--resume", cwd=tmp_path)
     expected = sweeps.sweep(init="lecun_normal", depth=8, width=32, batch=50, seeds=100)
     same_records(sweeps.read_records(path), expected.records)  # every row exactly once
+
+
+DIE_IN_A_PART = """
+import os, signal, sys
+from fastinit import cli, result_files
+result_files.PART_ROWS = 24  # a part every 3 configurations of 8 layers
+flush, flushes = result_files.ParquetFolder.flush, []
+def flush_then_die(self):
+    # the test seam: the 5th part is half written to its temporary, then the process is killed
+    flushes.append(1)
+    if len(flushes) == 5:
+        name = os.path.join(self.path, f"part-{self.part:06d}.parquet.tmp")
+        with open(name, "wb") as f:
+            f.write(b"PAR1" + bytes(100))
+        os.kill(os.getpid(), signal.SIGKILL)
+    flush(self)
+result_files.ParquetFolder.flush = flush_then_die
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_parquet_sweep_killed_with_sigkill_is_repaired_by_resume(tmp_path):
+    pytest.importorskip("pyarrow")
+    grid = ["--init", "lecun_normal", "--depth", "8", "--width", "32", "--batch", "50",
+            "--seeds", "60", "--threads", "2", "--out", "s.parquet", "--quiet"]
+    process = subprocess.run([sys.executable, "-c", DIE_IN_A_PART, "sweep", *grid],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    folder = tmp_path / "s.parquet"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        *(f"part-{i:06d}.parquet" for i in range(4)), "part-000004.parquet.tmp"]
+    assert len(sweeps.read_records(folder)) == 4 * 24  # four whole parts, nothing torn
+    fastinit_cli("sweep", *grid, "--resume", cwd=tmp_path)
+    assert not any(p.name.endswith(".tmp") for p in folder.iterdir())
+    expected = sweeps.sweep(init="lecun_normal", depth=8, width=32, batch=50, seeds=60)
+    same_records(sweeps.read_records(folder), expected.records)  # every row exactly once
 
 
 def test_sweep_on_a_local_dask_cluster_gives_the_same_rows(tmp_path):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from fastinit import sweep as sweeps
+from fastinit import result_files, sweep as sweeps
 from fastinit.result_files import (
     COLUMNS, check_resumable, complete_configs, read_records, write_records,
 )
@@ -22,7 +22,7 @@ def records():
                         histograms=True, bins=5).records
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
 def test_histogram_files_read_back_with_every_type(tmp_path, records, suffix):
     path = tmp_path / f"s{suffix}"
     write_records(path, records)
@@ -98,3 +98,72 @@ def test_nan_is_null_in_json_and_nothing_else_is():
     from fastinit.results import nan_to_none
     assert nan_to_none(math.nan) is None
     assert nan_to_none(0.5) == 0.5 and nan_to_none("x") == "x" and nan_to_none(None) is None
+
+
+# -- Parquet folders --------------------------------------------------------------------------
+
+def test_parquet_folder_is_one_table_for_pandas(tmp_path, records, monkeypatch):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(result_files, "PART_ROWS", 10)  # several parts
+    path = tmp_path / "s.parquet"
+    result = sweeps.sweep(init=["lecun_normal", "normal:std=0.1"], depth=3, width=6, batch=8,
+                          seeds=4, out=path)
+    assert len(result_files._parts(path)) == 2  # 8 x 3 rows: 12 + 12, nothing left waiting
+    same_records(read_records(path), result.records)
+    table = pd.read_parquet(path)
+    assert list(table.columns) == list(COLUMNS) and len(table) == len(result.records)
+    ours = sorted((r["init"], r["seed"], r["layer"], r["std"]) for r in result.records)
+    theirs = sorted(table[["init", "seed", "layer", "std"]].itertuples(index=False, name=None))
+    assert ours == theirs  # every float bit for bit
+
+
+def test_parquet_resume_drops_a_part_with_a_failure_and_keeps_every_row_once(tmp_path,
+                                                                              monkeypatch):
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(result_files, "PART_ROWS", 4)  # parts of 2 or 3 configurations
+    path = tmp_path / "s.parquet"
+    # normal:std=-1 cannot draw: 3 configurations of 2 rows, 3 failures of 1 row
+    grid = dict(init=["lecun_normal", "normal:std=-1"], depth=2, width=5, batch=6, seeds=3)
+    first = sweeps.sweep(**grid, out=path)
+    assert len(first.failed) == 3 and len(result_files._parts(path)) >= 2
+    whole = [name for name in result_files._parts(path)
+             if not any(r["error"] for r in result_files._read_parquet(path, [name]))]
+    (path / "part-000099.parquet.tmp").write_bytes(b"PAR1 torn")  # a killed writer's
+    with pytest.raises(ValueError, match="configurations"):  # other settings: refused
+        sweeps.sweep(**dict(grid, depth=3), out=path, resume=True)
+    calls = []
+    monkeypatch.setattr(sweeps, "run_config", counting(sweeps.run_config, calls))
+    sweeps.sweep(**grid, out=path, resume=True)
+    back = read_records(path)
+    assert not (path / "part-000099.parquet.tmp").exists()
+    assert set(whole) <= set(result_files._parts(path))  # parts without a failure stay
+    rows = [(r["init"], r["seed"], r["layer"]) for r in back]
+    assert len(rows) == len(set(rows)) == 9  # every row exactly once
+    assert sum(1 for r in back if r["error"]) == 3
+    # what ran again: the failures and whatever shared a part with one, nothing else
+    kept_configs = {(r["init"], r["seed"]) for name in whole
+                    for r in result_files._read_parquet(path, [name])}
+    assert 3 <= len(calls) == 6 - len(kept_configs)
+    same_records([r for r in back if not r["error"]],
+                 [r for r in first.records if not r["error"]])
+
+
+def counting(function, calls):
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+    return counted
+
+
+def test_parquet_out_must_be_a_folder_and_a_part_must_be_readable(tmp_path):
+    pytest.importorskip("pyarrow")
+    (tmp_path / "file.parquet").write_text("not a folder")
+    with pytest.raises(ValueError, match="is a file"):
+        sweeps.sweep(init="lecun_normal", depth=1, width=2, batch=2, out=tmp_path /
+                     "file.parquet")
+    folder = tmp_path / "s.parquet"
+    sweeps.sweep(init="lecun_normal", depth=1, width=2, batch=2, out=folder)
+    (folder / "part-000001.parquet").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="part-000001.parquet is not a readable Parquet part"):
+        read_records(folder)
