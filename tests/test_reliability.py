@@ -312,6 +312,8 @@ calls = {
     "orthogonal": lambda: fastinit.orthogonal((5000, 5000), rng=0),
 }
 fastinit.normal((10,), rng=0)  # imports and thread pools ready
+# a shell starts background jobs with SIGINT ignored, and Python keeps it so: Ctrl-C as usual
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sent = []
 def interrupt():
     sent.append(time.perf_counter())
