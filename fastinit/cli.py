@@ -302,11 +302,11 @@ def sweep(args):
                               progress=False if args.quiet else None)
     except ValueError as error:  # the result file cannot be resumed, or is not one
         raise UsageError(str(error)) from None
-    finally:
-        if closer is not None:
+    finally:  # the client first: a cluster closed under a client warns of lost tasks
+        if client is not None:
+            client.close()
+        if closer is not None and closer is not client:
             closer.close()
-            if closer is not client:
-                client.close()
     if not args.quiet:
         print(f"{result.summary()}; wrote {args.out}")
         for record in result.failed[:5]:

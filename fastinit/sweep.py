@@ -231,13 +231,28 @@ def _configs(configs, grid_values):
     return list(dict.fromkeys(configs))
 
 
+# A worker's chunk of networks should take about this long, so that progress moves every second
+# or so whatever the network size; a network is estimated at CHUNK_FLOPS_PER_SECOND.
+CHUNK_SECONDS = 1.0
+CHUNK_FLOPS_PER_SECOND = 4e9  # one core's GEMMs, cautiously (forward pass: 2 flops per MAC)
+
+
+def chunk_size_for(todo, workers):
+    """Networks per chunk: about CHUNK_SECONDS of work each, at least four chunks per worker,
+    at most 64 networks."""
+    seconds = sum(c.layer_flops * c.depth for c in todo) / max(len(todo), 1) \
+        / CHUNK_FLOPS_PER_SECOND
+    by_time = math.floor(CHUNK_SECONDS / seconds) if seconds > 0 else 64
+    return max(1, min(64, by_time, math.ceil(len(todo) / (4 * workers))))
+
+
 def _run_on_executor(executor, todo, options, chunk_size, finished):
     if hasattr(executor, "get_executor"):  # a dask Client
         executor = executor.get_executor()
-    workers = _executor_workers(executor)
-    size = chunk_size or max(1, min(64, math.ceil(len(todo) / (4 * workers))))
-    futures = [executor.submit(run_chunk, chunk, options) for chunk in _chunks(todo, size)]
+    size = chunk_size or chunk_size_for(todo, _executor_workers(executor))
+    futures = {executor.submit(run_chunk, chunk, options) for chunk in _chunks(todo, size)}
     for future in concurrent.futures.as_completed(futures):
+        futures.discard(future)  # its result leaves the worker's memory once taken
         finished(future.result())
 
 
