@@ -505,6 +505,27 @@ def child_keys(const uint32_t[::1] head, const uint64_t[::1] children,
     return keys
 
 
+def seed_child_keys(const uint64_t[::1] seeds, uint32_t[:, :, ::1] keys):
+    """keys[i, j] = the Philox key of ``child(SeedSequence(seeds[i]), j)`` for every seed below
+    2**64 and j < keys.shape[1] (< 2**32): a sweep's networks keyed in one call."""
+    cdef Py_ssize_t i, j
+    cdef uint32_t head[4]
+    cdef uint32_t tail[1]
+    if keys.shape[0] != seeds.shape[0] or keys.shape[2] != 2:
+        raise ValueError("keys must have shape (len(seeds), children, 2)")
+    with nogil:
+        for i in range(seeds.shape[0]):
+            # the run entropy's words, padded with zeros to the pool (4 words)
+            head[0] = <uint32_t>seeds[i]
+            head[1] = <uint32_t>(seeds[i] >> 32)
+            head[2] = 0
+            head[3] = 0
+            for j in range(keys.shape[1]):
+                tail[0] = <uint32_t>j
+                fi_seed_sequence_key(head, 4, tail, 1, 4, &keys[i, j, 0])
+    return keys
+
+
 def raw_words(uint32_t[::1] out, const uint32_t[::1] key, uint64_t first):
     """Main-stream 32-bit words first .. first + len(out) - 1 (for tests and documentation)."""
     cdef uint32_t[::1] scratch = np.empty(out.shape[0] + 8, np.uint32)

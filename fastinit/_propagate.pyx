@@ -12,7 +12,7 @@ from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange
 from libc.stdint cimport uint32_t, uint64_t
 
 from fastinit._fill cimport fill_range
@@ -283,6 +283,19 @@ def forward_layer(const floating[:, :] x, const floating[:, ::1] w, floating[:, 
             np.asarray(hists).sum(axis=0)[:bins])
 
 
+cdef struct LayoutView:
+    # a NetworkLayout's arrays as pointers, for code without the GIL
+    Py_ssize_t depth, input_dim, max_width, max_weights, params_stride
+    int bins
+    const Py_ssize_t* widths
+    const int* law_kinds
+    const double* law_params  # depth x params_stride
+    const int* codes
+    const double* numbers     # depth x 5: slope, saturation bounds, constant bias, step
+    const double* edges       # depth x (bins + 1)
+    const void* bias          # depth x max_width of the layout's dtype
+
+
 cdef class NetworkLayout:
     """What forward_network needs of a network apart from its input and its keys, laid out
     once (a repeated call or a sweep's seeds reuse it): per layer the width, the fill kernel's
@@ -293,13 +306,13 @@ cdef class NetworkLayout:
     widths: (depth,) widths; law_kinds, law_params: the fill kernel's kind and parameters per
     layer; layers: a LayerPass per layer, whose edges all have ``bins`` bins (or none)."""
     cdef readonly object dtype
-    cdef readonly Py_ssize_t input_dim, depth, max_width, max_weights, total_width
+    cdef readonly Py_ssize_t input_dim, depth, max_width, max_weights
     cdef readonly int bins
     cdef const Py_ssize_t[::1] widths
     cdef const int[::1] law_kinds, codes
     cdef const double[:, ::1] law_params, numbers, edges
-    cdef const double[:, ::1] bias_d
-    cdef const float[:, ::1] bias_f
+    cdef object bias_vectors
+    cdef LayoutView view
 
     def __init__(self, Py_ssize_t input_dim, widths, law_kinds, law_params, list layers,
                  int bins, dtype):
@@ -311,30 +324,82 @@ cdef class NetworkLayout:
         law_params = np.ascontiguousarray(law_params, np.float64)
         depth = widths.shape[0]
         if not depth or len(layers) != depth or law_kinds.shape[0] != depth \
-                or law_params.shape[0] != depth:
+                or law_params.shape[0] != depth or bins < 0:
             raise ValueError("NetworkLayout needs one width, law and LayerPass per layer")
         self.input_dim, self.bins, self.depth = input_dim, bins, depth
-        self.max_width, self.total_width = max(widths), sum(widths)
+        self.max_width = max(widths)
         fan_ins = [input_dim] + [int(w) for w in widths[:depth - 1]]
         self.max_weights = max(f * w for f, w in zip(fan_ins, widths))
         self.widths, self.law_kinds, self.law_params = widths, law_kinds, law_params
         self.codes = np.array([p.code for p in layers], np.intc)
-        # per layer: slope, saturation bounds, the constant bias (NaN: add the vector), step
         self.numbers = np.array(
             [(p.slope, p.sat_below, p.sat_above, p.bias_value if p.bias is None else NAN,
               linear_step(p.edges) if bins > 0 else 0.0) for p in layers])
-        bias_vectors = np.zeros((depth, self.max_width), self.dtype)
+        self.bias_vectors = np.zeros((depth, self.max_width), self.dtype)
         edges = np.zeros((depth, bins + 1))
         for layer, p in enumerate(layers):
             if p.bias is not None:
-                bias_vectors[layer, :widths[layer]] = p.bias
+                self.bias_vectors[layer, :widths[layer]] = p.bias
             if bins > 0:
                 edges[layer] = p.edges
         self.edges = edges
-        if self.dtype == np.float64:
-            self.bias_d = bias_vectors
-        else:
-            self.bias_f = bias_vectors
+        cdef const unsigned char[::1] bias_bytes = self.bias_vectors.reshape(-1).view(np.uint8)
+        self.view = LayoutView(
+            depth=depth, input_dim=input_dim, max_width=self.max_width,
+            max_weights=self.max_weights, params_stride=self.law_params.shape[1], bins=bins,
+            widths=&self.widths[0], law_kinds=&self.law_kinds[0],
+            law_params=&self.law_params[0, 0], codes=&self.codes[0],
+            numbers=&self.numbers[0, 0], edges=&self.edges[0, 0], bias=&bias_bytes[0])
+
+    def max_chunks(self, Py_ssize_t batch):
+        """The most fused-pass chunks a layer of this network has for ``batch`` rows."""
+        return max(chunk_count(batch, w) for w in self.widths)
+
+
+cdef void run_layers(const LayoutView* L, const floating* x0, Py_ssize_t batch,
+                     const uint32_t* keys, floating** kept, floating* turns, floating* weights,
+                     double* parts, long long* hists, double* totals, long long* hist_out,
+                     int num_threads, fi_interrupt* interrupt) noexcept nogil:
+    """One network through every layer of L: per layer the weights drawn from keys[2 l ..]
+    (fill_range), the GEMM and the fused pass into kept[l] (or, kept NULL, the two halves of
+    ``turns`` in turn); totals (depth x 8) and hist_out (depth x max(bins, 1), zeroed by the
+    caller) get each layer's statistics. Scratch: weights (max_weights), parts and hists (the
+    most chunks a layer has, times 8 and max(bins, 1))."""
+    cdef Py_ssize_t layer, fan_in = L.input_dim, width, c, b, nchunks
+    cdef Py_ssize_t half = batch * L.max_width, hist_stride = max(L.bins, 1)
+    cdef int bins = L.bins
+    cdef const floating* h_in = x0
+    cdef floating* h_out
+    cdef const floating* bias
+    cdef const double* numbers
+    cdef const double* edges
+    cdef double scale
+    for layer in range(L.depth):
+        if interrupt.stop:
+            return
+        width = L.widths[layer]
+        h_out = kept[layer] if kept != NULL else turns + (layer % 2) * half
+        fill_range(weights, fan_in * width, 0, keys + 2 * layer, L.law_kinds[layer],
+                   L.law_params + layer * L.params_stride, num_threads, interrupt, 0)
+        nchunks = chunk_count(batch, width)
+        if bins > 0:
+            memset(hists, 0, nchunks * hist_stride * sizeof(long long))
+        numbers = L.numbers + 5 * layer
+        edges = L.edges + (bins + 1) * layer
+        # a NaN bias value: the layer adds its bias vector
+        bias = <const floating*>L.bias + layer * L.max_width \
+            if numbers[3] != numbers[3] else NULL
+        scale = bins / (edges[bins] - edges[0]) if bins > 0 else 0.0
+        layer_kernel(h_in, <int>fan_in, batch, fan_in, weights, h_out, width, 0, True, bias,
+                     0.0 if bias != NULL else numbers[3], L.codes[layer], numbers[0],
+                     numbers[1], numbers[2], bins, edges if bins > 0 else NULL, scale,
+                     numbers[4], parts, hists, hist_stride, totals + 8 * layer, num_threads,
+                     interrupt)
+        for c in range(nchunks):
+            for b in range(bins):
+                hist_out[layer * hist_stride + b] += hists[c * hist_stride + b]
+        h_in = h_out
+        fan_in = width
 
 
 cdef void* writable_block(object array, Py_ssize_t count, Py_ssize_t itemsize) except NULL:
@@ -350,6 +415,12 @@ cdef void* writable_block(object array, Py_ssize_t count, Py_ssize_t itemsize) e
     return data
 
 
+cdef check_layout_dtype(NetworkLayout layout, object dtype):
+    if layout.dtype != dtype:
+        raise TypeError(f"the input's dtype ({np.dtype(dtype)}) is not the layout's "
+                        f"({layout.dtype})")
+
+
 def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
                     const uint32_t[:, ::1] keys, int num_threads, list outputs=None):
     """A whole network in one call without the GIL: per layer, the weights drawn in place
@@ -362,31 +433,25 @@ def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
     activations in (else two buffers take turns). Returns (totals (depth, 8), histograms
     (depth, bins)).
     """
-    cdef Py_ssize_t depth = layout.depth, batch = x0.shape[0], layer, fan_in, width
-    cdef Py_ssize_t max_width = layout.max_width, max_chunks = 1
-    cdef int bins = layout.bins, hist_stride = max(bins, 1)
-    if floating is double:
-        if layout.dtype != np.float64:
-            raise TypeError("forward_network: x0's dtype is not the layout's")
-    elif layout.dtype != np.float32:
-        raise TypeError("forward_network: x0's dtype is not the layout's")
+    cdef Py_ssize_t depth = layout.depth, batch = x0.shape[0], layer
+    cdef int hist_stride = max(layout.bins, 1)
+    check_layout_dtype(layout, np.float64 if floating is double else np.float32)
     if x0.shape[1] != layout.input_dim or keys.shape[0] != depth or keys.shape[1] != 2:
         raise ValueError("forward_network: x0 or keys do not fit the layout")
-    cdef floating** kept = NULL
     if outputs is not None and len(outputs) != depth:
         raise ValueError("forward_network needs one output array per layer")
-    for layer in range(depth):
-        max_chunks = max(max_chunks, chunk_count(batch, layout.widths[layer]))
+    cdef Py_ssize_t max_chunks = layout.max_chunks(batch)
     totals_array = np.empty((depth, 8))
     hist_array = np.zeros((depth, hist_stride), np.int64)
     cdef double[:, ::1] totals = totals_array
     cdef long long[:, ::1] hist_out = hist_array
     # scratch: the weights, the chunks' partials and (when nothing is kept) two activations
-    cdef size_t turns = 0 if outputs is not None else <size_t>(batch * max_width)
+    cdef size_t turns = 0 if outputs is not None else <size_t>(2 * batch * layout.max_width)
     cdef floating* weights = <floating*>malloc(layout.max_weights * sizeof(floating))
-    cdef floating* buffers = <floating*>malloc(max(2 * turns, 1) * sizeof(floating))
+    cdef floating* buffers = <floating*>malloc(max(turns, 1) * sizeof(floating))
     cdef double* parts = <double*>malloc(max_chunks * 8 * sizeof(double))
     cdef long long* hists = <long long*>malloc(max_chunks * hist_stride * sizeof(long long))
+    cdef floating** kept = NULL
     if outputs is not None:
         kept = <floating**>malloc(depth * sizeof(floating*))
     if weights == NULL or buffers == NULL or parts == NULL or hists == NULL or (
@@ -405,53 +470,88 @@ def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
     except BaseException:
         free(weights); free(buffers); free(parts); free(hists); free(kept)
         raise
-    cdef const floating* h_in = &x0[0, 0]
-    cdef floating* h_out
-    cdef const floating* bias
-    cdef Py_ssize_t c, b, nchunks
-    cdef double scale
     cdef fi_interrupt interrupt
-    fan_in = x0.shape[1]
     fi_interrupt_init(&interrupt)
     with nogil:
-        for layer in range(depth):
-            if interrupt.stop:
-                break
-            width = layout.widths[layer]
-            if kept != NULL:
-                h_out = kept[layer]
-            else:
-                h_out = buffers + (layer % 2) * turns
-            fill_range(weights, fan_in * width, 0, &keys[layer, 0], layout.law_kinds[layer],
-                       &layout.law_params[layer, 0], num_threads, &interrupt, 0)
-            nchunks = chunk_count(batch, width)
-            if bins > 0:
-                memset(hists, 0, nchunks * hist_stride * sizeof(long long))
-            # a NaN bias value: the layer adds its bias vector
-            bias = NULL
-            if layout.numbers[layer, 3] != layout.numbers[layer, 3]:
-                if floating is double:
-                    bias = &layout.bias_d[layer, 0]
-                else:
-                    bias = &layout.bias_f[layer, 0]
-            scale = bins / (layout.edges[layer, bins] - layout.edges[layer, 0]) \
-                if bins > 0 else 0.0
-            layer_kernel(h_in, <int>fan_in, batch, fan_in, weights, h_out, width, 0, True,
-                         bias, 0.0 if bias != NULL else layout.numbers[layer, 3],
-                         layout.codes[layer], layout.numbers[layer, 0],
-                         layout.numbers[layer, 1], layout.numbers[layer, 2], bins,
-                         &layout.edges[layer, 0] if bins > 0 else NULL, scale,
-                         layout.numbers[layer, 4], parts, hists, hist_stride,
-                         &totals[layer, 0], num_threads, &interrupt)
-            for c in range(nchunks):
-                for b in range(bins):
-                    hist_out[layer, b] += hists[c * hist_stride + b]
-            h_in = h_out
-            fan_in = width
+        run_layers(&layout.view, &x0[0, 0], batch, &keys[0, 0], kept, buffers, weights, parts,
+                   hists, &totals[0, 0], &hist_out[0, 0], num_threads, &interrupt)
     free(weights); free(buffers); free(parts); free(hists); free(kept)
     if interrupt.stop:  # Ctrl-C: nothing is returned
         raise_pending()
-    return totals_array, hist_array[:, :bins]
+    return totals_array, hist_array[:, :layout.bins]
+
+
+def forward_networks(NetworkLayout layout, Py_ssize_t batch, const uint32_t[:, :, ::1] keys,
+                     const double[::1] input_params, int input_kind, int num_threads):
+    """Many networks of one layout in one call without the GIL, one network per thread at a
+    time: network i draws its (batch, input_dim) input from keys[i, 0] (the fill kernel's
+    ``input_kind`` law with ``input_params``) and layer l's weights from keys[i, l + 1], then
+    runs exactly as forward_network does on one thread (so its numbers are that call's, on any
+    thread count). Returns (totals (n, depth, 8), histograms (n, depth, bins))."""
+    cdef Py_ssize_t n = keys.shape[0], depth = layout.depth, i
+    cdef int hist_stride = max(layout.bins, 1)
+    if keys.shape[1] != depth + 1 or keys.shape[2] != 2 or batch <= 0:
+        raise ValueError("forward_networks needs keys of shape (n, depth + 1, 2) and a batch")
+    totals_array = np.empty((n, depth, 8))
+    hist_array = np.zeros((n, depth, hist_stride), np.int64)
+    cdef double[:, :, ::1] totals = totals_array
+    cdef long long[:, :, ::1] hist_out = hist_array
+    cdef fi_interrupt interrupt
+    fi_interrupt_init(&interrupt)
+    cdef int failed = 0
+    cdef Py_ssize_t max_chunks = layout.max_chunks(batch)
+    if layout.dtype == np.float64:
+        with nogil:
+            failed = many_networks[double](&layout.view, batch, &keys[0, 0, 0], n,
+                                           &input_params[0], input_kind, max_chunks,
+                                           &totals[0, 0, 0], &hist_out[0, 0, 0], num_threads,
+                                           &interrupt, <double>0)
+    else:
+        with nogil:
+            failed = many_networks[float](&layout.view, batch, &keys[0, 0, 0], n,
+                                          &input_params[0], input_kind, max_chunks,
+                                          &totals[0, 0, 0], &hist_out[0, 0, 0], num_threads,
+                                          &interrupt, <float>0)
+    if interrupt.stop:
+        raise_pending()
+    if failed:
+        raise MemoryError("forward_networks: no memory for a thread's scratch buffers")
+    return totals_array, hist_array[:, :, :layout.bins]
+
+
+cdef int many_networks(const LayoutView* L, Py_ssize_t batch, const uint32_t* keys,
+                       Py_ssize_t n, const double* input_params, int input_kind,
+                       Py_ssize_t max_chunks, double* totals, long long* hist_out,
+                       int num_threads, fi_interrupt* interrupt, floating kind) noexcept nogil:
+    # each thread its own scratch; networks handed out one at a time (their costs are equal,
+    # but a thread may be slowed by another process)
+    cdef Py_ssize_t i, stride = (L.depth + 1) * 2, hist_stride = max(L.bins, 1)
+    cdef floating* x
+    cdef floating* weights
+    cdef floating* turns
+    cdef double* parts
+    cdef long long* hists
+    cdef int failed = 0
+    cdef int* shared_failed = &failed  # assigned in the parallel block, a name is private
+    with parallel(num_threads=num_threads):
+        x = <floating*>malloc(batch * L.input_dim * sizeof(floating))
+        weights = <floating*>malloc(L.max_weights * sizeof(floating))
+        turns = <floating*>malloc(2 * batch * L.max_width * sizeof(floating))
+        parts = <double*>malloc(max_chunks * 8 * sizeof(double))
+        hists = <long long*>malloc(max_chunks * hist_stride * sizeof(long long))
+        if x == NULL or weights == NULL or turns == NULL or parts == NULL or hists == NULL:
+            shared_failed[0] = 1
+        else:
+            for i in prange(n, schedule="dynamic"):
+                if interrupt.stop or shared_failed[0]:
+                    continue
+                fill_range(x, batch * L.input_dim, 0, keys + i * stride, input_kind,
+                           input_params, 1, interrupt, 0)
+                run_layers(L, x, batch, keys + i * stride + 2, NULL, turns, weights, parts,
+                           hists, totals + i * L.depth * 8,
+                           hist_out + i * L.depth * hist_stride, 1, interrupt)
+        free(x); free(weights); free(turns); free(parts); free(hists)
+    return failed
 
 
 def histogram(const floating[:, ::1] h, const double[::1] edges, int num_threads):

@@ -124,6 +124,17 @@ def child_keys(ss, indices, suffix=()):
                             np.empty((children.size, 2), np.uint32))
 
 
+def seeds_child_keys(seeds, children):
+    """The Philox keys (len(seeds), children, 2) of ``child(SeedSequence(s), j)`` for every
+    int seed ``s`` in [0, 2**64) and j < children: a sweep's networks keyed in one C call."""
+    from fastinit import _fill
+    seeds = [integer(s, "seeds") for s in seeds]
+    if any(not 0 <= s < 2**64 for s in seeds):
+        raise ValueError("seeds must be in [0, 2**64)")
+    return _fill.seed_child_keys(np.array(seeds, np.uint64),
+                                 np.empty((len(seeds), children, 2), np.uint32))
+
+
 _NO_WORDS = np.empty(0, np.uint32)
 
 

@@ -12,7 +12,7 @@ import concurrent.futures
 import math
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from fastinit import _openmp, text_specs as specs
 from fastinit.grid import Config, grid
@@ -28,23 +28,39 @@ HTML_ROWS = 50  # rows a notebook's table of a SweepResult shows
 __all__ = ["Config", "SweepResult", "grid", "read_records", "run_config", "sweep"]
 
 
+def _arguments(config, num_threads, histograms, bins, backward):
+    """forward_prop's arguments for ``config``."""
+    bias = config.bias if isinstance(config.bias, float) else specs.initializer(config.bias)
+    return dict(hidden_layer_sizes=[config.width] * config.depth,
+                weight_init=specs.initializer(config.init), activation=config.activation,
+                batch=config.batch, dtype=config.dtype, bias=bias, rng=config.seed,
+                keep_activations=False, bins=bins if histograms else 0,
+                num_threads=num_threads, backward=backward)
+
+
+_FAILURES = (ValueError, TypeError, MemoryError, ArithmeticError)
+
+
+def _failure(config, error):
+    return [{**asdict(config), "layer": None, **dict.fromkeys(STAT_COLUMNS, math.nan),
+             "error": f"{type(error).__name__}: {error}"}]
+
+
 def run_config(config, *, num_threads=1, histograms=False, bins=30, backward=False):
     """The records of one configuration: one dict per layer. A failure (bad parameters, out of
     memory) is one record with ``error`` set and the statistics NaN."""
     from fastinit.propagation import forward_prop
-    base = asdict(config)
     try:
-        bias = config.bias if isinstance(config.bias, float) else specs.initializer(config.bias)
-        result = forward_prop(
-            [config.width] * config.depth, specs.initializer(config.init),
-            activation=config.activation, batch=config.batch, dtype=config.dtype, bias=bias,
-            rng=config.seed, keep_activations=False, bins=bins if histograms else 0,
-            num_threads=num_threads, backward=backward)
-    except (ValueError, TypeError, MemoryError, ArithmeticError) as error:
-        return [{**base, "layer": None, **dict.fromkeys(STAT_COLUMNS, math.nan),
-                 "error": f"{type(error).__name__}: {error}"}]
+        result = forward_prop(**_arguments(config, num_threads, histograms, bins, backward))
+    except _FAILURES as error:
+        return _failure(config, error)
+    return _records(config, result.layers, histograms)
+
+
+def _records(config, layers, histograms):
+    base = asdict(config)
     records = []
-    for layer in result.layers:
+    for layer in layers:
         record = layer.record()
         hist, edges = record.pop("hist"), record.pop("bin_edges")
         row = {**base, "layer": layer.layer, **{k: record[k] for k in STAT_COLUMNS},
@@ -56,8 +72,46 @@ def run_config(config, *, num_threads=1, histograms=False, bins=30, backward=Fal
 
 
 def run_chunk(configs, options):
-    """Run a list of configurations (one task on a worker): [(config, records), ...]."""
-    return [(config, run_config(config, **options)) for config in configs]
+    """Run a list of configurations (one task on a worker): [(config, records), ...], each
+    configuration's records those of run_config. Configurations that differ only in their
+    seed and run in one fused call (law-based weights, constant bias, histogram ranges known
+    up front) run together: every network of the group in one nogil call
+    (_propagate.forward_networks), one per thread."""
+    done = {}
+    groups = {}
+    for config in configs:
+        groups.setdefault(replace(config, seed=0), []).append(config)
+    for members in groups.values():
+        network = _seed_group_network(members[0], options) if len(members) > 1 else None
+        if network is None:
+            done.update((c, run_config(c, **options)) for c in members)
+            continue
+        try:
+            measured = network.run_seeds([c.seed for c in members],
+                                         options.get("num_threads", 1))
+        except _FAILURES as error:
+            done.update((c, _failure(c, error)) for c in members)
+            continue
+        for config, layers in zip(members, measured):
+            done[config] = _records(config, layers, options.get("histograms", False))
+    return [(config, done[config]) for config in configs]
+
+
+def _seed_group_network(config, options):
+    """The laid-out network (propagation._FusedNetwork) that runs ``config`` for any seed in one
+    fused call, or None when it does not (then each network runs on its own)."""
+    from fastinit.propagation import BLOCK_BYTES, _compiled_network
+    if options.get("backward") or type(config.seed) is not int or not 0 <= config.seed < 2**64:
+        return None
+    try:
+        arguments = _arguments(config, options.get("num_threads", 1),
+                               options.get("histograms", False), options.get("bins", 30), False)
+    except _FAILURES:
+        return None
+    return _compiled_network({**arguments, "X": None, "upstream": None, "perturbation": None,
+                              "input_correlation": None, "input_dim": None,
+                              "hist_range": None, "negative_slope": 0.01,
+                              "block_bytes": BLOCK_BYTES})
 
 
 class SweepResult:
@@ -237,13 +291,13 @@ CHUNK_SECONDS = 1.0
 CHUNK_FLOPS_PER_SECOND = 4e9  # one core's GEMMs, cautiously (forward pass: 2 flops per MAC)
 
 
-def chunk_size_for(todo, workers):
+def chunk_size_for(todo, workers, limit=64):
     """Networks per chunk: about CHUNK_SECONDS of work each, at least four chunks per worker,
-    at most 64 networks."""
+    at most ``limit`` networks."""
     seconds = sum(c.layer_flops * c.depth for c in todo) / max(len(todo), 1) \
         / CHUNK_FLOPS_PER_SECOND
-    by_time = math.floor(CHUNK_SECONDS / seconds) if seconds > 0 else 64
-    return max(1, min(64, by_time, math.ceil(len(todo) / (4 * workers))))
+    by_time = math.floor(CHUNK_SECONDS / seconds) if seconds > 0 else limit
+    return max(1, min(limit, by_time, math.ceil(len(todo) / (4 * workers))))
 
 
 def _run_on_executor(executor, todo, options, chunk_size, finished):
@@ -260,7 +314,14 @@ def _run_locally(todo, options, threads, finished):
     from fastinit._blas_threads import blas_single_threaded
     small = [c for c in todo if c.layer_flops <= SMALL_LAYER_FLOPS]
     large = [c for c in todo if c.layer_flops > SMALL_LAYER_FLOPS]
+    # small networks that differ only by seed: whole chunks in one call, one network per thread
+    fused = {c: _seed_group_network(c, options) is not None for c in small}
+    grouped = [c for c in small if fused[c]]
+    small = [c for c in small if not fused[c]]
+    size = max(threads, chunk_size_for(grouped, 1, limit=4096) * threads) if grouped else 1
     with blas_single_threaded():  # once for all threads: BLAS runs inside our own threads
+        for chunk in _chunks(grouped, size):
+            finished(run_chunk(chunk, {**options, "num_threads": threads}))
         if threads > 1 and len(small) > 1:
             with concurrent.futures.ThreadPoolExecutor(threads) as pool:
                 futures = [pool.submit(run_chunk, [c], {**options, "num_threads": 1})

@@ -304,12 +304,15 @@ CTRL_C = """
 import os, signal, sys, threading, time
 import numpy as np
 import fastinit
+from fastinit import sweep as sweeps
 calls = {
     "fill": lambda: fastinit.truncated_normal((10**8,), a=6.0, b=7.0, rng=0),
     "network": lambda: fastinit.forward_prop([4000] * 8, "lecun_normal", rng=0,
                                              keep_activations=False, bins=0),
     "layers": lambda: fastinit.forward_prop([4000] * 8, "lecun_normal", rng=0),
     "orthogonal": lambda: fastinit.orthogonal((5000, 5000), rng=0),
+    "sweep": lambda: sweeps.sweep(init="lecun_normal", depth=20, width=64, batch=256,
+                                  seeds=50000, progress=False),
 }
 fastinit.normal((10,), rng=0)  # imports and thread pools ready
 # a shell starts background jobs with SIGINT ignored, and Python keeps it so: Ctrl-C as usual
@@ -328,7 +331,7 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.parametrize("case", ["fill", "network", "layers", "orthogonal"])
+@pytest.mark.parametrize("case", ["fill", "network", "layers", "orthogonal", "sweep"])
 def test_ctrl_c_is_answered_within_a_second(case, tmp_path):
     result = subprocess.run([sys.executable, "-c", CTRL_C, case], capture_output=True,
                             text=True, timeout=300, cwd=tmp_path)

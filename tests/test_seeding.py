@@ -5,7 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastinit.seeding import child, child_keys, entropy_words, named_child, philox_key
+from fastinit.seeding import (
+    child, child_keys, entropy_words, named_child, philox_key, seeds_child_keys,
+)
 
 ODD_ENTROPY = [0, 1, 2**32 - 1, 2**32, 2**64 + 5, 2**127 + 2**64 + 3, 10**40, [], [0],
                [1, 2, 3], [2**40, 7], list(range(9)), np.arange(6, dtype=np.uint32)]
@@ -72,3 +74,18 @@ def test_entropy_words_are_little_endian_32_bit_words(value, words):
 def test_negative_entropy_is_refused():
     with pytest.raises(ValueError, match="non-negative"):
         entropy_words(-1)
+
+
+def test_many_seeds_children_equal_numpy():
+    seeds = [0, 1, 7, 2**32 - 1, 2**32, 2**40 + 3, 2**64 - 1] + list(range(100, 1600))
+    keys = seeds_child_keys(seeds, 8)
+    for i, seed in enumerate(seeds):
+        expected = [c.generate_state(2, np.uint32) for c in np.random.SeedSequence(seed).spawn(8)]
+        np.testing.assert_array_equal(keys[i], expected)
+
+
+def test_seeds_out_of_range_are_refused():
+    with pytest.raises(ValueError, match="seeds"):
+        seeds_child_keys([2**64], 2)
+    with pytest.raises(ValueError, match="seeds"):
+        seeds_child_keys([-1], 2)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import fastinit
+from fastinit import propagation
 from fastinit import sweep as sweeps
 from conftest import same_records
 from fastinit.sweep import Config
@@ -55,6 +56,29 @@ def test_records_are_the_single_runs():
         assert [r["layer"] for r in rows] == [1, 2, 3]
         for row, layer in zip(rows, run.layers):
             assert (row["mean"], row["std"], row["max"]) == (layer.mean, layer.std, layer.max)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_seed_groups_in_one_call_are_the_per_network_path_bit_for_bit(threads):
+    # a chunk mixing networks that run together (same layout, many seeds) and ones that cannot
+    # (relu: its histogram range is the data's; a failing law; a bias initializer)
+    configs = [*sweeps.grid(init=["lecun_normal", "uniform:low=-0.4,high=0.3"],
+                            activation=["tanh", "sigmoid", "relu"], depth=3, width=12,
+                            batch=9, dtype=["float64", "float32"], seeds=5),
+               *sweeps.grid(init="normal:std=-1", depth=2, width=4, batch=3, seeds=2),
+               *sweeps.grid(init="he_normal", bias="normal:std=0.1", depth=2, width=6, batch=4,
+                            seeds=3)]
+    options = dict(num_threads=threads, histograms=True, bins=6, backward=False)
+    calls = []
+    original = propagation._FusedNetwork.run_seeds
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propagation._FusedNetwork, "run_seeds",
+                      lambda self, seeds, n: calls.append(len(seeds)) or original(self, seeds, n))
+        chunk = sweeps.run_chunk(configs, options)
+    assert sorted(calls) == [5] * 8  # lecun/uniform x tanh/sigmoid x two dtypes, 5 seeds each
+    assert [config for config, _ in chunk] == configs
+    for config, records in chunk:
+        same_records(records, sweeps.run_config(config, **options))
 
 
 def _initializer(spec):
