@@ -1,5 +1,7 @@
 """The benchmark cases, shared by the pytest-benchmark suite and compare.py: each case is a
 name, the fastinit call and the baselines it is measured against, all on the same buffers."""
+import time
+
 import numpy as np
 
 import fastinit
@@ -87,7 +89,37 @@ def propagation_cases(widths=(128, 500, 2048, 4096)):
                         x.mean().item(), x.std().item()
                 contenders["PyTorch"] = torch_classic
             cases.append((f"forward {tag} width {width}", contenders))
+    cases.append(("forward tiny (16 x 3, batch 8), 100 calls", {
+        "fastinit": lambda: [fastinit.forward_prop([16] * 3, "lecun_normal", batch=8, rng=0)
+                             for _ in range(100)],
+        "fastinit, a new seed each call": lambda: [
+            fastinit.forward_prop([16] * 3, "lecun_normal", batch=8, rng=seed)
+            for seed in range(100)],
+        "plain NumPy": lambda: [plain_numpy_network((16,) * 3, 8, np.float64)
+                                for _ in range(100)],
+    }))
     return cases
+
+
+def after_numpy(width=500, dtype=np.float64, rounds=7):
+    """(engine alone, engine right after a plain NumPy loop) in seconds, medians: the engine
+    call timed on its own, then timed right after NumPy's BLAS work (whose OpenBLAS threads
+    keep spinning for a while after NumPy returns)."""
+    def engine():
+        fastinit.forward_prop([width] * 10, "lecun_normal", rng=0, dtype=dtype)
+    engine()
+    alone, after = [], []
+    for _ in range(rounds):
+        for _ in range(3):
+            start = time.perf_counter()
+            engine()
+            alone.append(time.perf_counter() - start)
+        for _ in range(3):
+            plain_numpy_network((width,) * 10, 1000, dtype, keep_activations=True)
+            start = time.perf_counter()
+            engine()
+            after.append(time.perf_counter() - start)
+    return float(np.median(alone)), float(np.median(after))
 
 
 SMALL_SWEEP = dict(init="lecun_normal", activation="tanh", depth=20, width=64, batch=256,

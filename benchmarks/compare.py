@@ -16,7 +16,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from cases import fill_cases, model_cases, propagation_cases, sweep_cases, torch  # noqa: E402
+from cases import (  # noqa: E402
+    after_numpy, fill_cases, model_cases, propagation_cases, sweep_cases, torch,
+)
 
 import fastinit  # noqa: E402
 from fastinit.timing import blocked_medians  # noqa: E402
@@ -47,6 +49,12 @@ def main(argv=None):
             ratio = "" if label == "fastinit" else f"{seconds / ours:8.2f}x"
             print(f"{name:<46}{label:<36}{seconds * 1e3:9.1f}{ratio:>9}")
         print()
+    if args.only in (None, "propagation"):
+        for dtype in ("float64", "float32"):
+            alone, after = after_numpy(dtype=dtype)
+            print(f"{'engine right after NumPy, ' + dtype + ' 500':<46}"
+                  f"{'alone / right after':<36}{alone * 1e3:9.1f}{after * 1e3:9.1f}  "
+                  f"{after / alone:.2f}x")
 
 
 if __name__ == "__main__":
