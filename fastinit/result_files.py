@@ -333,7 +333,7 @@ class ParquetFolder:
 
     def __init__(self, path, resume, histograms, configs=(), options=None):
         self.path, self.histograms = os.fspath(path), histograms
-        self.done, self.waiting, self.part = {}, [], 0
+        self.done, self.waiting = {}, []
         os.makedirs(self.path, exist_ok=True)
         for name in os.listdir(self.path):  # a killed writer's temporaries
             if name.endswith(".parquet.tmp"):

@@ -3,6 +3,7 @@ its type, histograms in CSV, files named anyhow, malformed rows, what counts as 
 configuration, and the settings a resume refuses, by name."""
 import json
 import math
+import re
 
 import pytest
 
@@ -125,16 +126,18 @@ def test_parquet_resume_drops_a_part_with_a_failure_and_keeps_every_row_once(tmp
     path = tmp_path / "s.parquet"
     # normal:std=-1 cannot draw: 3 configurations of 2 rows, 3 failures of 1 row
     grid = dict(init=["lecun_normal", "normal:std=-1"], depth=2, width=5, batch=6, seeds=3)
-    first = sweeps.sweep(**grid, out=path)
-    assert len(first.failed) == 3 and len(result_files._parts(path)) >= 2
+    first = sweeps.sweep(**grid, out=path, num_threads=1)
+    # in grid order: lecun seeds 0, 1 | lecun 2, failures 0, 1 | failure 2
+    assert len(first.failed) == 3 and len(result_files._parts(path)) == 3
     whole = [name for name in result_files._parts(path)
              if not any(r["error"] for r in result_files._read_parquet(path, [name]))]
+    assert whole == ["part-000000.parquet"]
     (path / "part-000099.parquet.tmp").write_bytes(b"PAR1 torn")  # a killed writer's
     with pytest.raises(ValueError, match="configurations"):  # other settings: refused
         sweeps.sweep(**dict(grid, depth=3), out=path, resume=True)
     calls = []
     monkeypatch.setattr(sweeps, "run_config", counting(sweeps.run_config, calls))
-    sweeps.sweep(**grid, out=path, resume=True)
+    sweeps.sweep(**grid, out=path, resume=True, num_threads=1)
     back = read_records(path)
     assert not (path / "part-000099.parquet.tmp").exists()
     assert set(whole) <= set(result_files._parts(path))  # parts without a failure stay
@@ -144,7 +147,7 @@ def test_parquet_resume_drops_a_part_with_a_failure_and_keeps_every_row_once(tmp
     # what ran again: the failures and whatever shared a part with one, nothing else
     kept_configs = {(r["init"], r["seed"]) for name in whole
                     for r in result_files._read_parquet(path, [name])}
-    assert 3 <= len(calls) == 6 - len(kept_configs)
+    assert len(calls) == 6 - len(kept_configs) == 4
     same_records([r for r in back if not r["error"]],
                  [r for r in first.records if not r["error"]])
 
@@ -165,5 +168,21 @@ def test_parquet_out_must_be_a_folder_and_a_part_must_be_readable(tmp_path):
     folder = tmp_path / "s.parquet"
     sweeps.sweep(init="lecun_normal", depth=1, width=2, batch=2, out=folder)
     (folder / "part-000001.parquet").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="part-000001.parquet is not a readable Parquet part"):
+    with pytest.raises(ValueError, match=re.escape(f"{folder / 'part-000001.parquet'} is not a "
+                                                   "readable Parquet part")):
         read_records(folder)
+
+
+def test_parquet_parts_keep_their_types_and_number_order(tmp_path, monkeypatch):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    folder = tmp_path / "s.parquet"
+    sweeps.sweep(init="lecun_normal", depth=1, width=2, batch=2, out=folder)  # no failure
+    schema = pq.read_schema(folder / "part-000000.parquet")
+    assert schema.field("error").type == pa.string()  # not null, though every error is None
+    assert schema.field("layer").type == pa.int64() and schema.field("bias").type == pa.string()
+    assert schema.field("std").type == pa.float64()
+    for name in ("part-1000000.parquet", "part-999999.parquet", "part-000002.parquet"):
+        (folder / name).write_bytes(b"")
+    assert result_files._parts(folder) == ["part-000000.parquet", "part-000002.parquet",
+                                           "part-999999.parquet", "part-1000000.parquet"]
