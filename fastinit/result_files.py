@@ -192,7 +192,7 @@ def check_resumable(path, records, configs, options):
     which setting differs."""
     name = os.fspath(path)
     advice = "resume with the settings that wrote it, or write to a new file"
-    rows = [r for r in records if r.get("layer") is not None and not r.get("error")]
+    rows = [r for r in records if r.get("layer") is not None]  # a failure has no layer
     if not rows:
         return
     had_histograms = any("hist" in r for r in rows)

@@ -83,8 +83,21 @@ def test_resume_refuses_other_settings_by_name(tmp_path, records):
         with pytest.raises(ValueError) as error:
             check_resumable(path, records, configs, options)
         assert str(error.value) == f"{path} {message}: {advice}"
-    with pytest.raises(ValueError, match=r"holds 8 configurations that this grid does not have"):
+    plain = [{k: v for k, v in r.items() if k not in ("hist", "bin_edges")} for r in records]
+    with pytest.raises(ValueError) as error:
+        check_resumable(path, plain, configs, same)
+    assert str(error.value) == (f"{path} was written without histograms and this run asks for "
+                                f"them: {advice}")
+    with_gradients = [{**r, "grad_std": 0.5} for r in records]
+    with pytest.raises(ValueError) as error:
+        check_resumable(path, with_gradients, configs, same)
+    assert str(error.value) == (f"{path} was written with backward gradients and this run "
+                                f"asks for none: {advice}")
+    with pytest.raises(ValueError) as error:
         check_resumable(path, records, configs[:8], same)
+    first_foreign = sorted(configs[8:], key=repr)[0]
+    assert str(error.value) == (f"{path} holds 8 configurations that this grid does not have "
+                                f"(e.g. {first_foreign}): {advice}")
 
 
 def test_a_file_of_failures_only_resumes_under_any_settings(tmp_path, records):
@@ -128,7 +141,8 @@ def test_parquet_resume_drops_a_part_with_a_failure_and_keeps_every_row_once(tmp
     grid = dict(init=["lecun_normal", "normal:std=-1"], depth=2, width=5, batch=6, seeds=3)
     first = sweeps.sweep(**grid, out=path, num_threads=1)
     # in grid order: lecun seeds 0, 1 | lecun 2, failures 0, 1 | failure 2
-    assert len(first.failed) == 3 and len(result_files._parts(path)) == 3
+    assert len(first.failed) == 3
+    assert result_files._parts(path) == [f"part-{i:06d}.parquet" for i in range(3)]
     whole = [name for name in result_files._parts(path)
              if not any(r["error"] for r in result_files._read_parquet(path, [name]))]
     assert whole == ["part-000000.parquet"]
@@ -140,6 +154,8 @@ def test_parquet_resume_drops_a_part_with_a_failure_and_keeps_every_row_once(tmp
     sweeps.sweep(**grid, out=path, resume=True, num_threads=1)
     back = read_records(path)
     assert not (path / "part-000099.parquet.tmp").exists()
+    # part 0 kept; lecun 2 and failures 0, 1, then failure 2: numbered on from it
+    assert result_files._parts(path) == [f"part-{i:06d}.parquet" for i in range(3)]
     assert set(whole) <= set(result_files._parts(path))  # parts without a failure stay
     rows = [(r["init"], r["seed"], r["layer"]) for r in back]
     assert len(rows) == len(set(rows)) == 9  # every row exactly once
@@ -186,3 +202,14 @@ def test_parquet_parts_keep_their_types_and_number_order(tmp_path, monkeypatch):
         (folder / name).write_bytes(b"")
     assert result_files._parts(folder) == ["part-000000.parquet", "part-000002.parquet",
                                            "part-999999.parquet", "part-1000000.parquet"]
+
+
+def test_parquet_without_resume_replaces_the_folders_parts(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    folder = tmp_path / "s.parquet"
+    sweeps.sweep(init="lecun_normal", depth=2, width=3, batch=2, seeds=3, out=folder)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "part-000000.parquet").write_bytes(b"a file of the working folder")
+    second = sweeps.sweep(init="he_normal", depth=1, width=3, batch=2, out=folder)
+    same_records(read_records(folder), second.records)  # nothing of the first run is left
+    assert (tmp_path / "part-000000.parquet").exists()  # and nothing outside the folder goes
