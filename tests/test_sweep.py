@@ -123,14 +123,16 @@ def test_csv_has_the_documented_columns(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
-def test_resume_repairs_a_torn_file_and_runs_only_what_is_missing(tmp_path, suffix):
+@pytest.mark.parametrize("histograms", [False, True], ids=["plain", "histograms"])
+def test_resume_repairs_a_torn_file_and_runs_only_what_is_missing(tmp_path, suffix,
+                                                                  histograms):
     path = tmp_path / f"out{suffix}"
-    full = sweeps.sweep(**SMALL, out=path)
+    full = sweeps.sweep(**SMALL, out=path, histograms=histograms)
     lines = path.read_text().splitlines(keepends=True)
     # keep the header and the first 10 rows, then half of the 11th: a write cut by a kill
     header = 1 if suffix == ".csv" else 0
     path.write_text("".join(lines[:header + 10]) + lines[header + 10][:17])
-    resumed = sweeps.sweep(**SMALL, out=path, resume=True)
+    resumed = sweeps.sweep(**SMALL, out=path, resume=True, histograms=histograms)
     assert resumed.resumed == 3  # 10 rows = three whole 3-layer configurations and a partial
     same_records(resumed.records, full.records)
     same_records(sweeps.read_records(path), full.records)  # each row once, nothing torn
