@@ -196,6 +196,11 @@ def chi_c(sigma_w2, sigma_b2, activation, slope=0.01):
     return sigma_w2 * joint_derivative_expectation(c_star, q_star, activation, slope)
 
 
+# |chi - 1| at most this is the critical line: well above the quadrature's error, far below
+# any chi a grid of sigma_w^2 would meet off the line (xi_c = 1e10 layers there)
+CRITICAL_TOLERANCE = 1e-10
+
+
 def depth_scale_correlation(sigma_w2, sigma_b2, activation, slope=0.01):
     """xi_c = -1 / log(chi_c) (Schoenholz et al. 2017, eq. 9): over how many layers the
     correlation of two inputs relaxes to its fixed point c*, in either phase; chi_c is the
@@ -203,7 +208,9 @@ def depth_scale_correlation(sigma_w2, sigma_b2, activation, slope=0.01):
     arrays of sigma_w2 and sigma_b2."""
     def one(w2, b2):
         chi = chi_c(float(w2), float(b2), activation, slope)
-        return math.inf if chi == 1.0 else -1.0 / math.log(chi)
+        # on the critical line chi_c is 1 up to the quadrature's error (about 1e-14: relu at
+        # sigma_w^2 = 2 gives 1 - 1.1e-14), which would make xi_c about 1e14, not infinite
+        return math.inf if abs(chi - 1.0) <= CRITICAL_TOLERANCE else -1.0 / math.log(chi)
     return np.vectorize(one, otypes=[float])(sigma_w2, sigma_b2)[()]
 
 

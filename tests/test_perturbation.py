@@ -155,3 +155,27 @@ def selu_correlation_map(c0, depth):
 def test_bad_input_correlation(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         fastinit.forward_prop([5], "he_normal", batch=4, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_correlated_second_input_is_c_x_plus_the_noise_exactly(dtype):
+    # one linear layer of identity weights: layer 1 is the input itself, so the distance and
+    # correlation are those of X and c X + sqrt(1 - c^2) noise, summed in float64
+    root = np.random.SeedSequence(8)
+    X = (1e-3 * np.arange(40 * 5).reshape(40, 5) / 200 - 4e-4).astype(dtype)  # tiny: norms < 1
+    c = 0.6
+    r = fastinit.forward_prop([5], "identity", activation="linear", X=X, rng=root,
+                              input_correlation=c, dtype=dtype, keep_activations=False)
+    noise = fastinit.normal((40, 5), rng=child(root, 3), dtype=dtype)  # child(ss, depth + 2)
+    second = np.dtype(dtype).type(c) * X + np.dtype(dtype).type(math.sqrt(1 - c * c)) * noise
+    a, b = X.astype(np.float64), second.astype(np.float64)
+    layer = r.layers[0]
+    # float32: differences and products are rounded to float32 before the float64 sums
+    rel = 1e-12 if dtype == "float64" else 1e-6
+    assert layer.distance == pytest.approx(np.mean((a - b) ** 2), rel=rel)
+    assert layer.correlation == pytest.approx(
+        np.sum(a * b) / math.sqrt(np.sum(a * a) * np.sum(b * b)), rel=rel)
+    with pytest.raises(KeyError, match="not kept"):
+        r.acts[0]
+    with pytest.raises(KeyError, match="indexed by layer position 0 .. 0"):
+        r.acts["first"]

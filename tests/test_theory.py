@@ -194,3 +194,36 @@ def test_an_ordered_network_forgets_its_inputs_completely():
     # chi_1 < 1: every pair of inputs converges, c* = 1 exactly (tanh, sigma_w^2 = 0.5)
     assert theory.correlation_fixed_point(0.5, 0.0, "tanh") == 1.0
     assert theory.correlation_fixed_point(0.9, 0.2, "tanh") == 1.0
+
+
+# -- what mutation testing found loose: leaky ReLU's slope, the phases' edges ----------------
+
+def test_critical_line_of_leaky_relu_follows_its_slope():
+    # chi_1 = sigma_w^2 (1 + a^2) / 2 whatever q: critical at sigma_w^2 = 2 / (1 + a^2)
+    for slope in (0.5, 0.2):
+        line = theory.critical_line(np.array([0.0, 0.3]), "leaky_relu", slope=slope)
+        np.testing.assert_allclose(line, 2.0 / (1.0 + slope ** 2), rtol=1e-9)
+
+
+def test_ordered_phase_without_bias_keeps_c_star_one():
+    # tanh, sigma_b = 0, chi_1 < 1: every pair of inputs converges (c* = 1, not the odd
+    # activation's other fixed point 0)
+    assert theory.correlation_fixed_point(0.5, 0.0, "tanh") == 1.0
+
+
+def test_chaotic_phase_with_small_q_star_finds_c_star_zero():
+    # tanh at sigma_w^2 = 1.5, sigma_b = 0: q* = 0.287 (< 1), chaotic, c* = 0 (odd, no bias)
+    assert theory.fixed_point(1.5, 0.0, "tanh") < 1.0
+    assert theory.correlation_fixed_point(1.5, 0.0, "tanh") < 1e-9
+
+
+@pytest.mark.parametrize("sigma_w2, sigma_b2, activation", [
+    (2.0, 0.0, "relu"), (1.0, 0.0, "linear"), (1.0, 0.4, "linear")])
+def test_depth_scale_is_infinite_on_the_critical_line(sigma_w2, sigma_b2, activation):
+    assert theory.depth_scale_correlation(sigma_w2, sigma_b2, activation) == math.inf
+    # just off it, finite and large: -1 / log(chi) with chi = sigma_w^2 / 2 (relu) or
+    # sigma_w^2 (linear)
+    off = sigma_w2 * 0.999
+    expected = -1.0 / math.log(0.999)
+    assert theory.depth_scale_correlation(off, sigma_b2, activation) == pytest.approx(expected,
+                                                                                     rel=1e-6)
