@@ -227,3 +227,44 @@ def test_depth_scale_is_infinite_on_the_critical_line(sigma_w2, sigma_b2, activa
     expected = -1.0 / math.log(0.999)
     assert theory.depth_scale_correlation(off, sigma_b2, activation) == pytest.approx(expected,
                                                                                      rel=1e-6)
+
+
+def test_fixed_point_broadcasts_an_array_against_a_scalar():
+    w2 = np.array([0.5, 1.0, 1.7])
+    for activation in ("tanh", "relu"):
+        for args in ((w2, 0.2), (1.2, w2 / 4)):
+            q = theory.fixed_point(*args, activation)
+            assert q.shape == (3,)
+            scalars = [float(theory.fixed_point(w, b, activation))
+                       for w, b in zip(*np.broadcast_arrays(*args))]
+            np.testing.assert_allclose(q, scalars, rtol=1e-12)
+
+
+@pytest.mark.parametrize("activation, slope", [("relu", 0.0), ("leaky_relu", 0.5),
+                                               ("leaky_relu", 0.2)])
+def test_fixed_point_of_the_piecewise_linear_maps_is_their_closed_form(activation, slope):
+    # V(q) = sigma_w^2 q (1 + a^2) / 2 + sigma_b^2: q* = sigma_b^2 / (1 - sigma_w^2 (1 + a^2) / 2),
+    # here far above sigma_w^2 + sigma_b^2 (a bracket that holds only for bounded activations)
+    sigma_w2, sigma_b2 = 1.8 / (1 + slope ** 2), 0.5
+    expected = sigma_b2 / (1 - sigma_w2 * (1 + slope ** 2) / 2)
+    assert expected > sigma_w2 + sigma_b2
+    assert theory.fixed_point(sigma_w2, sigma_b2, activation, slope) == pytest.approx(
+        expected, rel=1e-9)
+
+
+def test_predicted_correlation_of_a_linear_network_is_the_inputs_at_any_input_variance():
+    network = [(30, 20, 1.0 / 30, 0.0, "linear"), (20, 20, 1.0 / 20, 0.0, "linear")]
+    for variance in (1.0, 2.0, 0.25):
+        np.testing.assert_allclose(
+            theory.predict_correlation(network, 0.3, input_variance=variance), [0.3, 0.3],
+            rtol=1e-12)
+    # leaky ReLU of slope 1 is the identity: the slope must reach every expectation
+    leaky = [(30, 20, 1.0 / 30, 0.0, "leaky_relu"), (20, 20, 1.0 / 20, 0.0, "leaky_relu")]
+    np.testing.assert_allclose(theory.predict_correlation(leaky, 0.3, slope=1.0, input_variance=2.0),
+                               [0.3, 0.3], rtol=1e-12)
+
+
+def test_zero_variance_layers_predict_outputs_fully_correlated():
+    # zeros init, no bias: both pre-activations are 0, both outputs sigmoid(0) = 1/2
+    network = [(10, 10, 0.0, 0.0, "sigmoid")] * 2
+    assert theory.predict_correlation(network, 0.3) == [1.0, 1.0]
