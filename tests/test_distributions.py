@@ -91,3 +91,14 @@ def test_uniform_bounds_too_big_for_the_dtype_are_named():
     for low, high, name in ((-1e300, 0.0, "low=-1e+300"), (0.0, 1e300, "high=1e+300")):
         with pytest.raises(ValueError, match=re.escape(f"{name} is not representable in float32")):
             fastinit.uniform((3,), low=low, high=high, dtype="float32", rng=0)
+
+
+@pytest.mark.parametrize("a, b", [(-3.0, -1.0), (1.0, 3.0), (-9.0, -8.0)])
+def test_truncated_normal_from_a_generator_follows_the_exact_law(a, b):
+    # compat mode (a numpy Generator): inverse-CDF draws, mirrored only when the interval leans
+    # positive
+    x = fastinit.truncated_normal((N,), a=a, b=b, rng=np.random.default_rng(11))
+    assert x.min() >= a and x.max() <= b
+    law = stats.truncnorm(a, b)
+    assert stats.kstest(x, law.cdf).pvalue > P_MIN
+    assert_moments(x, law.mean(), law.var())

@@ -179,3 +179,19 @@ def test_correlated_second_input_is_c_x_plus_the_noise_exactly(dtype):
         r.acts[0]
     with pytest.raises(KeyError, match="indexed by layer position 0 .. 0"):
         r.acts["first"]
+
+
+def test_correlation_predictions_read_the_slope_and_the_inputs_second_moment():
+    X = 2.0 * np.random.default_rng(5).standard_normal((400, 30))  # E[x^2] = 4
+    # leaky ReLU of slope 1 is the identity: the prediction keeps c
+    r = fastinit.forward_prop([30, 30], "lecun_normal", activation="leaky_relu",
+                              negative_slope=1.0, X=X, rng=1, input_correlation=0.3)
+    assert [s.predicted_correlation for s in r.layers] == pytest.approx([0.3, 0.3], rel=1e-12)
+    # tanh bends: the prediction is theory's for inputs of second moment E[x^2]
+    r = fastinit.forward_prop([30, 30], "lecun_normal", X=X, rng=1, input_correlation=0.3)
+    network = [(30, 30, 1.0 / 30, 0.0, "tanh")] * 2
+    expected = fastinit.theory.predict_correlation(network, 0.3,
+                                                   input_variance=float(np.mean(X * X)))
+    assert [s.predicted_correlation for s in r.layers] == pytest.approx(expected, rel=1e-12)
+    assert expected != pytest.approx(fastinit.theory.predict_correlation(network, 0.3),
+                                     rel=1e-3)

@@ -199,6 +199,13 @@ def test_generator_compat_mode_matches_reference():
     assert_same(e, r, "float64")
 
 
+def test_generator_compat_mode_draws_random_biases_in_order():
+    kwargs = dict(bias="normal", batch=40, rng=None)
+    e = fastinit.forward_prop([30] * 2, "he_normal", **{**kwargs, "rng": np.random.default_rng(4)})
+    r = reference.forward_prop([30] * 2, "he_normal", **{**kwargs, "rng": np.random.default_rng(4)})
+    assert_same(e, r, "float64")
+
+
 def test_result_interface():
     result = fastinit.forward_prop([30, 20], "xavier_normal", rng=1, batch=10)
     acts, means, stds = result
