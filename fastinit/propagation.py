@@ -4,6 +4,7 @@ the checks, the results and the predictions are shared with the NumPy reference
 (fastinit.network, fastinit.results, fastinit.predictions); this module only calls kernels.
 """
 import functools
+import inspect
 import math
 import types
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -204,6 +205,14 @@ def _unkey(value):
     return kind(_unkey(v) for v in item) if kind in (list, tuple) else item
 
 
+def fused_network(hidden_layer_sizes, weight_init, **arguments):
+    """The laid-out network forward_prop would reuse for these arguments (its defaults for
+    the rest), or None when such a call takes the general path."""
+    return _compiled_network({**_FORWARD_DEFAULTS, **arguments,
+                              "hidden_layer_sizes": hidden_layer_sizes,
+                              "weight_init": weight_init})
+
+
 def _compiled_network(arguments):
     """The checked, laid-out network for a forward_prop call that only needs the fused kernel
     and a SeedSequence (no X, no backward pass, no second input, constant biases), cached by
@@ -222,6 +231,11 @@ def _compiled_network(arguments):
         return _compile(key)
     except (TypeError, ValueError):  # the general path raises it, with its own context
         return None
+
+
+_FORWARD_DEFAULTS = {name: parameter.default for name, parameter in
+                     inspect.signature(forward_prop).parameters.items()
+                     if parameter.default is not inspect.Parameter.empty}
 
 
 class _FusedNetwork:

@@ -100,7 +100,7 @@ def run_chunk(configs, options):
 def _seed_group_network(config, options):
     """The laid-out network (propagation._FusedNetwork) that runs ``config`` for any seed in one
     fused call, or None when it does not (then each network runs on its own)."""
-    from fastinit.propagation import BLOCK_BYTES, _compiled_network
+    from fastinit.propagation import fused_network
     if options.get("backward") or type(config.seed) is not int or not 0 <= config.seed < 2**64:
         return None
     try:
@@ -108,10 +108,7 @@ def _seed_group_network(config, options):
                                options.get("histograms", False), options.get("bins", 30), False)
     except _FAILURES:
         return None
-    return _compiled_network({**arguments, "X": None, "upstream": None, "perturbation": None,
-                              "input_correlation": None, "input_dim": None,
-                              "hist_range": None, "negative_slope": 0.01,
-                              "block_bytes": BLOCK_BYTES})
+    return fused_network(**arguments)
 
 
 class SweepResult:
