@@ -150,19 +150,29 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
-def test_sweep_killed_with_sigkill_is_repaired_by_resume(tmp_path):
+def kill_a_sweep(script, out, seeds, tmp_path):
+    """Run the CLI's sweep of ``seeds`` lecun_normal 32 x 8 networks to ``out`` under a seam
+    ``script`` that kills it with SIGKILL; returns its arguments."""
     grid = ["--init", "lecun_normal", "--depth", "8", "--width", "32", "--batch", "50",
-            "--seeds", "100", "--threads", "2", "--out", "s.jsonl", "--quiet"]
-    process = subprocess.run([sys.executable, "-c", DIE_AFTER_WRITES, "sweep", *grid],
+            "--seeds", str(seeds), "--threads", "2", "--out", out, "--quiet"]
+    process = subprocess.run([sys.executable, "-c", script, "sweep", *grid],
                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert process.returncode == -signal.SIGKILL, process.stderr
-    path = tmp_path / "s.jsonl"
-    text = path.read_text()
+    return grid
+
+
+def resume_holds_every_row_once(grid, seeds, tmp_path):
+    fastinit_cli("sweep", *grid, "--resume", cwd=tmp_path)
+    expected = sweeps.sweep(init="lecun_normal", depth=8, width=32, batch=50, seeds=seeds)
+    same_records(sweeps.read_records(tmp_path / grid[-2]), expected.records)
+
+
+def test_sweep_killed_with_sigkill_is_repaired_by_resume(tmp_path):
+    grid = kill_a_sweep(DIE_AFTER_WRITES, "s.jsonl", 100, tmp_path)
+    text = (tmp_path / "s.jsonl").read_text()
     # 39 configurations whole, the 40th torn inside its rows
     assert 39 * 8 <= text.count("\n") < 40 * 8 and not text.endswith("\n")
-    fastinit_cli("sweep", *grid, "--resume", cwd=tmp_path)
-    expected = sweeps.sweep(init="lecun_normal", depth=8, width=32, batch=50, seeds=100)
-    same_records(sweeps.read_records(path), expected.records)  # every row exactly once
+    resume_holds_every_row_once(grid, 100, tmp_path)
 
 
 DIE_IN_A_PART = """
@@ -186,19 +196,13 @@ sys.exit(cli.main(sys.argv[1:]))
 
 def test_parquet_sweep_killed_with_sigkill_is_repaired_by_resume(tmp_path):
     pytest.importorskip("pyarrow")
-    grid = ["--init", "lecun_normal", "--depth", "8", "--width", "32", "--batch", "50",
-            "--seeds", "60", "--threads", "2", "--out", "s.parquet", "--quiet"]
-    process = subprocess.run([sys.executable, "-c", DIE_IN_A_PART, "sweep", *grid],
-                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert process.returncode == -signal.SIGKILL, process.stderr
+    grid = kill_a_sweep(DIE_IN_A_PART, "s.parquet", 60, tmp_path)
     folder = tmp_path / "s.parquet"
     assert sorted(p.name for p in folder.iterdir()) == [
         *(f"part-{i:06d}.parquet" for i in range(4)), "part-000004.parquet.tmp"]
     assert len(sweeps.read_records(folder)) == 4 * 24  # four whole parts, nothing torn
-    fastinit_cli("sweep", *grid, "--resume", cwd=tmp_path)
+    resume_holds_every_row_once(grid, 60, tmp_path)
     assert not any(p.name.endswith(".tmp") for p in folder.iterdir())
-    expected = sweeps.sweep(init="lecun_normal", depth=8, width=32, batch=50, seeds=60)
-    same_records(sweeps.read_records(folder), expected.records)  # every row exactly once
 
 
 def test_sweep_on_a_local_dask_cluster_gives_the_same_rows(tmp_path):
