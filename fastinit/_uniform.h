@@ -1,15 +1,25 @@
 /*
- * Uniform values from stream words, the dtype's way (fastinit/sources.py): float64
- * u = (word64 >> 11) * 2^-53, float32 u = (word32 >> 8) * 2^-24, then low + (high - low) * u in
- * double, rounded once to the dtype and clamped to [lo, hi], the dtype's first and last values
- * in [low, high). The vector paths do the same exact operations (integer to double is exact
- * below 2^53, fp-contract=off keeps the multiply and the add apart), so every path writes the
- * same bits.
+ * Uniform values from stream words, the dtype's way (fastinit/sources.py).
+ *
+ * float64: u = (word64 >> 11) * 2^-53, then low + (high - low) * u in double (fp-contract=off
+ * keeps the multiply and the add apart), clamped to [lo, hi], the first and last doubles in
+ * [low, high).
+ *
+ * float32 (stream version 3): u = (word32 >> 8) * 2^-24 and v = fma(width, u, low) in float,
+ * width and low being high - low and low rounded to float: the exact value width * u + low
+ * rounded once, then clamped to [lo, hi]. (Version 2 did this in double and rounded twice;
+ * the double converts cost a third of a float32 fill.) A width too large for a float keeps
+ * the double formula (fi_uniform_wide_f). With width * 2^-24 exact (no underflow), the vector
+ * paths take fma(width * 2^-24, word >> 8, low): the same real number, so the same rounding.
+ *
+ * Every path writes the same bits: integer to double or float conversions are exact here,
+ * and the fused multiply-add rounds once on every path (fmaf in C is correctly rounded).
  */
 #ifndef FASTINIT_UNIFORM_H
 #define FASTINIT_UNIFORM_H
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include "_simd.h"
 
@@ -23,14 +33,31 @@ static void fi_uniform_scalar_d(const uint64_t *w, size_t start, size_t n, doubl
     }
 }
 
-static void fi_uniform_scalar_f(const uint32_t *w, size_t start, size_t n, double shift,
-                                double scale, float lo, float hi, float *out)
+/* float32 with a width too large for a float: version 2's formula, in double */
+static void fi_uniform_wide_f(const uint32_t *w, size_t n, double shift, double scale, float lo,
+                              float hi, float *out)
 {
-    for (size_t k = start; k < n; k++) {
+    for (size_t k = 0; k < n; k++) {
         float v = (float)(shift + scale * ((double)(int32_t)(w[k] >> 8) * 0x1p-24));
         v = v < lo ? lo : v;
         out[k] = v > hi ? hi : v;
     }
+}
+
+static void fi_uniform_scalar_f(const uint32_t *w, size_t start, size_t n, float low,
+                                float width, float lo, float hi, float *out)
+{
+    for (size_t k = start; k < n; k++) {
+        float v = fmaf(width, (float)(int32_t)(w[k] >> 8) * 0x1p-24f, low);
+        v = v < lo ? lo : v;
+        out[k] = v > hi ? hi : v;
+    }
+}
+
+/* width * 2^-24 is exact: zero, or no smaller than the least normal float times 2^24 */
+static inline int fi_uniform_step_exact(float width)
+{
+    return width == 0.0f || fabsf(width) >= 0x1p-102f;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -76,27 +103,27 @@ static void fi_uniform_avx512_d(const uint64_t *w, size_t n, double shift, doubl
 }
 
 __attribute__((target("avx512f,avx512dq,avx512vl")))
-static void fi_uniform_avx512_f(const uint32_t *w, size_t n, double shift, double scale,
-                                float lo, float hi, float *out, int nt)
+static void fi_uniform_avx512_f(const uint32_t *w, size_t n, float low, float width, float lo,
+                                float hi, float *out, int nt)
 {
-    const __m512d vs = _mm512_set1_pd(shift), vk = _mm512_set1_pd(scale);
-    const __m512d step = _mm512_set1_pd(0x1p-24);
-    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const __m512 step = _mm512_set1_ps(width * 0x1p-24f), vlow = _mm512_set1_ps(low);
+    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     size_t k = nt ? fi_stream_head(out, sizeof *out, n) : 0;
-    fi_uniform_scalar_f(w, 0, k, shift, scale, lo, hi, out);
-    for (; k + 8 <= n; k += 8) {
-        __m256i x = _mm256_srli_epi32(_mm256_loadu_si256((const __m256i *)(w + k)), 8);
-        __m512d u = _mm512_mul_pd(_mm512_cvtepi32_pd(x), step);
-        __m256 v = _mm512_cvtpd_ps(_mm512_add_pd(vs, _mm512_mul_pd(vk, u)));
-        v = _mm256_min_ps(vhi, _mm256_max_ps(vlo, v));
+    fi_uniform_scalar_f(w, 0, k, low, width, lo, hi, out);
+    for (; k + 16 <= n; k += 16) {
+        __m512 x = _mm512_cvtepi32_ps(_mm512_srli_epi32(_mm512_loadu_si512(w + k), 8));
+        __m512 v = _mm512_fmadd_ps(step, x, vlow);
+        /* max(lo, v) then min(hi, .), v second: on a tie (zeros of either sign) or a NaN the
+         * instructions return their second operand, v, as the scalar selects do */
+        v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
         if (nt)
-            _mm256_stream_ps(out + k, v);
+            _mm512_stream_ps(out + k, v);
         else
-            _mm256_storeu_ps(out + k, v);
+            _mm512_storeu_ps(out + k, v);
     }
     if (nt)
         _mm_sfence();
-    fi_uniform_scalar_f(w, k, n, shift, scale, lo, hi, out);
+    fi_uniform_scalar_f(w, k, n, low, width, lo, hi, out);
 }
 
 __attribute__((target("avx2")))
@@ -125,21 +152,20 @@ static void fi_uniform_avx2_d(const uint64_t *w, size_t n, double shift, double 
     fi_uniform_scalar_d(w, k, n, shift, scale, lo, hi, out);
 }
 
-__attribute__((target("avx2")))
-static void fi_uniform_avx2_f(const uint32_t *w, size_t n, double shift, double scale,
-                              float lo, float hi, float *out)
+__attribute__((target("avx2,fma")))
+static void fi_uniform_avx2_f(const uint32_t *w, size_t n, float low, float width, float lo,
+                              float hi, float *out)
 {
-    const __m256d vs = _mm256_set1_pd(shift), vk = _mm256_set1_pd(scale);
-    const __m256d step = _mm256_set1_pd(0x1p-24);
-    const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+    const __m256 step = _mm256_set1_ps(width * 0x1p-24f), vlow = _mm256_set1_ps(low);
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
     size_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        __m128i x = _mm_srli_epi32(_mm_loadu_si128((const __m128i *)(w + k)), 8);
-        __m256d u = _mm256_mul_pd(_mm256_cvtepi32_pd(x), step);
-        __m128 v = _mm256_cvtpd_ps(_mm256_add_pd(vs, _mm256_mul_pd(vk, u)));
-        _mm_storeu_ps(out + k, _mm_min_ps(vhi, _mm_max_ps(vlo, v)));
+    for (; k + 8 <= n; k += 8) {
+        __m256 x = _mm256_cvtepi32_ps(
+            _mm256_srli_epi32(_mm256_loadu_si256((const __m256i *)(w + k)), 8));
+        __m256 v = _mm256_fmadd_ps(step, x, vlow);
+        _mm256_storeu_ps(out + k, _mm256_min_ps(vhi, _mm256_max_ps(vlo, v)));
     }
-    fi_uniform_scalar_f(w, k, n, shift, scale, lo, hi, out);
+    fi_uniform_scalar_f(w, k, n, low, width, lo, hi, out);
 }
 #define FI_UNIFORM_X86 1
 #endif
@@ -254,15 +280,26 @@ static inline void fi_uniform_d(const uint64_t *w, size_t n, double shift, doubl
     fi_uniform_scalar_d(w, 0, n, shift, scale, lo, hi, out);
 }
 
+/* shift, scale: low and high - low as doubles (the law's parameters) */
 static inline void fi_uniform_f(const uint32_t *w, size_t n, double shift, double scale,
                                 float lo, float hi, float *out, int nt)
 {
+    float low = (float)shift, width = (float)scale;
+    if (isinf(width)) {
+        fi_uniform_wide_f(w, n, shift, scale, lo, hi, out);
+        return;
+    }
 #ifdef FI_UNIFORM_X86
-    int path = fi_simd_path();
-    if (path == 2) { fi_uniform_avx512_f(w, n, shift, scale, lo, hi, out, nt); return; }
-    if (path == 1) { fi_uniform_avx2_f(w, n, shift, scale, lo, hi, out); return; }
+    if (fi_uniform_step_exact(width)) {
+        int path = fi_simd_path();
+        if (path == 2) { fi_uniform_avx512_f(w, n, low, width, lo, hi, out, nt); return; }
+        if (path == 1 && __builtin_cpu_supports("fma")) {
+            fi_uniform_avx2_f(w, n, low, width, lo, hi, out);
+            return;
+        }
+    }
 #endif
-    fi_uniform_scalar_f(w, 0, n, shift, scale, lo, hi, out);
+    fi_uniform_scalar_f(w, 0, n, low, width, lo, hi, out);
 }
 
 #endif /* FASTINIT_UNIFORM_H */

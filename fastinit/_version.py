@@ -1,2 +1,2 @@
 """The version: read by the package and by the build (pyproject.toml)."""
-__version__ = "0.2.0"
+__version__ = "0.3.0"

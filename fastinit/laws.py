@@ -58,10 +58,11 @@ class Constant:
 
 @dataclass(frozen=True)
 class Uniform:
-    """U[low, high): ``low + (high - low) * u`` in float64, u a multiple of 2**-53 (float64) or
-    2**-24 (float32) in [0, 1), rounded once to the dtype and then kept in [low, high) as that
-    dtype can hold it: a value that rounding carried below ``low`` or onto ``high`` becomes the
-    nearest dtype value inside (this changes at most a few values in 10**7)."""
+    """U[low, high): ``low + (high - low) * u``, u a multiple of 2**-53 (float64) or 2**-24
+    (float32) in [0, 1): float64 computes it in float64; float32 rounds ``low`` and ``high -
+    low`` to float32 and the exact ``low + width * u`` once (a fused multiply-add). Then kept
+    in [low, high) as the dtype can hold it: a value that rounding carried below ``low`` or
+    onto ``high`` becomes the nearest dtype value inside (at most a few values in 10**7)."""
     low: float = 0.0
     high: float = 1.0
     kind = "uniform"

@@ -11,9 +11,11 @@ Stream layout (key k = (k0, k1) from fastinit.seeding.philox_key)
   b = j // 4.
 * A float32 element at position p uses word p; a float64 element uses the 64-bit word
   ``w[2p] | w[2p + 1] << 32``.
-* uniform: float64 ``(word64 >> 11) * 2**-53``; float32 ``(word >> 8) * 2**-24``; then
-  ``low + (high - low) * u`` computed in float64, rounded once to the output dtype and kept
-  in [low, high) as the dtype holds it (clamped to its first and last value inside).
+* uniform: float64 ``u = (word64 >> 11) * 2**-53`` and ``low + (high - low) * u`` in float64;
+  float32 ``u = (word >> 8) * 2**-24`` and ``fma(width, u, low)`` with ``width = float32(high -
+  low)`` and ``low`` rounded to float32, i.e. the exact ``width * u + low`` rounded once (a
+  width beyond float32's range keeps the float64 formula, rounded to float32); either kept in
+  [low, high) as the dtype holds it (clamped to its first and last value inside).
 * normal: a 256-layer ziggurat (fastinit._ziggurat) on the element's word (float64: 8 bits of
   layer, 1 of sign, 52 of magnitude) or 32-bit word (float32: 8, 1, 23); ``mean + std * z``
   as above. The rare draws that miss the fast test take 64-bit words from the element's own
@@ -36,8 +38,9 @@ from fastinit.seeding import child, philox_key, resolve_rng, seed_sequence
 LAWS = (Constant, Uniform, Normal, TruncatedNormal)
 _MAX_POSITION = 2**62
 # The stream's version: the values a seed gives for a scheme, shape and dtype never change
-# within it (see README, "Stream stability"). 2: Philox4x32-10 (1 was Philox4x64-10).
-STREAM_VERSION = 2
+# within it (see README, "Stream stability"). 3: float32 uniforms by one fused multiply-add in
+# float32 (2 computed them in float64 and rounded twice); 2: Philox4x32-10 (1: Philox4x64-10).
+STREAM_VERSION = 3
 
 
 def _check_law(law):

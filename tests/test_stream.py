@@ -4,6 +4,7 @@ and engine == reference on every law."""
 import os
 import subprocess
 import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -198,6 +199,75 @@ def test_float32_and_float64_uniforms_share_bits():
     u64 = fastinit.Stream(1).uniform(np.empty(10))
     word64 = words[0::2].astype(np.uint64) | (words[1::2].astype(np.uint64) << np.uint64(32))
     assert np.array_equal(u64, (word64 >> np.uint64(11)).astype(np.float64) * 2.0**-53)
+
+
+def float32_nearest(q):
+    """The float32 nearest the rational q, ties to even: the oracle of one rounding."""
+    f = np.float32(float(q))
+    candidates = [f, np.nextafter(f, np.float32(np.inf)), np.nextafter(f, np.float32(-np.inf))]
+    return min(candidates, key=lambda c: (abs(Fraction(float(c)) - q),
+                                          int(np.array(c).view(np.uint32)) & 1))
+
+
+# float32 U[low, high): symmetric fan bounds, a short binary fraction, one side far larger
+# than the width, a low far smaller than the width, and subnormal results
+FLOAT32_UNIFORMS = [(-np.sqrt(6 / 784), np.sqrt(6 / 784)), (-0.5, 2.0), (1.0, 1.0 + 1e-3),
+                    (-1e-3, 3.0), (-1e-30, 7.1), (1e-39, 3e-38), (-40000.0, -39999.99)]
+
+
+@pytest.mark.parametrize("low, high", FLOAT32_UNIFORMS)
+def test_float32_uniforms_are_one_rounding_of_the_float32_parameters(path, low, high):
+    # stream version 3: fma(width, u, low) with low and width = high - low rounded to float32,
+    # checked in exact rational arithmetic, then clamped to the float32 values in [low, high)
+    n = 3000
+    words = fastinit.Stream(5).raw(n)
+    got = fastinit.Stream(5).uniform(np.empty(n, np.float32), low, high)
+    first, last = Uniform(low, high).params(np.float32)[2:]
+    low32, width32 = Fraction(float(np.float32(low))), Fraction(float(np.float32(high - low)))
+    expected = [min(max(float32_nearest(width32 * Fraction(int(w) >> 8, 2**24) + low32),
+                        np.float32(first)), np.float32(last)) for w in words]
+    assert np.array_equal(got.view(np.uint32), np.array(expected, np.float32).view(np.uint32))
+    reference = ReferenceStream(5).uniform(np.empty(n, np.float32), low, high)
+    assert np.array_equal(reference.view(np.uint32), got.view(np.uint32))
+
+
+def test_float32_uniforms_round_once_where_float64_would_tie(path):
+    # Elements whose exact value width * u + 1 lies a hair above a float32 midpoint, so close
+    # that its nearest float64 is the midpoint itself: rounding through float64 would go to
+    # the even neighbour (below); one rounding goes above.
+    words = fastinit.Stream(8).raw(20000)
+    found = 0
+    for position, word in enumerate(words):
+        x = int(word) >> 8
+        if not 2**22 <= x < 2**23:
+            continue
+        j = 23 + x.bit_length()  # width = m * 2**-j with m < 2**24, m * x just above 2**j
+        m = -(-2**j // x)
+        r = m * x - 2**j
+        if not (0 < r < 2**(j - 30) and m < 2**24):
+            continue
+        width = m * 2.0**-j  # > 2**-23: 1 + 2**-23 lies in [1, 1 + width)
+        exact = 1 + Fraction(m * x, 2**(j + 24))
+        assert Fraction(float(exact)) == 1 + Fraction(1, 2**24)  # float64 ties
+        for fill in (fastinit.Stream(8), ReferenceStream(8)):
+            got = fill.uniform(np.empty(1, np.float32), 1.0, 1.0 + width, offset=position)
+            assert got[0] == np.float32(1 + 2.0**-23), (type(fill), position)
+        found += 1
+    assert found >= 3
+
+
+def test_float32_uniforms_wider_than_float32_keep_the_float64_formula(path):
+    # high - low = 6e38 overflows float32: the width is not rounded, the values are
+    # low + width * u in float64 rounded once to float32 (and clamped)
+    words = fastinit.Stream(2).raw(1000)
+    got = fastinit.Stream(2).uniform(np.empty(1000, np.float32), -3e38, 3e38)
+    u = (words >> 8).astype(np.float64) * 2.0**-24
+    first, last = Uniform(-3e38, 3e38).params(np.float32)[2:]
+    expected = np.clip((-3e38 + 6e38 * u).astype(np.float32), first, last)
+    assert np.isfinite(got).all()
+    assert np.array_equal(got, expected)
+    assert np.array_equal(ReferenceStream(2).uniform(np.empty(1000, np.float32), -3e38, 3e38),
+                          got)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

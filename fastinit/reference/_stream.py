@@ -127,6 +127,37 @@ def truncated_fallback(law, key, element):
     return -z if flip else z
 
 
+def uniform32(words, low, width):
+    """float32 uniforms of 32-bit words (before the clamp): fma(width, u, low) with u =
+    (word >> 8) * 2**-24 and low, width rounded to float32, i.e. the exact width * u + low
+    rounded once to float32; a width too large for a float32 keeps the float64 formula."""
+    u = (words >> np.uint32(8)).astype(np.float64) * 2.0**-24
+    with np.errstate(over="ignore"):
+        low32, width32 = np.float32(low), np.float32(width)
+        if np.isinf(width32):
+            return (low + width * u).astype(np.float32)
+        return round_sum_to_float32(float(low32), float(width32) * u)  # the product is exact
+
+
+def round_sum_to_float32(a, b):
+    """a + b rounded once to float32 (a a float, b a float64 array): the float64 sum s with
+    its rounding error e (Knuth's TwoSum), s rounded to float32 by NumPy, and where s is
+    exactly halfway between two float32 values and e != 0, the neighbour on e's side. (s
+    rounds like a + b everywhere else: a float32 midpoint is a float64, so a + b and its
+    nearest float64 s lie on the same side of every other one.)"""
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    with np.errstate(over="ignore"):
+        f = s.astype(np.float32)
+        toward = np.nextafter(f, np.where(f.astype(np.float64) < s, np.float32(np.inf),
+                                          np.float32(-np.inf)))
+        halfway = (f.astype(np.float64) + toward.astype(np.float64)) * 0.5 == s
+    # at a tie NumPy took the even neighbour f; a + b lies on e's side of s
+    return np.where(halfway & (e != 0) & ((e > 0) == (toward.astype(np.float64) > s)),
+                    toward, f)
+
+
 class Stream(StreamBase):
     """The reference stream: same constructor, methods and numbers as fastinit.Stream."""
 
@@ -140,9 +171,9 @@ class Stream(StreamBase):
         if kind == "uniform":
             if flat.dtype == np.float64:
                 u = (main_words64(self.key, offset, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+                flat[...] = params[0] + params[1] * u
             else:
-                u = (main_words(self.key, offset, n) >> np.uint32(8)).astype(np.float64) * 2.0**-24
-            flat[...] = params[0] + params[1] * u
+                flat[...] = uniform32(main_words(self.key, offset, n), params[0], params[1])
             np.clip(flat, params[2], params[3], out=flat)  # [low, high) as the dtype holds it
             return
         z = standard_normal(self.key, offset, n, flat.dtype).astype(np.float64)
