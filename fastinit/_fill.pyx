@@ -35,6 +35,9 @@ cdef extern from "_uniform.h" nogil:
                       double hi, double* out, int nt)
     void fi_uniform_f(const uint32_t* words, size_t n, double shift, double scale, float lo,
                       float hi, float* out, int nt)
+    void fi_uniform_stream_f(const uint32_t* key, uint64_t first, size_t n, double shift,
+                             double scale, float lo, float hi, float* out, int nt,
+                             uint32_t* words, uint32_t* scratch)
     size_t fi_truncate_map_d(double* z, size_t n, const double* q, uint32_t* idx)
     size_t fi_truncate_map_f(float* z, size_t n, const double* q, uint32_t* idx)
 
@@ -272,6 +275,10 @@ cdef void fill_chunk(floating* out, Py_ssize_t n, uint64_t pos, const uint32_t* 
     cdef Py_ssize_t k, r, nrej
     cdef double z, shift = p[0], scale = p[1]
     cdef double q[6]
+    if floating is float and kind == UNIFORM:  # words straight from registers where it can
+        fi_uniform_stream_f(key, pos, n, shift, scale, <float>p[2], <float>p[3], out, nt,
+                            halves, scratch)
+        return
     if floating is double:  # two 32-bit words per element, read as one little-endian word
         fi_philox_words32(key, 2 * pos, 2 * n, <uint32_t*>words, scratch)
     else:

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <math.h>
 #include <stdint.h>
+#include "_philox.h"
 #include "_simd.h"
 
 static void fi_uniform_scalar_d(const uint64_t *w, size_t start, size_t n, double shift,
@@ -167,6 +168,56 @@ static void fi_uniform_avx2_f(const uint32_t *w, size_t n, float low, float widt
     }
     fi_uniform_scalar_f(w, k, n, low, width, lo, hi, out);
 }
+/* float32 uniforms of stream words first + i, i in [*begin, *end), made in registers: Philox
+ * (eight registers of four blocks, as fi_philox_blocks_avx512) straight into the fused
+ * multiply-add, 128 elements per step, with no words written to memory and read back. *begin
+ * is the first element on a block boundary (and, with nt, on a 64-byte boundary of out); the
+ * caller makes the elements outside [*begin, *end) the usual way. */
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+static void fi_uniform_philox_avx512_f(const uint32_t key[2], uint64_t first, size_t n,
+                                       float low, float width, float lo, float hi, float *out,
+                                       int nt, size_t *begin, size_t *end)
+{
+    size_t i = (size_t)((4 - first % 4) % 4);
+    if (nt) {
+        while (i < 64 && ((uintptr_t)(out + i) % 64 != 0 || (first + i) % 4 != 0))
+            i++;
+        if (i == 64) {  /* out is not float-aligned: plain stores from the block boundary */
+            nt = 0;
+            i = (size_t)((4 - first % 4) % 4);
+        }
+    }
+    *begin = *end = i < n ? i : n;
+    const __m512i lane_block = _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1,
+                                                0, 0, 0, 0);
+    const __m512 step = _mm512_set1_ps(width * 0x1p-24f), vlow = _mm512_set1_ps(low);
+    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    __m512i keys[10];
+    fi_philox_keys512(key, keys);
+    for (; i + 128 <= n; i += 128) {
+        uint64_t b = (first + i) / 4;
+        if ((uint32_t)b > 0xFFFFFFFFu - 31u)  /* the low counter word would wrap: stop here */
+            break;
+        __m512i base = _mm512_add_epi32(
+            _mm512_set4_epi32(0, 0, (int)(uint32_t)(b >> 32), (int)(uint32_t)b), lane_block);
+        __m512i x[8];
+        for (int j = 0; j < 8; j++)
+            x[j] = _mm512_add_epi32(base, _mm512_set4_epi32(0, 0, 0, 4 * j));
+        fi_philox_rounds512(x, keys);
+        for (int j = 0; j < 8; j++) {
+            __m512 v = _mm512_fmadd_ps(step, _mm512_cvtepi32_ps(_mm512_srli_epi32(x[j], 8)),
+                                       vlow);
+            v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
+            if (nt)
+                _mm512_stream_ps(out + i + 16 * j, v);
+            else
+                _mm512_storeu_ps(out + i + 16 * j, v);
+        }
+        *end = i + 128;
+    }
+    if (nt)
+        _mm_sfence();
+}
 #define FI_UNIFORM_X86 1
 #endif
 
@@ -300,6 +351,29 @@ static inline void fi_uniform_f(const uint32_t *w, size_t n, double shift, doubl
     }
 #endif
     fi_uniform_scalar_f(w, 0, n, low, width, lo, hi, out);
+}
+
+/* float32 uniforms of stream words first .. first + n - 1 into out: straight from registers
+ * where the AVX-512 path runs, else (and for the few elements around that range) words into
+ * `words` (n of them, `scratch` n + 8) and fi_uniform_f. */
+static inline void fi_uniform_stream_f(const uint32_t key[2], uint64_t first, size_t n,
+                                       double shift, double scale, float lo, float hi,
+                                       float *out, int nt, uint32_t *words, uint32_t *scratch)
+{
+    size_t begin = n, end = n;
+#ifdef FI_UNIFORM_X86
+    float low = (float)shift, width = (float)scale;
+    if (!isinf(width) && fi_uniform_step_exact(width) && fi_simd_path() == 2)
+        fi_uniform_philox_avx512_f(key, first, n, low, width, lo, hi, out, nt, &begin, &end);
+#endif
+    if (begin > 0) {
+        fi_philox_words32(key, first, begin, words, scratch);
+        fi_uniform_f(words, begin, shift, scale, lo, hi, out, nt);
+    }
+    if (end < n) {
+        fi_philox_words32(key, first + end, n - end, words, scratch);
+        fi_uniform_f(words, n - end, shift, scale, lo, hi, out + end, nt);
+    }
 }
 
 #endif /* FASTINIT_UNIFORM_H */

@@ -270,6 +270,46 @@ def test_float32_uniforms_wider_than_float32_keep_the_float64_formula(path):
                           got)
 
 
+def portable(fill):
+    """``fill()`` on the portable C path."""
+    previous = _fill.simd_level(0)
+    try:
+        return fill()
+    finally:
+        _fill.simd_level(previous)
+
+
+# stream positions around the low counter word's wrap (block 2**32) and off block boundaries
+WRAP = 4 * 2**32
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2, 3, 5, WRAP - 300, WRAP - 130, WRAP + 7])
+@pytest.mark.parametrize("n", [1, 127, 128, 129, 1000, 4096 + 17, 20000])
+def test_float32_uniforms_made_in_registers_equal_the_portable_path(offset, n):
+    # the AVX-512 path makes float32 uniforms from Philox registers between the first block
+    # boundary and the last whole step, the rest from stored words: every start, length and
+    # byte alignment of out gives the portable path's bits
+    expected = portable(lambda: fastinit.Stream(3).uniform(np.empty(n, np.float32), -0.3, 0.7,
+                                                           offset=offset))
+    backing = np.empty(n + 16, np.float32)
+    for shift in (0, 1, 5):
+        out = backing[shift:shift + n]
+        got = fastinit.Stream(3).uniform(out, -0.3, 0.7, offset=offset)
+        assert np.array_equal(got.view(np.uint32), expected.view(np.uint32)), shift
+
+
+def test_large_float32_uniforms_with_streaming_stores_equal_the_portable_path():
+    # 32 MiB and more: streaming stores from the first element on both a block boundary and a
+    # 64-byte boundary of out (here out starts 3 elements into an allocation, the stream at 1)
+    n = 8_400_001
+    backing = np.empty(n + 3, np.float32)
+    out = fastinit.Stream(4).uniform(backing[3:], -2.0, 5.0, offset=1)
+    assert out.nbytes >= 32 * 2**20
+    expected = portable(lambda: fastinit.Stream(4).uniform(np.empty(n, np.float32), -2.0, 5.0,
+                                                           offset=1))
+    assert np.array_equal(out.view(np.uint32), expected.view(np.uint32))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_large_fills_with_streaming_stores_give_the_same_bytes(dtype):
     # fills of 32 MiB and more write with streaming stores from the first 64-byte boundary on:
