@@ -55,8 +55,8 @@ cdef extern from "_seed_sequence.h" nogil:
                               size_t n_tail, int pool_size, uint32_t* key)
 
 cdef extern from "_half.h" nogil:
-    void fi_store_bfloat16(const float* values, uint16_t* out, size_t n)
-    void fi_store_float16(const float* values, uint16_t* out, size_t n)
+    void fi_store_bfloat16(const float* values, uint16_t* out, size_t n, int nt)
+    void fi_store_float16(const float* values, uint16_t* out, size_t n, int nt)
 
 include "_simd.pxi"
 
@@ -444,9 +444,9 @@ cdef inline void rows_chunk(stored* out, Py_ssize_t n, uint64_t pos, const uint3
     if stored is uint16_t:
         fill_chunk(values, n, pos, key, kind, params, 0)
         if bfloat16:
-            fi_store_bfloat16(values, out, n)
+            fi_store_bfloat16(values, out, n, nt)
         else:
-            fi_store_float16(values, out, n)
+            fi_store_float16(values, out, n, nt)
     else:
         fill_chunk(out, n, pos, key, kind, params, nt)
 
@@ -460,9 +460,9 @@ def round_to_half(const float[::1] values, uint16_t[::1] out, bint bfloat16):
         return
     with nogil:
         if bfloat16:
-            fi_store_bfloat16(&values[0], &out[0], values.shape[0])
+            fi_store_bfloat16(&values[0], &out[0], values.shape[0], 0)
         else:
-            fi_store_float16(&values[0], &out[0], values.shape[0])
+            fi_store_float16(&values[0], &out[0], values.shape[0], 0)
 
 
 cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_t* key,

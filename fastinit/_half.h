@@ -60,32 +60,50 @@ static inline uint16_t fi_float16(float f)
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* Elements of 16-bit out to write one by one before out + i is on a 64-byte boundary, where
+ * streaming stores start (all n when out is not even 2-byte aligned). Streaming stores skip
+ * reading each line before writing it: for outputs far larger than the caches. */
+static inline size_t fi_half_stream_head(const uint16_t *out, size_t n)
+{
+    uintptr_t address = (uintptr_t)out;
+    size_t head = address % 2 ? n : ((64 - address % 64) % 64) / 2;
+    return head < n ? head : n;
+}
+
 /* fi_bfloat16 on 16 lanes: the same integer arithmetic, then a truncating 32 -> 16 pack. */
 __attribute__((target("avx512f")))
-static void fi_store_bfloat16_avx512(const float *in, uint16_t *out, size_t n)
+static void fi_store_bfloat16_avx512(const float *in, uint16_t *out, size_t n, int nt)
 {
     const __m512i round = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1);
     const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
     const __m512i infinity = _mm512_set1_epi32(0x7f800000), quiet = _mm512_set1_epi32(0x40);
-    size_t i = 0;
+    size_t i = nt ? fi_half_stream_head(out, n) : 0;
+    for (size_t k = 0; k < i; k++)
+        out[k] = fi_bfloat16(in[k]);
     for (; i + 16 <= n; i += 16) {
         __m512i x = _mm512_castps_si512(_mm512_loadu_ps(in + i));
         __m512i top = _mm512_srli_epi32(x, 16);
         __m512i r = _mm512_add_epi32(x, _mm512_add_epi32(round, _mm512_and_si512(top, one)));
         __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(x, magnitude), infinity);
         r = _mm512_mask_mov_epi32(_mm512_srli_epi32(r, 16), nan, _mm512_or_si512(top, quiet));
-        _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtepi32_epi16(r));
+        if (nt)
+            _mm256_stream_si256((__m256i *)(out + i), _mm512_cvtepi32_epi16(r));
+        else
+            _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtepi32_epi16(r));
     }
+    if (nt)
+        _mm_sfence();
     for (; i < n; i++)
         out[i] = fi_bfloat16(in[i]);
 }
 #endif
 
-static inline void fi_store_bfloat16(const float *in, uint16_t *out, size_t n)
+/* nt: streaming stores (see fi_half_stream_head) */
+static inline void fi_store_bfloat16(const float *in, uint16_t *out, size_t n, int nt)
 {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
     if (fi_simd_path() == 2) {
-        fi_store_bfloat16_avx512(in, out, n);
+        fi_store_bfloat16_avx512(in, out, n, nt);
         return;
     }
 #endif
@@ -95,24 +113,31 @@ static inline void fi_store_bfloat16(const float *in, uint16_t *out, size_t n)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target("avx512f")))
-static void fi_store_float16_avx512(const float *in, uint16_t *out, size_t n)
+static void fi_store_float16_avx512(const float *in, uint16_t *out, size_t n, int nt)
 {
-    size_t i = 0;
+    size_t i = nt ? fi_half_stream_head(out, n) : 0;
+    for (size_t k = 0; k < i; k++)
+        out[k] = fi_float16(in[k]);
     for (; i + 16 <= n; i += 16) {
         __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(in + i),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        _mm256_storeu_si256((__m256i *)(out + i), h);
+        if (nt)
+            _mm256_stream_si256((__m256i *)(out + i), h);
+        else
+            _mm256_storeu_si256((__m256i *)(out + i), h);
     }
+    if (nt)
+        _mm_sfence();
     for (; i < n; i++)
         out[i] = fi_float16(in[i]);
 }
 #endif
 
-static inline void fi_store_float16(const float *in, uint16_t *out, size_t n)
+static inline void fi_store_float16(const float *in, uint16_t *out, size_t n, int nt)
 {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
     if (fi_simd_path() == 2) {
-        fi_store_float16_avx512(in, out, n);
+        fi_store_float16_avx512(in, out, n, nt);
         return;
     }
 #endif

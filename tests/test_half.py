@@ -109,6 +109,20 @@ def test_half_fills_are_the_float32_fill_rounded(name, params, dtype):
         shape, rng=4, dtype=dtype, region=((100, 200), (7, 90)), **params))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_large_half_fills_with_streaming_stores_are_the_float32_fill_rounded(dtype):
+    # 32 MiB and more of 16-bit words are written with streaming stores from the first
+    # 64-byte boundary on: out starts one element into its allocation
+    shape = (4097, 4099)
+    backing = np.empty(shape[0] * shape[1] + 1, np.float16 if dtype == "float16" else BF16)
+    out = backing[1:].reshape(shape)
+    assert out.nbytes >= 32 * 2**20
+    half = fastinit.he_uniform(shape, out=out, rng=6, dtype=dtype)
+    single = fastinit.he_uniform(shape, rng=6, dtype="float32")
+    law = fastinit.get_initializer("he_uniform").law(shape)
+    np.testing.assert_array_equal(half, kept_inside(single.astype(out.dtype), law))
+
+
 def test_bounds_hold_in_the_16_bit_type():
     w = fastinit.uniform((10**6,), low=0.0, high=1.0, rng=0, dtype="float16")
     assert w.min() >= 0 and w.max() < 1  # float32 draws near 1 would round onto 1.0
