@@ -188,8 +188,6 @@ static void fi_uniform_philox_avx512_f(const uint32_t key[2], uint64_t first, si
         }
     }
     *begin = *end = i < n ? i : n;
-    const __m512i lane_block = _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1,
-                                                0, 0, 0, 0);
     const __m512 step = _mm512_set1_ps(width * 0x1p-24f), vlow = _mm512_set1_ps(low);
     const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     __m512i keys[10];
@@ -198,14 +196,12 @@ static void fi_uniform_philox_avx512_f(const uint32_t key[2], uint64_t first, si
         uint64_t b = (first + i) / 4;
         if ((uint32_t)b > 0xFFFFFFFFu - 31u)  /* the low counter word would wrap: stop here */
             break;
-        __m512i base = _mm512_add_epi32(
-            _mm512_set4_epi32(0, 0, (int)(uint32_t)(b >> 32), (int)(uint32_t)b), lane_block);
         __m512i x[8];
-        for (int j = 0; j < 8; j++)
-            x[j] = _mm512_add_epi32(base, _mm512_set4_epi32(0, 0, 0, 4 * j));
+        fi_philox_counters512(b, x);
         fi_philox_rounds512(x, keys);
         for (int j = 0; j < 8; j++) {
-            __m512 v = _mm512_fmadd_ps(step, _mm512_cvtepi32_ps(_mm512_srli_epi32(x[j], 8)),
+            __m512i words = fi_philox_swap13(x[j]);  /* stream order */
+            __m512 v = _mm512_fmadd_ps(step, _mm512_cvtepi32_ps(_mm512_srli_epi32(words, 8)),
                                        vlow);
             v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
             if (nt)
