@@ -16,6 +16,18 @@
 #define FI_VECTOR_CLONES
 #endif
 
+/* FI_FMA_CLONES: an FMA clone of a function that calls fmaf, so that the call becomes one
+ * instruction where the CPU has it (elsewhere libm's fmaf, correctly rounded too: the same
+ * bits, several times slower). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define FI_FMA_CLONES __attribute__((target_clones("fma", "default")))
+#endif
+#endif
+#ifndef FI_FMA_CLONES
+#define FI_FMA_CLONES
+#endif
+
 /* The hand-written vector paths (intrinsics, dispatched at run time) can be limited, per
  * extension module, so that tests check every path gives the same bits: 2 allows AVX-512,
  * 1 AVX2 at most, 0 the portable C only. */

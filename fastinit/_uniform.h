@@ -45,8 +45,9 @@ static void fi_uniform_wide_f(const uint32_t *w, size_t n, double shift, double 
     }
 }
 
-static void fi_uniform_scalar_f(const uint32_t *w, size_t start, size_t n, float low,
-                                float width, float lo, float hi, float *out)
+FI_FMA_CLONES static void fi_uniform_scalar_f(const uint32_t *w, size_t start, size_t n,
+                                              float low, float width, float lo, float hi,
+                                              float *out)
 {
     for (size_t k = start; k < n; k++) {
         float v = fmaf(width, (float)(int32_t)(w[k] >> 8) * 0x1p-24f, low);
