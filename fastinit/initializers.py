@@ -127,8 +127,9 @@ def uniform(shape=None, *, low=None, high=None, layout="in_out", rng=None, dtype
             out=None, num_threads=None, backend=None):
     """W ~ U[low, high); with neither bound given, U[-1/sqrt(fan_in), 1/sqrt(fan_in)).
 
-    Values are ``low + (high - low) * u`` computed in float64 and rounded to the dtype, then
-    kept in [low, high) as the dtype holds it: a float32 value that rounding carried below
+    Values are ``low + (high - low) * u`` rounded once to the dtype (float32: from ``low`` and
+    ``high - low`` rounded to float32, by one fused multiply-add; see fastinit.laws.Uniform),
+    then kept in [low, high) as the dtype holds it: a float32 value that rounding carried below
     ``low`` or onto ``high`` is the nearest float32 inside instead.
 
     >>> w = fastinit.uniform((1000,), low=-0.1, high=0.1, dtype="float32", rng=0)
