@@ -60,16 +60,6 @@ static inline uint16_t fi_float16(float f)
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-/* Elements of 16-bit out to write one by one before out + i is on a 64-byte boundary, where
- * streaming stores start (all n when out is not even 2-byte aligned). Streaming stores skip
- * reading each line before writing it: for outputs far larger than the caches. */
-static inline size_t fi_half_stream_head(const uint16_t *out, size_t n)
-{
-    uintptr_t address = (uintptr_t)out;
-    size_t head = address % 2 ? n : ((64 - address % 64) % 64) / 2;
-    return head < n ? head : n;
-}
-
 /* fi_bfloat16 on 16 lanes: the same integer arithmetic, then a truncating 32 -> 16 pack. */
 __attribute__((target("avx512f")))
 static void fi_store_bfloat16_avx512(const float *in, uint16_t *out, size_t n, int nt)
@@ -77,7 +67,7 @@ static void fi_store_bfloat16_avx512(const float *in, uint16_t *out, size_t n, i
     const __m512i round = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1);
     const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
     const __m512i infinity = _mm512_set1_epi32(0x7f800000), quiet = _mm512_set1_epi32(0x40);
-    size_t i = nt ? fi_half_stream_head(out, n) : 0;
+    size_t i = nt ? fi_stream_head(out, sizeof *out, n) : 0;
     for (size_t k = 0; k < i; k++)
         out[k] = fi_bfloat16(in[k]);
     for (; i + 16 <= n; i += 16) {
@@ -98,7 +88,7 @@ static void fi_store_bfloat16_avx512(const float *in, uint16_t *out, size_t n, i
 }
 #endif
 
-/* nt: streaming stores (see fi_half_stream_head) */
+/* nt: streaming stores (see fi_stream_head) */
 static inline void fi_store_bfloat16(const float *in, uint16_t *out, size_t n, int nt)
 {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -115,7 +105,7 @@ static inline void fi_store_bfloat16(const float *in, uint16_t *out, size_t n, i
 __attribute__((target("avx512f")))
 static void fi_store_float16_avx512(const float *in, uint16_t *out, size_t n, int nt)
 {
-    size_t i = nt ? fi_half_stream_head(out, n) : 0;
+    size_t i = nt ? fi_stream_head(out, sizeof *out, n) : 0;
     for (size_t k = 0; k < i; k++)
         out[k] = fi_float16(in[k]);
     for (; i + 16 <= n; i += 16) {

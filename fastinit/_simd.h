@@ -7,6 +7,9 @@
 #ifndef FASTINIT_SIMD_H
 #define FASTINIT_SIMD_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define FI_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
@@ -50,6 +53,19 @@ static inline int fi_simd_path(void)
         return 1;
 #endif
     return 0;
+}
+
+/* Elements to write one by one before out + k is 64-byte aligned for streaming stores (all of
+ * them when the array is not even element-aligned). Streaming (non-temporal) stores skip the
+ * read of each line before it is written: for buffers far larger than the caches they are the
+ * memory floor; for small ones regular stores keep the data in cache for what reads it next. */
+static inline size_t fi_stream_head(const void *out, size_t size, size_t n)
+{
+    uintptr_t address = (uintptr_t)out;
+    if (address % size)
+        return n;
+    size_t head = ((64 - address % 64) % 64) / size;
+    return head < n ? head : n;
 }
 
 #endif /* FASTINIT_SIMD_H */

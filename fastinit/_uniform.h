@@ -65,19 +65,6 @@ static inline int fi_uniform_step_exact(float width)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 
-/* Elements to write one by one before out + k is 64-byte aligned for streaming stores (all of
- * them when the array is not even element-aligned). Streaming (non-temporal) stores skip the
- * read of each line before it is written: for buffers far larger than the caches they are the
- * memory floor; for small ones regular stores keep the data in cache for what reads it next. */
-static inline size_t fi_stream_head(const void *out, size_t size, size_t n)
-{
-    uintptr_t address = (uintptr_t)out;
-    if (address % size)
-        return n;
-    size_t head = ((64 - address % 64) % 64) / size;
-    return head < n ? head : n;
-}
-
 __attribute__((target("avx512f,avx512dq,avx512vl")))
 static void fi_uniform_avx512_d(const uint64_t *w, size_t n, double shift, double scale,
                                 double lo, double hi, double *out, int nt)
@@ -104,6 +91,17 @@ static void fi_uniform_avx512_d(const uint64_t *w, size_t n, double shift, doubl
     fi_uniform_scalar_d(w, k, n, shift, scale, lo, hi, out);
 }
 
+/* Sixteen float32 uniforms of sixteen stream words: fma(step, word >> 8, low) clamped. */
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static inline __m512 fi_uniform16(__m512i words, __m512 step, __m512 vlow, __m512 vlo,
+                                  __m512 vhi)
+{
+    __m512 v = _mm512_fmadd_ps(step, _mm512_cvtepi32_ps(_mm512_srli_epi32(words, 8)), vlow);
+    /* max(lo, v) then min(hi, .), v second: on a tie (zeros of either sign) or a NaN the
+     * instructions return their second operand, v, as the scalar selects do */
+    return _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
+}
+
 __attribute__((target("avx512f,avx512dq,avx512vl")))
 static void fi_uniform_avx512_f(const uint32_t *w, size_t n, float low, float width, float lo,
                                 float hi, float *out, int nt)
@@ -113,11 +111,7 @@ static void fi_uniform_avx512_f(const uint32_t *w, size_t n, float low, float wi
     size_t k = nt ? fi_stream_head(out, sizeof *out, n) : 0;
     fi_uniform_scalar_f(w, 0, k, low, width, lo, hi, out);
     for (; k + 16 <= n; k += 16) {
-        __m512 x = _mm512_cvtepi32_ps(_mm512_srli_epi32(_mm512_loadu_si512(w + k), 8));
-        __m512 v = _mm512_fmadd_ps(step, x, vlow);
-        /* max(lo, v) then min(hi, .), v second: on a tie (zeros of either sign) or a NaN the
-         * instructions return their second operand, v, as the scalar selects do */
-        v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
+        __m512 v = fi_uniform16(_mm512_loadu_si512(w + k), step, vlow, vlo, vhi);
         if (nt)
             _mm512_stream_ps(out + k, v);
         else
@@ -169,6 +163,7 @@ static void fi_uniform_avx2_f(const uint32_t *w, size_t n, float low, float widt
     }
     fi_uniform_scalar_f(w, k, n, low, width, lo, hi, out);
 }
+
 /* float32 uniforms of stream words first + i, i in [*begin, *end), made in registers: Philox
  * (eight registers of four blocks, as fi_philox_blocks_avx512) straight into the fused
  * multiply-add, 128 elements per step, with no words written to memory and read back. *begin
@@ -183,7 +178,7 @@ static void fi_uniform_philox_avx512_f(const uint32_t key[2], uint64_t first, si
     if (nt) {
         while (i < 64 && ((uintptr_t)(out + i) % 64 != 0 || (first + i) % 4 != 0))
             i++;
-        if (i == 64) {  /* out is not float-aligned: plain stores from the block boundary */
+        if (i == 64) {  /* no element starts both a block and a line of out: plain stores */
             nt = 0;
             i = (size_t)((4 - first % 4) % 4);
         }
@@ -201,10 +196,8 @@ static void fi_uniform_philox_avx512_f(const uint32_t key[2], uint64_t first, si
         fi_philox_counters512(b, x);
         fi_philox_rounds512(x, keys);
         for (int j = 0; j < 8; j++) {
-            __m512i words = fi_philox_swap13(x[j]);  /* stream order */
-            __m512 v = _mm512_fmadd_ps(step, _mm512_cvtepi32_ps(_mm512_srli_epi32(words, 8)),
-                                       vlow);
-            v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
+            /* words back in stream order, then values */
+            __m512 v = fi_uniform16(fi_philox_swap13(x[j]), step, vlow, vlo, vhi);
             if (nt)
                 _mm512_stream_ps(out + i + 16 * j, v);
             else
