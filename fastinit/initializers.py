@@ -23,7 +23,7 @@ from fastinit.backends import ENGINE, LAWS, Call
 from fastinit.fans import calculate_gain, fan_sum, select_fan
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Constant, Normal, TruncatedNormal, Uniform
 from fastinit.regions import fill_region
-from fastinit.tensors import is_torch_tensor, tensor_buffer
+from fastinit.tensors import is_torch_tensor, tensor_target
 from fastinit.structured import dirac, identity, orthogonal, sparse
 
 COMMON_PARAMETERS = """
@@ -71,17 +71,21 @@ def scheme(function):
         if seed is not None:
             kwargs["rng"] = seed_as_rng(seed, kwargs.get("rng"))
         tensor = kwargs.get("out")
-        if is_torch_tensor(tensor):  # filled in place, its fans read in torch's layout
-            kwargs["out"] = tensor_buffer(tensor)
+        if not is_torch_tensor(tensor):
+            return _fill(function, args, region, kwargs)
+        with tensor_target(tensor) as kwargs["out"]:  # its fans read in torch's layout
             if takes_layout:
                 kwargs.setdefault("layout", "out_in")
-        if region is not None:
-            result = fill_region(function, *args, region=region, **kwargs)
-        else:
-            result = function(*args, **kwargs)
-        return tensor if is_torch_tensor(tensor) else result
+            _fill(function, args, region, kwargs)
+        return tensor
     SCHEMES[function.__name__] = scheme_call
     return scheme_call
+
+
+def _fill(function, args, region, kwargs):
+    if region is not None:
+        return fill_region(function, *args, region=region, **kwargs)
+    return function(*args, **kwargs)
 
 
 def seed_as_rng(seed, rng):
@@ -173,7 +177,7 @@ def xavier_uniform(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=Non
     so Var W = gain^2 * 2 / (fan_in + fan_out)."""
     call = Call(shape, out, dtype, rng, num_threads, backend)
     limit = real(gain, "gain") * math.sqrt(6.0 / fan_sum(call.shape, layout))
-    return call.draw(_symmetric_uniform(limit))
+    return call.draw(_symmetric_uniform(limit), because=f"gain={gain!r}")
 
 
 @scheme
@@ -182,7 +186,7 @@ def xavier_normal(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None
     """Glorot & Bengio (2010): W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))."""
     call = Call(shape, out, dtype, rng, num_threads, backend)
     std = abs(real(gain, "gain")) * math.sqrt(2.0 / fan_sum(call.shape, layout))
-    return call.draw(Normal(0.0, std))
+    return call.draw(Normal(0.0, std), because=f"gain={gain!r}")
 
 
 HE_PARAMETERS = """
@@ -286,12 +290,13 @@ def variance_scaling(shape=None, *, scale=1.0, mode="fan_in", distribution="trun
     scale = real(scale, "scale", positive=True)
     choice(distribution, "distribution", VARIANCE_SCALING_DISTRIBUTIONS)
     variance = scale / select_fan(call.shape, mode, layout)
+    because = f"scale={scale!r}"
     if distribution == "uniform":
-        return call.draw(_symmetric_uniform(math.sqrt(3.0 * variance)))
+        return call.draw(_symmetric_uniform(math.sqrt(3.0 * variance)), because=because)
     if distribution == "untruncated_normal":
-        return call.draw(Normal(0.0, math.sqrt(variance)))
+        return call.draw(Normal(0.0, math.sqrt(variance)), because=because)
     std = math.sqrt(variance) / TRUNCATED_2SIGMA_STD
-    return call.draw(TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std))
+    return call.draw(TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std), because=because)
 
 
 def _symmetric_uniform(limit):
@@ -337,12 +342,18 @@ class Initializer:
         self.backend = ENGINE if backend is None else backend
         self._laws = {}  # shape -> law: the engine asks for the same shapes again and again
 
-    def law(self, shape):
-        """The law of a weight of ``shape``, or None for the structured schemes."""
+    def law(self, shape, layout=None):
+        """The law of a weight of ``shape``, or None for the structured schemes (checking the
+        parameters against the shape either way). ``layout`` is read where the scheme takes
+        one and the initializer's parameters do not fix it."""
         shape = tuple(shape)
-        if shape not in self._laws:
-            self._laws[shape] = SCHEMES[self.name](shape, backend=LAWS, **self.params)
-        return self._laws[shape]
+        params = self.params
+        if layout is not None and "layout" in parameters(self.name) and "layout" not in params:
+            params = {**params, "layout": layout}
+        key = (shape, params.get("layout"))
+        if key not in self._laws:
+            self._laws[key] = SCHEMES[self.name](shape, backend=LAWS, **params)
+        return self._laws[key]
 
     def __call__(self, shape=None, *, rng=None, seed=None, region=None, dtype=None, out=None,
                  num_threads=None):

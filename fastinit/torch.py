@@ -18,14 +18,20 @@ from fastinit's counter-based stream:
 >>> bool(model[0].weight.abs().max() <= 1 / 784 ** 0.5)   # nn.Linear's U(+-1/sqrt(fan_in))
 True
 """
+import difflib
 import fnmatch
 import math
+import numbers
+from collections.abc import Mapping
 
+import numpy as np
 import torch
 from torch import nn
 
 from fastinit import text_specs
 from fastinit.initializers import Initializer, get_initializer
+from fastinit.laws import kernel_params
+from fastinit.tensors import tensor_buffer
 from fastinit.seeding import named_child, seed_sequence
 
 __all__ = ["default_rules", "init_module", "parameter_rules"]
@@ -73,7 +79,8 @@ def _transformer(module):
 
 
 def _recurrent(module):
-    # nn.RNNBase.reset_parameters: every weight and bias U(+-1/sqrt(hidden_size))
+    # nn.RNNBase's and nn.RNNCellBase's reset_parameters: every weight and bias
+    # U(+-1/sqrt(hidden_size))
     bound = 1 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0.0
     return {name: _uniform(bound) for name, _ in module.named_parameters(recurse=False)}
 
@@ -91,7 +98,7 @@ DEFAULTS = [
     ((nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase, nn.RMSNorm), _ones_zeros),
     ((nn.MultiheadAttention,), _multihead_attention),
     ((nn.Transformer,), _transformer),
-    ((nn.RNNBase,), _recurrent),
+    ((nn.RNNBase, nn.RNNCellBase), _recurrent),
     ((nn.PReLU,), lambda m: {"weight": get_initializer("constant", value=m.init)}),
 ]
 
@@ -132,8 +139,8 @@ def _defaults(module):
 def _as_initializer(rule, where):
     if isinstance(rule, Initializer):
         return rule
-    if isinstance(rule, (int, float)) and not isinstance(rule, bool):
-        return get_initializer("constant", value=float(rule))
+    if isinstance(rule, numbers.Real) and not isinstance(rule, (bool, np.bool_)):
+        return get_initializer("constant", value=float(rule))  # np.float32(0.5) too
     if isinstance(rule, str):
         return text_specs.initializer(rule, where)
     raise TypeError(f"{where}: a rule must be an initializer spec (str), a fastinit "
@@ -146,7 +153,13 @@ def parameter_rules(module, rules=None):
     type mapped to {parameter name: rule} or to one rule for all its parameters), else
     PyTorch's default for the parameter's layer type. A parameter with neither is a
     ValueError naming it."""
-    rules = dict(rules or {})
+    _check_module(module)
+    if rules is None:
+        rules = {}
+    if not isinstance(rules, Mapping):
+        raise TypeError(f"rules must be a dict of {{name pattern or module type: rule}}, got "
+                        f"{type(rules).__name__}")
+    rules = dict(rules)
     patterns = {k: v for k, v in rules.items() if isinstance(k, str)}
     by_type = {k: v for k, v in rules.items() if isinstance(k, type)}
     unknown = [k for k in rules if not isinstance(k, (str, type))]
@@ -154,12 +167,16 @@ def parameter_rules(module, rules=None):
         raise TypeError(f"rules keys must be name patterns (str) or module types, got "
                         f"{unknown[0]!r}")
     chosen, missing = _defaults(module)
+    used = set()
     for prefix, sub in module.named_modules():
         for name, _ in sub.named_parameters(recurse=False):
             qualified = f"{prefix}.{name}" if prefix else name
-            rule = _matching_rule(qualified, name, sub, patterns, by_type)
+            key, rule = _matching_rule(qualified, name, sub, patterns, by_type)
+            if key is not None:
+                used.add(key)
             if rule is not None:
                 chosen[qualified] = _as_initializer(rule, qualified)
+    _check_all_rules_used(module, rules, used)
     missing = [m for m in missing if m.split(" ")[0] not in chosen]
     if missing:
         raise ValueError(f"no rule for {', '.join(missing)}: fastinit knows PyTorch's default "
@@ -168,19 +185,48 @@ def parameter_rules(module, rules=None):
 
 
 def _matching_rule(qualified, name, module, patterns, by_type):
+    """(the rules key that matches, its rule for this parameter), or (None, None)."""
     for pattern, rule in patterns.items():
         if fnmatch.fnmatchcase(qualified, pattern):
-            return rule
+            return pattern, rule
     for kind, rule in by_type.items():
         if isinstance(module, kind):
-            return rule.get(name) if isinstance(rule, dict) else rule
-    return None
+            return kind, (rule.get(name) if isinstance(rule, dict) else rule)
+    return None, None
+
+
+def _check_all_rules_used(module, rules, used):
+    """A rule that matches no parameter is a typo ("*.bais"): a ValueError naming it and the
+    closest parameter names."""
+    for key in rules:
+        if key in used:
+            continue
+        names = [n for n, _ in module.named_parameters()]
+        if isinstance(key, type):
+            raise ValueError(f"rules: no parameter of {module.__class__.__name__} is in a "
+                             f"{key.__name__} layer (the rule for {key.__name__} matches "
+                             "nothing)")
+        close = difflib.get_close_matches(key, names, n=3, cutoff=0.3)
+        hint = f"; closest names: {', '.join(close)}" if close else ""
+        raise ValueError(f"rules: the pattern {key!r} matches no parameter{hint}")
+
+
+def _check_module(module):
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
 
 
 def init_module(module, rules=None, rng=None, *, seed=None, num_threads=None):
     """Fill every parameter of ``module`` in place (see parameter_rules for what each gets),
-    each from the stream of ``rng`` (or ``seed``) keyed by its qualified name. Parameters must
-    be on the CPU, float32 or float64. Returns ``module``."""
+    each from the stream of ``rng`` (or ``seed``) keyed by its qualified name, and reset the
+    buffers its layers' own reset sets (the normalisation layers' running statistics:
+    ``running_mean`` 0, ``running_var`` 1, ``num_batches_tracked`` 0), so a model built on the
+    meta device and materialised with ``to_empty`` holds no uninitialised memory.
+
+    Parameters must be CPU tensors of float16, bfloat16, float32 or float64 (contiguous,
+    channels-last or strided); a zero-element parameter is left as it is (torch: a no-op).
+    An error names the parameter it is about. Returns ``module``."""
+    _check_module(module)
     if seed is not None:
         if rng is not None:
             raise TypeError("give rng= or seed=, not both")
@@ -188,12 +234,44 @@ def init_module(module, rules=None, rng=None, *, seed=None, num_threads=None):
     root = seed_sequence(rng)
     chosen = parameter_rules(module, rules)
     parameters = dict(module.named_parameters())
+    for name, init in chosen.items():  # every parameter checked before any is written
+        _check_parameter(name, init, parameters[name])
     for name, init in chosen.items():
+        if parameters[name].numel() == 0:
+            continue
         with torch.no_grad():
-            init(out=parameters[name], rng=named_child(root, name), num_threads=num_threads)
-    for prefix, sub in module.named_modules():
-        if isinstance(sub, (nn.Embedding, nn.EmbeddingBag)) and \
-                getattr(sub, "padding_idx", None) is not None:
-            with torch.no_grad():  # as nn.Embedding.reset_parameters: the padding row is 0
-                sub.weight[sub.padding_idx].fill_(0)
+            try:
+                init(out=parameters[name], rng=named_child(root, name),
+                     num_threads=num_threads)
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"{name} ({init!r}): {error}") from None
+    with torch.no_grad():
+        for prefix, sub in module.named_modules():
+            if isinstance(sub, (nn.Embedding, nn.EmbeddingBag)) and \
+                    getattr(sub, "padding_idx", None) is not None:
+                sub.weight[sub.padding_idx].fill_(0)  # as nn.Embedding's reset: padding row 0
+            if isinstance(sub, nn.modules.batchnorm._NormBase):
+                sub.reset_running_stats()  # torch's own: no-op without running statistics
     return module
+
+
+def _check_parameter(name, init, parameter):
+    if parameter.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device: materialise the model first, e.g. "
+                         "model.to_empty(device='cpu'), then init_module it")
+    if parameter.device.type != "cpu":
+        raise ValueError(f"{name} is on {parameter.device}: fastinit fills CPU tensors; "
+                         "initialize on the CPU, then move the model")
+    if str(parameter.dtype) not in ("torch.float16", "torch.bfloat16", "torch.float32",
+                                    "torch.float64"):
+        raise TypeError(f"{name} has dtype {parameter.dtype}: fastinit fills float16, "
+                        "bfloat16, float32 and float64 parameters")
+    if parameter.numel() == 0:
+        return
+    try:  # the scheme's checks on this shape and dtype, drawing nothing
+        dtype = tensor_buffer(torch.empty(0, dtype=parameter.dtype)).dtype
+        law = init.law(tuple(parameter.shape), layout="out_in")
+        if law is not None:
+            kernel_params(law, dtype)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"{name} ({init!r}): {error}") from None

@@ -2,8 +2,9 @@
 nonlinearity="leaky_relu")`` fills its argument and returns it, with PyTorch's defaults and
 PyTorch's layout (``(out, in, *kernel)``), so fans are read as torch reads them.
 
-The argument is a NumPy array or a CPU ``torch.Tensor`` (float32 or float64, contiguous: its
-memory is filled through ``tensor.detach().numpy()``, no copy). Every function also takes
+The argument is a NumPy array or a CPU ``torch.Tensor`` (16-, 32- or 64-bit floats: a
+contiguous one is filled through ``tensor.detach().numpy()``, no copy; a channels-last or
+strided one through a contiguous copy, by logical index as torch.nn.init fills it). Every function also takes
 ``rng=`` (or ``seed=``) and ``num_threads=`` like the rest of fastinit: an int seed draws from
 the counter-based stream, so the same seed gives the same values on any thread count.
 
@@ -21,7 +22,8 @@ TORCH_LAYOUT = "out_in"
 
 def _fill(tensor, scheme, draw):
     """Fill ``tensor`` by ``scheme(out=..., **draw)`` and return it (torch's convention)."""
-    schemes.SCHEMES[scheme](out=fill_target(tensor, "tensor"), **draw)
+    with fill_target(tensor, "tensor") as target:
+        schemes.SCHEMES[scheme](out=target, **draw)
     return tensor
 
 

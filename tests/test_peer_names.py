@@ -145,9 +145,22 @@ def test_a_linear_layer_initialized_as_torch_does():
     assert same_law(torch.cat(ours).numpy(), theirs.numpy())
 
 
+def test_strided_and_channels_last_tensors_are_filled_by_logical_index():
+    # torch.nn.init fills any strided tensor element by element; fastinit's value of element i
+    # depends on its logical (C-order) index, so a view gets what a contiguous tensor gets
+    base = torch.full((6, 4), math.nan)
+    assert fastinit.normal_(base.t(), seed=0) is not None
+    np.testing.assert_array_equal(base.t().numpy(), fastinit.normal_(torch.empty(4, 6),
+                                                                     seed=0).numpy())
+    conv = torch.nn.Conv2d(8, 16, 3).to(memory_format=torch.channels_last)
+    assert not conv.weight.is_contiguous()
+    fastinit.kaiming_uniform_(conv.weight, a=math.sqrt(5), seed=1)
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)  # layout kept
+    expected = fastinit.kaiming_uniform_(torch.empty(16, 8, 3, 3), a=math.sqrt(5), seed=1)
+    assert torch.equal(conv.weight.detach(), expected)
+
+
 def test_tensors_fastinit_cannot_fill_in_place():
-    with pytest.raises(TypeError, match="contiguous"):
-        fastinit.normal_(torch.empty(6, 4).t(), seed=0)
     with pytest.raises(TypeError, match="float16, bfloat16, float32 or float64, got torch.int32"):
         fastinit.normal_(torch.empty(3, 3, dtype=torch.int32), seed=0)
     with pytest.raises(TypeError, match="on the CPU, got device meta"):

@@ -154,3 +154,91 @@ def test_tensor_shards_equal_the_whole(name, dtype):
     assert torch.equal(torch.cat(shards, dim=1), whole)
     assert torch.equal(fastinit.kaiming_uniform_(torch.empty(64, 48), a=math.sqrt(5), seed=2),
                        fastinit.he_uniform(out=torch.empty(64, 48), a=math.sqrt(5), rng=2))
+
+
+# -- issue 25: what init_module sets beyond parameters, and the errors it gives ----------------
+
+META_LAYERS = {**LAYERS,
+               "BatchNorm1d": lambda: nn.BatchNorm1d(4),
+               "InstanceNorm1d stats": lambda: nn.InstanceNorm1d(6, affine=True,
+                                                                 track_running_stats=True),
+               "BatchNorm3d no stats": lambda: nn.BatchNorm3d(5, track_running_stats=False),
+               "LSTMCell": lambda: nn.LSTMCell(12, 20)}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("layer", sorted(META_LAYERS))
+def test_meta_to_empty_leaves_no_buffer_uninitialised(layer):
+    """The README's recipe: built on the meta device, materialised by to_empty (garbage
+    memory), then init_module: every buffer equals what torch's own construction sets."""
+    torch.manual_seed(0)
+    theirs = META_LAYERS[layer]()
+    with torch.device("meta"):
+        ours = META_LAYERS[layer]()
+    ours = ours.to_empty(device="cpu")
+    for buffer in ours.buffers():  # as to_empty may leave it: anything at all
+        buffer.copy_(torch.full_like(buffer, 7.5e31) if buffer.is_floating_point() else
+                     torch.full_like(buffer, 140186083475176))
+    ft.init_module(ours, rng=0)
+    mine = dict(ours.named_buffers())
+    assert mine.keys() == dict(theirs.named_buffers()).keys()
+    for name, buffer in theirs.named_buffers():
+        assert torch.equal(mine[name], buffer), (layer, name, mine[name])
+    assert all(torch.isfinite(p).all() for p in ours.parameters())
+
+
+@pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_recurrent_cells_get_torchs_default_law(cell):
+    torch.manual_seed(0)
+    theirs = getattr(nn, cell)(30, 64)
+    ours = ft.init_module(copy.deepcopy(theirs), rng=2)
+    mine = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():  # U(+-1/sqrt(hidden_size)) everywhere
+        assert same_law(mine[name], p), (cell, name)
+        assert mine[name].abs().max() <= 1 / 8
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element")
+def test_zero_size_layers_are_a_no_op_as_in_torch():
+    torch.manual_seed(0)
+    theirs = nn.Linear(0, 5)  # torch warns and leaves the weight; the bias bound is 0
+    ours = ft.init_module(nn.Linear(0, 5), rng=0)
+    assert torch.equal(ours.bias, theirs.bias) and ours.weight.shape == (5, 0)
+    ft.init_module(nn.Sequential(nn.Embedding(0, 4), nn.Conv2d(0, 3, 1)), rng=0)
+
+
+def test_channels_last_and_float_like_rules_are_accepted():
+    model = nn.Conv2d(8, 16, 3).to(memory_format=torch.channels_last)
+    ft.init_module(model, {"bias": np.float32(0.5)}, rng=4)
+    plain = ft.init_module(nn.Conv2d(8, 16, 3), {"bias": 0.5}, rng=4)
+    assert torch.equal(model.weight.contiguous(), plain.weight)
+    assert model.weight.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(model.bias, torch.full((16,), 0.5))
+
+
+def test_init_module_errors_name_what_the_user_passed():
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module, got dict"):
+        ft.init_module({"weight": torch.empty(3)}, rng=0)
+    with pytest.raises(TypeError, match="rules must be a dict"):
+        ft.init_module(nn.Linear(2, 2), 5, rng=0)
+    with torch.device("meta"):
+        meta = nn.Sequential(nn.Linear(4, 4))
+    with pytest.raises(ValueError, match=r"0\.weight is on the meta device.*to_empty"):
+        ft.init_module(meta, rng=0)
+
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.steps = nn.Parameter(torch.zeros(3, dtype=torch.int64), requires_grad=False)
+    with pytest.raises(TypeError, match=r"steps has dtype torch\.int64"):
+        ft.init_module(Counter(), {"steps": 0.0}, rng=0)
+    layer = nn.Linear(3, 3)
+    before = layer.weight.detach().clone()
+    with pytest.raises(ValueError, match=r"^bias \(Initializer\('orthogonal'\)\): .*2 dim"):
+        ft.init_module(layer, {"*": "orthogonal"}, rng=0)
+    assert torch.equal(layer.weight, before)  # checked before anything was written
+    with pytest.raises(ValueError, match=r"'\*\.bais' matches no parameter; closest names: "
+                                         r"0\.bias"):
+        ft.init_module(nn.Sequential(nn.Linear(2, 2)), {"*.bais": 0.0}, rng=0)
+    with pytest.raises(ValueError, match="Conv2d matches nothing"):
+        ft.init_module(nn.Linear(2, 2), {nn.Conv2d: "zeros"}, rng=0)
