@@ -24,11 +24,16 @@ import time
 from fastinit import text_specs as specs
 from fastinit.grid import Config
 from fastinit.results import BACKWARD, MEASURED, PREDICTED, nan_to_none
+from fastinit.sources import STREAM_VERSION
 
 # the file's columns: the configuration, the layer, then its statistics
 CONFIG_COLUMNS = ("init", "activation", "depth", "width", "batch", "dtype", "seed", "bias")
 STAT_COLUMNS = (*MEASURED, *PREDICTED, *BACKWARD)
-COLUMNS = (*CONFIG_COLUMNS[:-1], "layer", *STAT_COLUMNS[:6], "bias", *STAT_COLUMNS[6:], "error")
+# the stream version that drew the row's weights (fastinit.STREAM_VERSION): resume refuses to
+# mix two streams in one file. Files written before it was recorded lack the column.
+LEGACY_COLUMNS = (*CONFIG_COLUMNS[:-1], "layer", *STAT_COLUMNS[:6], "bias", *STAT_COLUMNS[6:],
+                  "error")
+COLUMNS = (*LEGACY_COLUMNS, "stream")
 
 
 def write_records(path, records, suffix=None):
@@ -47,8 +52,12 @@ def write_records(path, records, suffix=None):
         f.write(_format(records, suffix, histograms))
 
 
-def _columns(histograms):
-    return (*COLUMNS, "hist", "bin_edges") if histograms else COLUMNS
+def _columns(histograms, columns=COLUMNS):
+    return (*columns, "hist", "bin_edges") if histograms else columns
+
+
+# every header a fastinit sweep file may have: today's, and those before the stream column
+_HEADERS = tuple(_columns(h, c) for c in (COLUMNS, LEGACY_COLUMNS) for h in (False, True))
 
 
 def _csv_header(histograms):
@@ -85,6 +94,8 @@ def _parse_csv_row(row):
             record[key] = specs.bias(text)
         elif key in ("depth", "width", "batch", "seed"):
             record[key] = int(text)
+        elif key == "stream":
+            record[key] = int(text) if text else None
         elif key == "layer":
             record[key] = int(text) if text else None
         elif key == "error":
@@ -97,6 +108,7 @@ def _parse_csv_row(row):
 
 
 def _parse_jsonl(record):
+    record.setdefault("stream", None)
     for key in STAT_COLUMNS:
         if record.get(key) is None:
             record[key] = math.nan
@@ -131,13 +143,13 @@ def read_records(path):
     if not lines:
         return records
     header = lines[0].split(",")
-    if tuple(header) not in (COLUMNS, _columns(True)):
+    if tuple(header) not in _HEADERS:
         raise ValueError(f"{os.fspath(path)} is not a fastinit sweep file (unexpected header)")
     for row in csv.reader(lines[1:]):
         if len(row) != len(header):
             continue
         try:
-            records.append(_parse_csv_row(dict(zip(header, row))))
+            records.append({"stream": None, **_parse_csv_row(dict(zip(header, row)))})
         except (ValueError, TypeError):
             continue
     return records
@@ -195,6 +207,14 @@ def check_resumable(path, records, configs, options):
     rows = [r for r in records if r.get("layer") is not None]  # a failure has no layer
     if not rows:
         return
+    streams = {r.get("stream") for r in rows}
+    if streams != {STREAM_VERSION}:
+        other = sorted(streams - {STREAM_VERSION}, key=repr)[0]
+        written = ("before fastinit recorded stream versions" if other is None else
+                   f"with stream version {other}")
+        raise ValueError(f"{name} was written {written}, and this fastinit draws stream "
+                         f"version {STREAM_VERSION}: its rows and this run's would come from "
+                         "different random streams; write to a new file")
     had_histograms = any("hist" in r for r in rows)
     if had_histograms != options["histograms"]:
         written = "with" if had_histograms else "without"
@@ -263,7 +283,10 @@ class ResultFile:
 PART_ROWS = 65536  # a part is written once this many rows wait ...
 PART_SECONDS = 10.0  # ... or this long after the last part: a kill loses at most that much
 _PART = re.compile(r"part-(\d{6,})\.parquet$")
-_INT_COLUMNS = ("depth", "width", "batch", "seed", "layer")
+_INT_COLUMNS = ("depth", "width", "batch", "layer", "stream")
+# seeds are any non-negative int; a Parquet folder stores them as uint64, so one of 2**64 or
+# more is refused before a sweep starts (CSV and JSON lines hold any int)
+PARQUET_MAX_SEED = 2**64 - 1
 _TEXT_COLUMNS = ("init", "activation", "dtype", "bias", "error")
 
 
@@ -286,6 +309,7 @@ def _parts(folder):
 def _schema(histograms):
     pa = _pyarrow()
     types = {name: pa.int64() for name in _INT_COLUMNS}
+    types["seed"] = pa.uint64()
     types.update({name: pa.string() for name in _TEXT_COLUMNS})
     types.update(hist=pa.list_(pa.int64()), bin_edges=pa.list_(pa.float64()))
     return pa.schema([(name, types.get(name, pa.float64())) for name in _columns(histograms)])
@@ -311,16 +335,26 @@ def _read_parquet(path, names=None):
         except (OSError, pa.ArrowException) as error:
             raise ValueError(f"{os.path.join(os.fspath(path), name)} is not a readable Parquet "
                              f"part ({error}); move it away to resume without it") from None
-        if tuple(table.column_names) not in (COLUMNS, _columns(True)):
+        if tuple(table.column_names) not in _HEADERS:
             raise ValueError(f"{os.path.join(os.fspath(path), name)} is not a fastinit sweep "
                              "part (unexpected columns)")
         for record in table.to_pylist():
+            record.setdefault("stream", None)
             for key in STAT_COLUMNS:
                 if record[key] is None:
                     record[key] = math.nan
             record["bias"] = specs.bias(record["bias"])
             records.append(record)
     return records
+
+
+def check_parquet_seeds(configs):
+    """Refuse, before any work, a seed a Parquet folder cannot store (2**64 or more)."""
+    for config in configs:
+        if config.seed > PARQUET_MAX_SEED:
+            raise ValueError(f"seeds: {config.seed} does not fit a .parquet result, which stores "
+                             "seeds as uint64 (below 2**64): write a .csv or .jsonl result, "
+                             "which hold any seed")
 
 
 class ParquetFolder:
@@ -334,6 +368,7 @@ class ParquetFolder:
     def __init__(self, path, resume, histograms, configs=(), options=None):
         self.path, self.histograms = os.fspath(path), histograms
         self.done, self.waiting = {}, []
+        check_parquet_seeds(configs)
         os.makedirs(self.path, exist_ok=True)
         for name in os.listdir(self.path):  # a killed writer's temporaries
             if name.endswith(".parquet.tmp"):
@@ -367,13 +402,15 @@ class ParquetFolder:
         if not self.waiting:
             return
         name = os.path.join(self.path, f"part-{self.part:06d}.parquet")
+        # the temporary's name starts with ".": Parquet readers (pyarrow, pandas, DuckDB's
+        # globs) skip it, so a reader never meets a half-written part, even after SIGKILL
+        tmp = os.path.join(self.path, f".part-{self.part:06d}.parquet.tmp")
         try:
-            _pyarrow().parquet.write_table(_parquet_table(self.waiting, self.histograms),
-                                           name + ".tmp")
-            os.replace(name + ".tmp", name)
+            _pyarrow().parquet.write_table(_parquet_table(self.waiting, self.histograms), tmp)
+            os.replace(tmp, name)
         except BaseException:
-            if os.path.exists(name + ".tmp"):
-                os.remove(name + ".tmp")
+            if os.path.exists(tmp):
+                os.remove(tmp)
             raise
         self.part += 1
         self.waiting = []

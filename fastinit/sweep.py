@@ -8,6 +8,7 @@ this process, on a process pool or on a Dask cluster, in any order.
 Results can stream to a CSV or JSON-lines file as each configuration finishes
 (fastinit.result_files); ``resume=True`` reads the file back and runs only what is missing.
 """
+import collections
 import concurrent.futures
 import math
 import os
@@ -20,6 +21,7 @@ from fastinit.result_files import (
     STAT_COLUMNS, check_out_path, open_result, read_records, write_records,
 )
 from fastinit.results import html_table
+from fastinit.sources import STREAM_VERSION
 
 # configurations this small run one per thread (engine on one thread each); larger ones run one
 # at a time on all threads. The cut: a layer's GEMM under ~0.5 GFLOP
@@ -43,7 +45,7 @@ _FAILURES = (ValueError, TypeError, MemoryError, ArithmeticError)
 
 def _failure(config, error):
     return [{**asdict(config), "layer": None, **dict.fromkeys(STAT_COLUMNS, math.nan),
-             "error": f"{type(error).__name__}: {error}"}]
+             "error": f"{type(error).__name__}: {error}", "stream": STREAM_VERSION}]
 
 
 def run_config(config, *, num_threads=1, histograms=False, bins=30, backward=False):
@@ -64,7 +66,7 @@ def _records(config, layers, histograms):
         record = layer.record()
         hist, edges = record.pop("hist"), record.pop("bin_edges")
         row = {**base, "layer": layer.layer, **{k: record[k] for k in STAT_COLUMNS},
-               "error": None}
+               "error": None, "stream": STREAM_VERSION}
         if histograms:
             row["hist"], row["bin_edges"] = hist, edges
         records.append(row)
@@ -302,9 +304,14 @@ def _run_on_executor(executor, todo, options, chunk_size, finished):
         executor = executor.get_executor()
     size = chunk_size or chunk_size_for(todo, _executor_workers(executor))
     futures = {executor.submit(run_chunk, chunk, options) for chunk in _chunks(todo, size)}
-    for future in concurrent.futures.as_completed(futures):
-        futures.discard(future)  # its result leaves the worker's memory once taken
-        finished(future.result())
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            futures.discard(future)  # its result leaves the worker's memory once taken
+            finished(future.result())
+    except BaseException:  # Ctrl-C, or a chunk's error: the chunks not started never start
+        for future in futures:
+            future.cancel()
+        raise
 
 
 def _run_locally(todo, options, threads, finished):
@@ -312,7 +319,11 @@ def _run_locally(todo, options, threads, finished):
     small = [c for c in todo if c.layer_flops <= SMALL_LAYER_FLOPS]
     large = [c for c in todo if c.layer_flops > SMALL_LAYER_FLOPS]
     # small networks that differ only by seed: whole chunks in one call, one network per thread
-    fused = {c: _seed_group_network(c, options) is not None for c in small}
+    # (a group of one runs on its own: no layout to build for it, which at depth 10**6 costs
+    # as much as the run; the layout is built with the threads it runs on, so it is reused)
+    sizes = collections.Counter(replace(c, seed=0) for c in small)
+    fused = {c: sizes[replace(c, seed=0)] > 1 and _seed_group_network(
+        c, {**options, "num_threads": threads}) is not None for c in small}
     grouped = [c for c in small if fused[c]]
     small = [c for c in small if not fused[c]]
     size = max(threads, chunk_size_for(grouped, 1, limit=4096) * threads) if grouped else 1

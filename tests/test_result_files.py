@@ -213,3 +213,117 @@ def test_parquet_without_resume_replaces_the_folders_parts(tmp_path, monkeypatch
     second = sweeps.sweep(init="he_normal", depth=1, width=3, batch=2, out=folder)
     same_records(read_records(folder), second.records)  # nothing of the first run is left
     assert (tmp_path / "part-000000.parquet").exists()  # and nothing outside the folder goes
+
+
+# -- issue 25: seeds of any size, temporaries readers never see, the stream version -----------
+
+SMALL = dict(init="lecun_normal", depth=2, width=4, batch=4)
+
+
+def test_parquet_stores_seeds_up_to_two_to_the_64_losslessly(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    seeds = [0, 2**63 - 1, 2**63, 2**64 - 1]
+    result = sweeps.sweep(**SMALL, seeds=seeds, out=tmp_path / "s.parquet")
+    assert not result.failed
+    back = read_records(tmp_path / "s.parquet")
+    assert sorted({r["seed"] for r in back}) == seeds
+    same_records(back, result.records)
+    table = pd.read_parquet(tmp_path / "s.parquet")
+    assert str(table["seed"].dtype) == "uint64" and sorted(set(table["seed"])) == seeds
+    # resumed: nothing runs again, every row once
+    again = sweeps.sweep(**SMALL, seeds=seeds, out=tmp_path / "s.parquet", resume=True)
+    assert again.resumed == len(seeds) and len(read_records(tmp_path / "s.parquet")) == 8
+
+
+def test_a_seed_parquet_cannot_store_is_refused_before_any_work(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    ran = []
+    monkeypatch.setattr(sweeps, "run_chunk", lambda *a: ran.append(a))
+    with pytest.raises(ValueError, match=r"seeds: 18446744073709551616 does not fit a "
+                                         r"\.parquet result.*\.csv or \.jsonl"):
+        sweeps.sweep(**SMALL, seeds=[1, 2**64], out=tmp_path / "s.parquet")
+    assert not ran and not (tmp_path / "s.parquet").exists()
+    monkeypatch.undo()
+    # CSV and JSON lines hold any int
+    result = sweeps.sweep(**SMALL, seeds=[2**64, 10**30], out=tmp_path / "s.jsonl")
+    assert {r["seed"] for r in read_records(tmp_path / "s.jsonl")} == {2**64, 10**30}
+    assert not result.failed
+
+
+KILLED_WRITER = r"""
+import os, sys
+import pyarrow.parquet
+from fastinit import result_files, sweep
+real = pyarrow.parquet.write_table
+def dying(table, where, **kw):
+    real(table, where, **kw)
+    if sys.argv[2] == "half":  # SIGKILL in the middle of the write
+        with open(where, "r+b") as f:
+            f.truncate(os.path.getsize(where) // 2)
+    os._exit(9)  # ... or right after it, before the rename
+pyarrow.parquet.write_table = dying
+result_files.PART_ROWS = 2  # a part per configuration (2 layers)
+state = {"parts": 0}
+original = result_files.ParquetFolder.flush
+def flush(self):
+    state["parts"] += 1
+    if state["parts"] == 3:
+        pyarrow.parquet.write_table = dying
+    else:
+        pyarrow.parquet.write_table = real
+    original(self)
+result_files.ParquetFolder.flush = flush
+sweep.sweep(init="lecun_normal", depth=2, width=4, batch=4, seeds=5, out=sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("when", ["half", "before_rename"])
+def test_readers_never_see_a_killed_writers_temporary(tmp_path, when):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    import subprocess
+    import sys
+    folder = tmp_path / "s.parquet"
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(folder), when],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    leftovers = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers, "the kill must leave the temporary behind"
+    table = pd.read_parquet(folder)  # two whole parts; the third is only a temporary
+    assert sorted(set(table["seed"])) == [0, 1] and len(table) == 4
+    resumed = sweeps.sweep(**SMALL, seeds=5, out=folder, resume=True)
+    assert resumed.resumed == 2 and not resumed.failed
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert sorted(pd.read_parquet(folder)["seed"]) == sorted([0, 1, 2, 3, 4] * 2)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_records_carry_the_stream_version_and_resume_refuses_another(tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    from fastinit import STREAM_VERSION
+    path = tmp_path / f"s{suffix}"
+    result = sweeps.sweep(**SMALL, seeds=2, out=path)
+    assert {r["stream"] for r in result.records} == {STREAM_VERSION}
+    assert {r["stream"] for r in read_records(path)} == {STREAM_VERSION}
+    older = [{**r, "stream": STREAM_VERSION - 1} for r in result.records]
+    write_records(path, older)
+    with pytest.raises(ValueError, match=rf"written with stream version {STREAM_VERSION - 1}"
+                                         rf", and this fastinit draws stream version "
+                                         rf"{STREAM_VERSION}"):
+        sweeps.sweep(**SMALL, seeds=2, out=path, resume=True)
+
+
+def test_files_from_before_the_stream_column_read_back_and_do_not_resume(tmp_path, records):
+    import csv
+    path = tmp_path / "old.csv"
+    write_records(path, records[:4])
+    rows = list(csv.reader(path.read_text().splitlines()))
+    drop = rows[0].index("stream")
+    with open(path, "w", newline="") as f:  # the file as fastinit 0.3 wrote it
+        csv.writer(f, lineterminator="\n").writerows([r[:drop] + r[drop + 1:] for r in rows])
+    back = read_records(path)
+    assert len(back) == 4 and {r["stream"] for r in back} == {None}
+    with pytest.raises(ValueError, match="written before fastinit recorded stream versions"):
+        check_resumable(path, back, [], OPTIONS)
