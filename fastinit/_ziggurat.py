@@ -18,6 +18,9 @@ LAYERS = 256
 R = 3.6541528853610088  # start of the tail for 256 layers
 V = 0.00492867323399  # common area of every layer
 INV_R = 1.0 / R
+# The largest |z| a draw can give: the tail's R + log(1/u) / R with the smallest u, 2**-53
+# (a 53-bit uniform's 1 - u); a hair above it, for the rounding of the sum.
+Z_MAX = (R + 53.0 * math.log(2.0) * INV_R) * (1.0 + 1e-12)
 
 
 def _edges():

@@ -9,6 +9,7 @@ fuses a layer's draw into its kernel.
 import importlib
 
 from fastinit import sources
+from fastinit.laws import kernel_params
 from fastinit._validation import as_shape, num_threads as checked_num_threads, output
 
 
@@ -57,7 +58,16 @@ class Call:
     def law_only(self):
         return self.backend is LAWS
 
-    def draw(self, law):
+    def draw(self, law, because=None):
+        """Fill the output from ``law``. ``because`` names the user's argument the law's
+        parameters come from ("gain=1e+300"): a law the dtype cannot hold is then a ValueError
+        that names it first."""
         if self.law_only:
             return law
+        if because is not None:
+            try:
+                kernel_params(law, self.out.dtype)
+            except ValueError as error:
+                raise ValueError(f"{because} is too large for {self.out.dtype.name}: "
+                                 f"{error}") from None
         return self.source.fill(self.out, law, num_threads=self.num_threads)

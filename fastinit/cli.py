@@ -49,7 +49,8 @@ def _positive_arg(value, flag, minimum=1):
 
 
 def _output_file_arg(path, flag):
-    """A file the run will write at the end: its folder must exist now, not after the run."""
+    """A file the run will write at the end: its folder must exist, and take a new file, now,
+    not after the run."""
     if path is None:
         return None
     folder = os.path.dirname(os.path.abspath(path))
@@ -57,7 +58,20 @@ def _output_file_arg(path, flag):
         raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
     if os.path.isdir(path):
         raise UsageError(f"{flag} {path} is a folder; give a file name")
+    _writable_folder(folder, flag, path)
     return path
+
+
+def _writable_folder(folder, flag, path):
+    """A UsageError unless a file can be created in ``folder`` (tried, not guessed from the
+    mode bits: root ignores them, a read-only mount does not)."""
+    import tempfile
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".fastinit-probe-"):
+            pass
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot write in {folder} "
+                         f"({error.strerror or error})") from None
 
 
 def _plot_module():
@@ -79,6 +93,7 @@ def demo(args):
         os.makedirs(args.out, exist_ok=True)
     except OSError as error:
         raise UsageError(f"--out {args.out}: {error.strerror}") from None
+    _writable_folder(os.path.abspath(args.out), "--out", args.out)
     try:
         plot = _plot_module()
     except UsageError:
@@ -274,8 +289,16 @@ def _executor(args):
     if args.scheduler:
         client = Client(args.scheduler)
         return client, client
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+    # the worker processes start with SIGINT ignored (a disposition children inherit): Ctrl-C
+    # reaches this process alone, which closes the cluster, instead of every worker printing
+    # its own traceback
+    import signal
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return Client(cluster), cluster
 
 
@@ -290,6 +313,8 @@ def sweep(args):
         sweeps.check_out_path(args.out)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    out_folder = os.path.dirname(os.path.abspath(args.out.rstrip("/" + os.sep)))
+    _writable_folder(args.out if os.path.isdir(args.out) else out_folder, "--out", args.out)
     threads = _threads_arg(args.threads)
     _output_file_arg(args.plot, "--plot")
     _output_file_arg(args.heatmap, "--heatmap")
@@ -361,11 +386,15 @@ def report(args):
     from fastinit import report as reports
     from fastinit.result_files import read_records
     _output_file_arg(args.out, "--out")
+    _report_out_arg(args)
     _plot_module()
     try:
         records = read_records(args.results)
     except FileNotFoundError:
         raise UsageError(f"{args.results}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{args.results} is a folder; give a .csv or .jsonl result file, or "
+                         "a .parquet result folder") from None
     except ValueError as error:
         raise UsageError(str(error)) from None
     try:
@@ -375,6 +404,22 @@ def report(args):
     if not args.quiet:
         print(f"wrote {args.out}")
     return 0
+
+
+def _report_out_arg(args):
+    """The report never overwrites its input, nor (without --force) a file that is not a
+    fastinit HTML report."""
+    if os.path.exists(args.results) and os.path.exists(args.out) and \
+            os.path.samefile(args.results, args.out):
+        raise UsageError(f"--out {args.out} is the results file itself; give another name, "
+                         "e.g. report.html")
+    if os.path.isfile(args.out) and not args.force:
+        with open(args.out, "rb") as f:
+            head = f.read(4096)
+        from fastinit.report import GENERATOR_TAG
+        if GENERATOR_TAG.encode() not in head:
+            raise UsageError(f"--out {args.out} exists and is not a fastinit report; give "
+                             "another name, or --force to overwrite it")
 
 
 def bench(args):

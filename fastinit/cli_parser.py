@@ -132,7 +132,10 @@ def _add_report(commands):
     p = commands.add_parser("report", help="a sweep file as one self-contained HTML page")
     p.add_argument("results", metavar="FILE", help="a sweep's .csv or .jsonl result file or .parquet folder")
     p.add_argument("--out", default="report.html", metavar="FILE.html",
-                   help="the page to write")
+                   help="the page to write (never the results file; a file that is not a "
+                        "fastinit report only with --force)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --out even if it is not a fastinit report")
     _add_quiet(p)
     p.set_defaults(command_name="report")
 

@@ -88,7 +88,9 @@ def calculate_gain(nonlinearity, param=None):
             raise TypeError(f"param (negative_slope) must be a real number, got {param!r}")
         if not math.isfinite(slope):
             raise ValueError(f"param (negative_slope) must be finite, got {param!r}")
-        return math.sqrt(2.0 / (1.0 + slope**2))
+        if abs(slope) < 1e150:
+            return math.sqrt(2.0 / (1.0 + slope**2))
+        return math.sqrt(2.0) / abs(slope)  # 1 + slope^2 is slope^2 here, and would overflow
     if not isinstance(nonlinearity, str) or nonlinearity not in _GAINS:
         names = sorted([*_GAINS, "leaky_relu"])
         raise ValueError(f"unknown nonlinearity {nonlinearity!r}; valid: {', '.join(names)}")

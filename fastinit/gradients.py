@@ -32,7 +32,7 @@ def backward_pass(p, inputs, outputs, weights, biases, upstream, matmul=np.matmu
         W = weights(layer)
         z = None
         if activations.get(p.activations[layer]).needs_preactivation:
-            z = inputs[layer] @ W + biases[layer]
+            z = matmul(inputs[layer], W) + biases[layer]  # the engine's: interruptible
         D = G * derivative(outputs[layer], p.activations[layer], p.negative_slope, z)
         dW = matmul(inputs[layer].T, D)
         stats[layer] = {"grad_std": float(G.std(dtype=np.float64)),

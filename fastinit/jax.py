@@ -8,6 +8,10 @@ As in JAX: ``normal(stddev)`` and ``truncated_normal(stddev, lower, upper)`` are
 ``variance_scaling``'s "normal" is the untruncated normal and its "truncated_normal" is
 rescaled to keep the variance; glorot_normal, lecun_normal and he_normal are truncated.
 Every returned function also takes ``region=`` (fastinit.regions): one shard of the tensor.
+Keys are checked as JAX checks them (one typed key, or a raw uint32 key of shape (2,)). The
+functions draw on the host into NumPy memory, so they cannot run under ``jax.jit`` or
+``jax.vmap`` (a traced key is a TypeError saying so): initialize outside the traced function
+and pass the arrays in, as ``init_params`` does for a whole pytree.
 
 ``init_params(params, rng)`` fills a whole parameter pytree, each leaf from the stream keyed by
 its path (``"Dense_0/kernel"``), with Flax's defaults or your rules.
@@ -33,11 +37,33 @@ __all__ = ["constant", "glorot_normal", "glorot_uniform", "he_normal", "he_unifo
            "zeros", "kaiming_normal", "kaiming_uniform"]
 
 
-def key_seed(key):
-    """The SeedSequence of a JAX PRNG key: a typed key's data, or a legacy uint32 key."""
+def key_seed(key, name="init"):
+    """The SeedSequence of one JAX PRNG key: a typed key's data, or a legacy raw uint32 key of
+    shape (2,). Refused as JAX refuses them: anything else (an int, None, a list, float data,
+    3 words) is a TypeError, a batched key a ValueError; a traced key (under jax.jit or
+    jax.vmap) is a TypeError saying why (fastinit draws on the host, in NumPy memory)."""
+    if isinstance(key, jax.core.Tracer):
+        raise TypeError(f"{name}: fastinit.jax initializers draw on the host and cannot run "
+                        "under jax.jit or jax.vmap (the key is traced): call them outside "
+                        "(init_params, or eagerly before jit), and pass the arrays in")
+    if not all(hasattr(key, a) for a in ("ndim", "shape", "dtype")):
+        raise TypeError(f"{name}: key must be a JAX PRNG key (jax.random.key(0)) or a raw "
+                        f"uint32 key of shape (2,), got {type(key).__name__}")
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    words = np.asarray(key, dtype=np.uint32).ravel()
+        if key.shape != ():
+            raise ValueError(f"{name} accepts a single key, but was given a key array of "
+                             f"shape {key.shape} != (). Use a loop over the keys for a batch")
+        words = np.asarray(jax.random.key_data(key), dtype=np.uint32).ravel()
+    elif key.dtype != np.uint32:
+        raise TypeError(f"{name}: a raw key must have dtype uint32, got {key.dtype}")
+    elif key.ndim > 1:
+        raise ValueError(f"{name} accepts a single key, but was given a key array of shape "
+                         f"{tuple(key.shape)}. Use a loop over the keys for a batch")
+    elif tuple(key.shape) != (2,):
+        raise TypeError(f"{name}: a raw key must have shape (2,) (threefry's), got shape "
+                        f"{tuple(key.shape)}")
+    else:
+        words = np.asarray(key, dtype=np.uint32)
     return np.random.SeedSequence([int(w) for w in words])
 
 
@@ -45,7 +71,8 @@ def _from(initializer, name, default_dtype=jnp.float32):
     """An ``init(key, shape, dtype=default_dtype, *, region=None)`` drawing from
     ``initializer``."""
     def init(key, shape, dtype=default_dtype, *, region=None):
-        values = initializer(tuple(shape), rng=key_seed(key), dtype=np.dtype(dtype),
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)  # as JAX
+        values = initializer(shape, rng=key_seed(key, name), dtype=np.dtype(dtype),
                              region=region)
         return jnp.asarray(values)
     init.__name__ = init.__qualname__ = name

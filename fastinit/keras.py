@@ -13,9 +13,46 @@ he_normal and lecun_normal; RandomNormal and RandomUniform default to a scale of
 >>> w.dtype, w.shape
 (dtype('float32'), (784, 256))
 """
+import functools
 import inspect
+import math
+import re
 
 from fastinit import initializers as schemes
+from fastinit._validation import real
+from fastinit.backends import LAWS
+from fastinit.laws import Constant as ConstantLaw, Normal, TruncatedNormal as TruncatedLaw, \
+    Uniform
+
+# fastinit's parameter names, as Keras calls them: errors speak Keras
+KERAS_NAMES = {"std": "stddev", "low": "minval", "high": "maxval", "rng": "seed"}
+
+
+def _in_keras_words(message):
+    return re.sub(r"\b(std|low|high|rng)\b", lambda m: KERAS_NAMES[m.group(1)], message)
+
+
+def _keras_errors(method):
+    """Errors raised by fastinit's schemes, re-raised with Keras's parameter names."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except (ValueError, TypeError) as error:
+            raise type(error)(_in_keras_words(str(error))) from None
+    return wrapper
+
+
+def keras_fans(shape):
+    """Keras's compute_fans: () has fans (1, 1), (n,) has (n, n), (in, out) and
+    (*kernel, in, out) as everywhere."""
+    shape = tuple(shape)
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
 
 
 class KerasInitializer:
@@ -23,16 +60,20 @@ class KerasInitializer:
     scheme = ""
     fixed = {}  # the scheme's parameters that make it this class (VarianceScaling's settings)
 
+    @_keras_errors
     def __init__(self, seed=None, config=None, **params):
         """``config``: the constructor's arguments under Keras's names (get_config);
         ``params``: the fastinit scheme's parameters they mean."""
         self.seed, self.params = seed, params
         self.config = dict(config or {})
-        schemes.get_initializer(self.scheme, **self._arguments())  # bad parameters fail here
+        schemes.get_initializer(self.scheme, **self._arguments())  # unknown parameters
+        # their values, checked now as Keras checks them (a law for a stand-in 2-D shape)
+        schemes.SCHEMES[self.scheme]((2, 2), backend=LAWS, **self._arguments())
 
     def _arguments(self):
         return {**self.fixed, **self.params}
 
+    @_keras_errors
     def __call__(self, shape=None, dtype=None, *, out=None, num_threads=None):
         if out is None and dtype is None:
             dtype = "float32"
@@ -48,6 +89,38 @@ class KerasInitializer:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+class _FansAsKeras:
+    """Keras computes fans for shapes of fewer than 2 dimensions too (keras_fans): the law
+    is the one of a 2-D weight with those fans, drawn into the given shape."""
+
+    @_keras_errors
+    def __call__(self, shape=None, dtype=None, *, out=None, num_threads=None):
+        if shape is None and out is not None:
+            shape = getattr(out, "shape", None)
+        if shape is None or len(tuple(shape) if not isinstance(shape, int) else (shape,)) >= 2:
+            return super().__call__(shape, dtype, out=out, num_threads=num_threads)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        if out is None and dtype is None:
+            dtype = "float32"
+        law = schemes.SCHEMES[self.scheme](keras_fans(shape), backend=LAWS,
+                                           **self._arguments())
+        return _draw(law, shape, self.seed, dtype, out, num_threads)
+
+
+def _draw(law, shape, seed, dtype, out, num_threads):
+    """A law's plain scheme: the values the scheme of ``law`` draws for ``shape``."""
+    common = dict(rng=seed, dtype=dtype, out=out, num_threads=num_threads)
+    shape = None if out is not None else shape
+    if isinstance(law, ConstantLaw):
+        return schemes.constant(shape, value=law.value, **common)
+    if isinstance(law, Uniform):
+        return schemes.uniform(shape, low=law.low, high=law.high, **common)
+    if isinstance(law, Normal):
+        return schemes.normal(shape, mean=law.mean, std=law.std, **common)
+    return schemes.truncated_normal(shape, mean=law.mean, std=law.std, a=law.a, b=law.b,
+                                    **common)
 
 
 class Zeros(KerasInitializer):
@@ -95,6 +168,7 @@ class TruncatedNormal(KerasInitializer):
     scheme = "truncated_normal"
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        real(mean, "mean"), real(stddev, "stddev")  # before _arguments does arithmetic
         super().__init__(seed, {"mean": mean, "stddev": stddev}, mean=mean, std=stddev)
 
     def _arguments(self):
@@ -102,7 +176,7 @@ class TruncatedNormal(KerasInitializer):
         return {**self.params, "a": mean - 2 * abs(std), "b": mean + 2 * abs(std)}
 
 
-class VarianceScaling(KerasInitializer):
+class VarianceScaling(_FansAsKeras, KerasInitializer):
     """Var W = scale / fan; fan = fan_in, fan_out or fan_avg; truncated_normal (at 2 s,
     rescaled), untruncated_normal or uniform."""
     scheme = "variance_scaling"
@@ -112,7 +186,7 @@ class VarianceScaling(KerasInitializer):
         super().__init__(seed, config, **config)
 
 
-class _Scaled(KerasInitializer):
+class _Scaled(_FansAsKeras, KerasInitializer):
     """A VarianceScaling with its settings fixed by the class (``fixed``)."""
     scheme = "variance_scaling"
 

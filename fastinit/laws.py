@@ -8,6 +8,7 @@ import numpy as np
 from scipy.special import log_ndtr, ndtri_exp
 
 from fastinit._validation import real
+from fastinit._ziggurat import Z_MAX
 
 def representable(value, dtype, name):
     """``value`` if rounding it to ``dtype`` keeps it finite (a float32 std of 1e300 would
@@ -97,8 +98,18 @@ class Normal:
         object.__setattr__(self, "std", real(self.std, "std", nonnegative=True))
 
     def params(self, dtype):
-        """The kernel's parameter vector: shift and scale of N(0, 1)."""
-        return [representable(self.mean, dtype, "mean"), representable(self.std, dtype, "std")]
+        """The kernel's parameter vector: shift and scale of N(0, 1). A law whose draws can
+        leave the dtype's range (|mean| + Z_MAX std, Z_MAX = 13.71 the sampler's largest
+        |z|) is a ValueError: ``normal(std=3e38, dtype="float32")`` would be a quarter
+        infinities."""
+        representable(self.mean, dtype, "mean")
+        representable(self.std, dtype, "std")
+        largest = float(np.finfo(dtype).max)
+        if abs(self.mean) + self.std * Z_MAX > largest:
+            raise ValueError(f"std={self.std!r} (mean={self.mean!r}) gives values beyond "
+                             f"{np.dtype(dtype).name}'s largest, {largest:.4g} (a draw reaches "
+                             f"|mean| + {Z_MAX:.4g} std): use a smaller std or float64")
+        return [self.mean, self.std]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ the input, then each layer's weights and bias.
 import functools
 import math
 import numbers
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -185,9 +186,20 @@ def plan_from(arguments, backend):
                 **{name: arguments[name] for name in PLAN_ARGUMENTS})
 
 
+def check_block_bytes(block_bytes):
+    """forward_prop's block_bytes: a positive int (None: the default)."""
+    if block_bytes is None:
+        return None
+    block_bytes = integer(block_bytes, "block_bytes")
+    if block_bytes <= 0:
+        raise ValueError(f"block_bytes must be positive, got {block_bytes}")
+    return block_bytes
+
+
 def _widths(sizes):
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-        raise TypeError("hidden_layer_sizes must be a sequence of positive ints")
+    if isinstance(sizes, (str, bytes, Mapping, Set)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"hidden_layer_sizes must be a sequence of positive ints (a list or "
+                        f"tuple, in layer order), got {type(sizes).__name__}")
     widths = [integer(w, "hidden_layer_sizes") for w in sizes]
     if not widths:
         raise ValueError("hidden_layer_sizes is empty: give at least one layer width")

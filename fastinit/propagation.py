@@ -19,7 +19,7 @@ from fastinit.backends import ENGINE
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
 from fastinit.laws import KERNEL_PARAMS, Normal, kernel_params
-from fastinit.network import plan_from, run_perturbed
+from fastinit.network import check_block_bytes, plan_from, run_perturbed
 from fastinit.predictions import attach_predictions
 from fastinit.results import Propagation, attach, layer_stats
 from fastinit.seeding import child_keys, seed_sequence, seeds_child_keys
@@ -103,9 +103,7 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
         return compiled.run(rng, num_threads)
     p = plan_from(locals(), ENGINE)
     p.threads = _openmp.effective_num_threads(p.threads)
-    block_bytes = integer(block_bytes, "block_bytes")
-    if block_bytes <= 0:
-        raise ValueError(f"block_bytes must be positive, got {block_bytes}")
+    block_bytes = check_block_bytes(block_bytes)
     # The kernels call BLAS from every OpenMP thread, one block of rows each: BLAS itself must
     # stay single-threaded, or its threads and ours fight over the cores.
     with blas_single_threaded():

@@ -55,6 +55,10 @@ def _definition_list(facts):
     return f"<table>{rows}</table>"
 
 
+# marks a page as fastinit's: `fastinit report` overwrites such a page without --force
+GENERATOR_TAG = '<meta name="generator" content="fastinit">'
+
+
 def html_page(title, sections, configuration):
     """The page: ``sections`` a list of (heading, [("figure", Figure, caption) |
     ("table", records, columns, caption) | ("text", str)]), then the configuration and the
@@ -77,6 +81,7 @@ def html_page(title, sections, configuration):
     parts += ["<h2>Configuration</h2>", _definition_list(configuration),
               "<h2>Versions</h2>", _definition_list(_versions())]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"{GENERATOR_TAG}"
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n<body>\n"
             + "\n".join(parts) + "\n</body></html>\n")
 

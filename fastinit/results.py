@@ -60,12 +60,17 @@ def layer_stats(index, width, activation, stats, hist, edges):
     """The LayerStats of the layer at ``index`` (0-based). Where its activations overflowed (a
     value, their sum or their mean not finite), mean, std, min and max are NaN, engine and
     reference alike (their partial sums meet the infinities in different orders), with a
-    warning; so is preact_std where the pre-activations' spread overflowed."""
+    warning; so is std alone where only their spread overflowed, and preact_std where the
+    pre-activations' spread did (never inf beside NaN)."""
     if not all(math.isfinite(stats[k]) for k in ("mean", "min", "max")):
         warnings.warn(f"layer {index + 1}'s activations overflowed (values or their sum not "
                       "finite): its mean, std, min and max are NaN", RuntimeWarning,
                       stacklevel=4)
         stats = {**stats, **dict.fromkeys(("mean", "std", "min", "max"), math.nan)}
+    elif not math.isfinite(stats["std"]):  # the spread overflowed: NaN as preact_std's
+        warnings.warn(f"layer {index + 1}'s activations' spread overflowed: its std is NaN",
+                      RuntimeWarning, stacklevel=4)
+        stats = {**stats, "std": math.nan}
     if not math.isfinite(stats["preact_std"]):  # inf or NaN, by the order infinities met
         stats = {**stats, "preact_std": math.nan}
     return LayerStats(layer=index + 1, width=width, activation=activation,

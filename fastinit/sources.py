@@ -129,6 +129,9 @@ class StreamBase:
         return self._raw(n, offset)
 
 
+GENERATOR_CHUNK = 1 << 20  # values a Generator draws per call in compat mode
+
+
 class GeneratorSource:
     """Compat mode: a numpy Generator's own draws, so ``normal(shape, std=s, rng=g)`` equals
     ``g.standard_normal(shape) * s``. As fast as NumPy is (single-threaded, not counter-based);
@@ -139,12 +142,20 @@ class GeneratorSource:
 
     def fill(self, out, law, *, offset=0, num_threads=None):
         flat = checked_out(out, half=True).reshape(-1)
-        g = self.generator
         checked_num_threads(num_threads)
         _, params = kernel_params(_check_law(law), flat.dtype)  # checks, before any write
         if isinstance(law, Constant):
             flat.fill(params[0])
-        elif isinstance(law, Uniform):
+            return out
+        # a Generator's draws are sequential: chunk by chunk they are the same numbers as in
+        # one call, and Python answers Ctrl-C between chunks (one call of 10**8 would not)
+        for start in range(0, flat.size, GENERATOR_CHUNK):
+            self._fill_chunk(flat[start:start + GENERATOR_CHUNK], law, params)
+        return out
+
+    def _fill_chunk(self, flat, law, params):
+        g = self.generator
+        if isinstance(law, Uniform):
             flat[...] = g.random(flat.size) * (law.high - law.low) + law.low
             np.clip(flat, params[2], params[3], out=flat)  # [low, high) as the dtype holds it
         elif isinstance(law, Normal):
@@ -153,7 +164,6 @@ class GeneratorSource:
             # g.random() is in [0, 1); half a step moves it into (0, 1), as the inversion needs
             z = law.standard_from_uniform(g.random(flat.size) + 2.0**-54)
             flat[...] = np.clip(law.mean + law.std * z, *law.output_bounds(flat.dtype))
-        return out
 
     def uniform_keys(self, shape):
         """Uniforms that order positions (sparse's zeros), from the same Generator."""

@@ -10,13 +10,16 @@ import scipy.linalg.lapack
 from fastinit._validation import integer, real
 from fastinit.backends import Call
 from fastinit.fans import split_axes
-from fastinit.laws import Normal
+from fastinit.laws import Normal, representable
 
 # The QR runs as LAPACK calls on panels of QR_PANEL columns, each applied to at most QR_COLUMNS
-# columns at a time: no call takes more than ~0.1 s even for a 6000 x 6000 weight, so Ctrl-C is
-# answered between calls, and blocks this size keep LAPACK's blocked updates at full speed.
+# columns at a time, and to fewer when the panel is tall: no call does more than QR_CALL_WORK
+# multiply-adds (~0.1 s on one loaded core), so Ctrl-C is answered between calls whatever the
+# shape (an 8192 x 4096 weight took 4 s per call with 1024 columns), and blocks this size keep
+# LAPACK's blocked updates at full speed.
 QR_PANEL = 256
 QR_COLUMNS = 1024
+QR_CALL_WORK = 1 << 28
 
 
 def _matrix_shape(shape, layout):
@@ -44,6 +47,7 @@ def orthogonal(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None, o
     if call.law_only:
         return None
     out = call.out
+    representable(gain, out.dtype, "gain")  # |Q| <= 1: gain * Q fits when gain does
     if out.size == 0:
         return out
     # LAPACK wants Fortran order. Square and wide weights are factorised in place, as the
@@ -98,8 +102,9 @@ def _orthonormalize(matrix):
 def _apply_reflectors(ormqr, trans, panel, tau, target):
     """target = Q_panel^T target (trans "T") or Q_panel target ("N"), in place, QR_COLUMNS
     columns per call (so that no call runs long enough to delay Ctrl-C)."""
-    for c in range(0, target.shape[1], QR_COLUMNS):
-        block = target[:, c:c + QR_COLUMNS]
+    columns = max(16, min(QR_COLUMNS, QR_CALL_WORK // max(1, panel.shape[0] * panel.shape[1])))
+    for c in range(0, target.shape[1], columns):
+        block = target[:, c:c + columns]
         result, _, info = ormqr("L", trans, panel, tau, block, max(1, 64 * block.shape[1]))
         _lapack_ok("ormqr", info)
         block[...] = result
@@ -119,6 +124,7 @@ def identity(shape=None, *, gain=1.0, rng=None, dtype=None, out=None, num_thread
         raise ValueError(f"identity needs a 2-D shape, got {call.shape}")
     if call.law_only:
         return None
+    representable(gain, call.out.dtype, "gain")
     call.out.fill(0.0)
     np.fill_diagonal(call.out, gain)
     return call.out

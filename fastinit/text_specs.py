@@ -8,6 +8,8 @@ import functools
 import itertools
 import numbers
 
+import numpy as np
+
 from fastinit import activations as _activations
 from fastinit._validation import float_dtype, integer, real
 from fastinit.initializers import get_initializer
@@ -130,7 +132,9 @@ def number(value, what):
 def bias(value):
     """A bias from a flag, a grid or a file: a number as a float, anything else as the
     initializer spec text it must be."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):  # TOML's `bias = [true]` is not 1.0
+        raise ValueError(f"bias must be a number or an initializer spec, got {value!r}")
+    if isinstance(value, numbers.Real):
         return number(value, "bias")
     try:
         return float(value)

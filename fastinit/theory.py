@@ -235,14 +235,19 @@ def critical_line(sigma_b2, activation, slope=0.01, w_max=16.0, iterations=60):
     return np.where(crosses, 0.5 * (lo + hi), np.nan)
 
 
+def _square(x):
+    return x * x  # a float product: inf on overflow, where x ** 2 raises OverflowError
+
+
 def law_variance(law):
-    """The variance of a law (fastinit.laws)."""
+    """The variance of a law (fastinit.laws); inf where it overflows a float (a std of
+    1e200 is a valid law whose variance is not a float)."""
     if isinstance(law, Constant):
         return 0.0
     if isinstance(law, Uniform):
-        return (law.high - law.low) ** 2 / 12.0
+        return _square(law.high - law.low) / 12.0
     if isinstance(law, Normal):
-        return law.std**2
+        return _square(law.std)
     from scipy.stats import truncnorm
     alpha, beta = law.standard_bounds()
     return float(truncnorm(alpha, beta, scale=law.std).var())

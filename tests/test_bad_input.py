@@ -1,4 +1,6 @@
 """Bad input: a ValueError or TypeError naming the argument, raised before anything is written."""
+import math
+import re
 import subprocess
 import sys
 
@@ -6,6 +8,7 @@ import numpy as np
 import pytest
 
 import fastinit
+import fastinit.reference
 from fastinit import _openmp
 
 SENTINEL = 123.0
@@ -127,3 +130,48 @@ def test_a_constant_too_big_for_the_dtype_is_named():
         fastinit.constant((2,), value=1e300, dtype="float32")
     with pytest.raises(ValueError, match=r"value=100000.0 is not representable in float16"):
         fastinit.constant((2,), value=1e5, dtype="float16")
+
+
+# -- issue 25: results that overflow the dtype are errors naming the user's argument ----------
+
+@pytest.mark.parametrize("call, name", [
+    (lambda f, out: f.orthogonal(out=out, gain=1e39), "gain=1e+39"),
+    (lambda f, out: f.normal(out=out, std=3e38), "std=3e+38"),
+    (lambda f, out: f.normal(out=out, std=1e37, mean=3.3e38), "std=1e+37"),
+    (lambda f, out: f.xavier_normal(out=out, gain=1e300), "gain=1e+300"),
+    (lambda f, out: f.xavier_uniform(out=out, gain=1e300), "gain=1e+300"),
+    (lambda f, out: f.variance_scaling(out=out, scale=1e300), "scale=1e+300"),
+])
+@pytest.mark.parametrize("api", [fastinit, fastinit.reference], ids=["engine", "reference"])
+def test_a_result_beyond_float32_is_an_error_naming_the_argument(api, call, name):
+    out = np.full((3, 3), SENTINEL, np.float32)
+    with pytest.raises(ValueError, match=r"^" + re.escape(name)):
+        call(api, out)
+    assert (out == SENTINEL).all()
+
+
+def test_identity_gain_beyond_float16_and_normal_at_the_edge():
+    out = np.full((3, 3), SENTINEL, np.float16)
+    with pytest.raises(ValueError, match=r"gain=100000\.0 is not representable in float16"):
+        fastinit.identity(out=out, gain=1e5)
+    assert (out == SENTINEL).all()
+    # the largest std whose every draw fits float32 (|z| <= 13.71) fills finite values
+    w = fastinit.normal((10**6,), std=3.4e38 / 13.8, dtype="float32", rng=0)
+    assert np.isfinite(w).all()
+
+
+def test_huge_slopes_give_a_gain_not_an_overflow():
+    assert fastinit.calculate_gain("leaky_relu", 1e200) == pytest.approx(math.sqrt(2) * 1e-200)
+    assert fastinit.calculate_gain("leaky_relu", -1e300) == pytest.approx(math.sqrt(2) * 1e-300)
+    w = fastinit.he_uniform((3, 3), a=1e200, rng=0)  # U(+-sqrt(2/(1+a^2)) sqrt(3/3))
+    assert np.isfinite(w).all() and 0 < np.abs(w).max() <= math.sqrt(2) * 1e-200
+
+
+@pytest.mark.parametrize("api", [fastinit, fastinit.reference], ids=["engine", "reference"])
+def test_forward_prop_arguments_the_reference_checked_too_loosely(api):
+    with pytest.raises(ValueError, match="block_bytes must be positive, got -1"):
+        api.forward_prop([8], "he_normal", rng=0, block_bytes=-1)
+    with pytest.raises(TypeError, match="hidden_layer_sizes must be a sequence.*got dict"):
+        api.forward_prop({8: 1}, "he_normal", rng=0)
+    with pytest.raises(TypeError, match="hidden_layer_sizes must be a sequence.*got set"):
+        api.forward_prop({8}, "he_normal", rng=0)

@@ -306,3 +306,94 @@ def test_python_m_fastinit_from_a_source_folder_explains_itself(tmp_path):
     else:
         assert result.returncode == 1
         assert "has no compiled kernels (this is the source folder" in result.stderr
+
+
+# -- issue 25: output paths checked before the run; the report never eats its input ----------
+
+UNWRITABLE = "/sys/kernel"  # a folder even root cannot create files in (sysfs)
+
+
+def cli_main(capsys, *args):
+    from fastinit import cli
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "--layers", "8x2", "--batch", 4, "--plot", f"{UNWRITABLE}/run.png"],
+    ["sweep", "--init", "he_normal", "--depth", 2, "--width", 4, "--batch", 4, "--out",
+     f"{UNWRITABLE}/s.csv"],
+    ["sweep", "--init", "he_normal", "--depth", 2, "--width", 4, "--batch", 4, "--out",
+     "s.csv", "--plot", f"{UNWRITABLE}/std.png"],
+    ["sweep", "--init", "he_normal", "--depth", 2, "--width", 4, "--batch", 4, "--out",
+     "s.csv", "--heatmap", f"{UNWRITABLE}/heat.png"],
+    ["demo", "--out", UNWRITABLE],
+    ["phase", "--grid", 4, "--plot", f"{UNWRITABLE}/phase.png"],
+])
+def test_an_unwritable_output_folder_is_usage_before_the_run(tmp_path, capsys, monkeypatch,
+                                                               args):
+    import tempfile
+    with pytest.raises(OSError):
+        tempfile.NamedTemporaryFile(dir=UNWRITABLE)  # the premise, as root too
+    monkeypatch.chdir(tmp_path)
+    from fastinit import propagation
+    monkeypatch.setattr(propagation, "forward_prop", lambda *a, **k: pytest.fail("ran"))
+    code, _, err = cli_main(capsys, *args)
+    assert code == 2 and err.count("\n") == 1 and "cannot write in /sys/kernel" in err, err
+
+
+def test_report_refuses_to_overwrite_its_input_or_a_foreign_file(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    results = tmp_path / "s.csv"
+    sweeps.sweep(init="he_normal", depth=2, width=4, batch=4, seeds=2, out=results)
+    before = results.read_bytes()
+    code, _, err = cli_main(capsys, "report", results, "--out", results)
+    assert code == 2 and "is the results file itself" in err
+    assert results.read_bytes() == before
+    notes = tmp_path / "notes.html"
+    notes.write_text("<html>my notes</html>")
+    code, _, err = cli_main(capsys, "report", results, "--out", notes)
+    assert code == 2 and "exists and is not a fastinit report" in err and "--force" in err
+    assert notes.read_text() == "<html>my notes</html>"
+    assert cli_main(capsys, "report", results, "--out", notes, "--force", "--quiet")[0] == 0
+    page = notes.read_text()
+    assert "my notes" not in page and 'name="generator" content="fastinit"' in page
+    assert cli_main(capsys, "report", results, "--out", notes, "--quiet")[0] == 0  # ours: ok
+
+
+def test_report_of_a_folder_and_a_toml_boolean_bias_are_usage(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "folder.csv").mkdir()
+    code, _, err = cli_main(capsys, "report", tmp_path / "folder.csv", "--out",
+                            tmp_path / "r.html")
+    assert code == 2 and "is a folder" in err and err.count("\n") == 1
+    grid = tmp_path / "grid.toml"
+    grid.write_text('init = ["he_normal"]\ndepth = [2]\nwidth = [4]\nbatch = [4]\n'
+                    'bias = [true]\n')
+    code, _, err = cli_main(capsys, "sweep", "--config", grid, "--out", tmp_path / "s.csv")
+    assert code == 2 and "bias must be a number or an initializer spec, got True" in err
+
+
+def test_ctrl_c_on_a_dask_sweep_prints_one_line_and_exits_130(tmp_path):
+    pytest.importorskip("dask.distributed")
+    import time
+    # Ctrl-C at a terminal signals the whole foreground process group: the CLI and its
+    # cluster's worker processes alike
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fastinit", "sweep", "--init", "lecun_normal", "--depth", "10",
+         "--width", "500", "--seeds", "400", "--workers", "2", "--out", "s.csv"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:  # until a row is written
+        if (tmp_path / "s.csv").exists() and (tmp_path / "s.csv").stat().st_size > 400:
+            break
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    sent = time.monotonic()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err
+    assert time.monotonic() - sent < 20

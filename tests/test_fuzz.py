@@ -3,6 +3,7 @@ and reference. Each call returns an array (a Propagation) or raises ValueError/T
 on error leaves ``out`` untouched. Bounded (a few hundred examples, small sizes) so that the
 suite stays fast; the seed is fixed by hypothesis's derandomize so it never flakes."""
 import math
+import re
 import warnings
 
 import numpy as np
@@ -191,3 +192,108 @@ def test_fuzzing_reached_both_outcomes():
     if not all(OUTCOMES.values()):
         pytest.skip("run with the fuzz tests above")
     assert OUTCOMES["initializer"] >= 20 and OUTCOMES["forward_prop"] >= 10
+
+
+# -- issue 25: the interop layers (init_module, fastinit.keras, fastinit.jax) -----------------
+
+INTEROP = {"init_module": 0, "keras": 0, "jax": 0}  # calls that returned a result
+RULE_VALUES = ODD_VALUES + ["zeros", "orthogonal", "normal:std=0.1", "he_normal", "bogus",
+                            "*", np.float32(0.5)]
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element")
+@FUZZ
+@given(rules=st.dictionaries(st.sampled_from(["*", "*.bias", "*weight", "0.*", "*.bais",
+                                              "running_*", "1"]),
+                             st.sampled_from(RULE_VALUES), max_size=3),
+       layer=st.sampled_from(["linear", "conv", "norm", "lstmcell", "empty", "meta",
+                              "channels_last", "float64"]),
+       rng=RNGS)
+def test_init_module_never_crashes(rules, layer, rng):
+    torch = pytest.importorskip("torch")
+    ft = pytest.importorskip("fastinit.torch")
+    nn = torch.nn
+    makers = {"linear": lambda: nn.Sequential(nn.Linear(5, 3)),
+              "conv": lambda: nn.Sequential(nn.Conv2d(2, 4, 3)),
+              "norm": lambda: nn.Sequential(nn.BatchNorm1d(4)),
+              "lstmcell": lambda: nn.Sequential(nn.LSTMCell(3, 4)),
+              "empty": lambda: nn.Sequential(nn.Linear(0, 3)),
+              "channels_last": lambda: nn.Sequential(nn.Conv2d(2, 4, 3)).to(
+                  memory_format=torch.channels_last),
+              "float64": lambda: nn.Sequential(nn.Linear(2, 2).to(torch.float64))}
+    if layer == "meta":
+        with torch.device("meta"):
+            model = nn.Sequential(nn.Linear(5, 3))
+    else:
+        model = makers[layer]()
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    try:
+        ft.init_module(model, rules, rng=_rng(rng))
+    except (ValueError, TypeError) as error:
+        assert str(error)
+        for name, value in model.named_parameters():  # nothing written on a refusal
+            if value.device.type == "cpu":
+                assert torch.equal(value, before[name]) or value.isnan().any(), name
+        return
+    INTEROP["init_module"] += 1
+    for name, value in model.named_parameters():
+        assert torch.isfinite(value).all(), name
+    for name, value in model.named_buffers():
+        assert torch.isfinite(value.double()).all(), name
+
+
+KERAS_CLASSES = ["RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
+                 "HeNormal", "GlorotUniform", "Orthogonal", "Identity", "Constant"]
+
+
+@FUZZ
+@given(name=st.sampled_from(KERAS_CLASSES),
+       kwargs=st.dictionaries(st.sampled_from(["mean", "stddev", "minval", "maxval", "scale",
+                                               "mode", "distribution", "gain", "value"]),
+                              mostly([0.5, 1.0, 2.0, "fan_in", "uniform"], ODD_VALUES),
+                              max_size=2),
+       shape=SHAPES, seed=mostly([None, 0, 5], ODD_VALUES), dtype=DTYPES)
+def test_keras_classes_never_crash(name, kwargs, shape, seed, dtype):
+    import inspect
+    cls = getattr(fastinit.keras, name)
+    accepted = inspect.signature(cls).parameters
+    kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+    if "seed" in accepted:
+        kwargs["seed"] = seed
+    try:
+        values = cls(**kwargs)(shape, dtype=dtype)
+    except (ValueError, TypeError) as error:
+        assert not re.search(r"\b(std|low|high|rng)\b", str(error)), error  # Keras's words
+        return
+    INTEROP["keras"] += 1
+    assert isinstance(values, np.ndarray)
+
+
+@FUZZ
+@given(maker=st.sampled_from(["normal", "uniform", "truncated_normal", "he_normal",
+                              "orthogonal", "constant"]),
+       key=st.sampled_from(["key", "legacy", 0, None, [1, 2], "float", "batched", "three"]),
+       shape=SHAPES, scale=mostly([0.5, 1.0], ODD_NUMBERS))
+def test_jax_initializers_never_crash(maker, key, shape, scale):
+    jax = pytest.importorskip("jax")
+    fj = pytest.importorskip("fastinit.jax")
+    keys = {"key": jax.random.key(1), "legacy": jax.random.PRNGKey(1),
+            "float": np.zeros(2, np.float32),
+            "batched": jax.random.split(jax.random.key(0), 3),
+            "three": np.zeros(3, np.uint32)}
+    key = keys.get(key, key) if isinstance(key, str) else key
+    try:
+        init = getattr(fj, maker)(scale) if maker not in ("he_normal",) else fj.he_normal()
+        values = init(key, shape)
+    except (ValueError, TypeError) as error:
+        assert str(error)
+        return
+    INTEROP["jax"] += 1
+    assert values.shape == ((shape,) if isinstance(shape, int) else tuple(shape))
+
+
+def test_interop_fuzzing_reached_results():
+    # runs after the three fuzz tests above (pytest keeps file order): each reached a result
+    if not any(INTEROP.values()):
+        pytest.skip("the interop fuzz tests did not run (torch, keras or jax missing)")
+    assert all(INTEROP.values()), INTEROP

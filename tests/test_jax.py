@@ -94,3 +94,37 @@ def test_init_params_keys_leaves_by_path_with_flax_defaults():
         fj.init_params(params(False), rng=0, rules={"*": 3})
     with pytest.raises(ValueError, match="in_axis=-2"):
         fj.glorot_uniform(in_axis=0)
+
+
+# -- issue 25: keys refused as JAX refuses them; int shapes; jit said plainly -----------------
+
+@pytest.mark.parametrize("key, error, words", [
+    (0, TypeError, "key must be a JAX PRNG key"), (None, TypeError, "got NoneType"),
+    ([0, 1], TypeError, "got list"),
+    (np.zeros(2, np.float32), TypeError, "dtype uint32, got float32"),
+    (np.zeros(3, np.uint32), TypeError, r"shape \(2,\).*got shape \(3,\)"),
+    (np.zeros((2, 2), np.uint32), ValueError, "accepts a single key"),
+    ("batched", ValueError, "accepts a single key"),
+])
+def test_keys_jax_refuses_are_refused(key, error, words):
+    if isinstance(key, str):
+        key = jax.random.split(jax.random.key(0), 2)
+    with pytest.raises(error, match=words):  # JAX raises the same class for each
+        fj.normal()(key, (2,))
+    with pytest.raises(error):
+        inits.normal()(key, (2,))
+
+
+def test_int_shapes_and_both_key_kinds_work_as_in_jax():
+    assert fj.normal()(jax.random.key(0), 5).shape == inits.normal()(jax.random.key(0), 5).shape
+    legacy = jax.random.PRNGKey(3)
+    np.testing.assert_array_equal(fj.he_normal()(legacy, (4, 3)),
+                                  fj.he_normal()(jax.random.wrap_key_data(legacy), (4, 3)))
+
+
+def test_under_jit_the_error_says_why():
+    init = fj.normal()
+    with pytest.raises(TypeError, match=r"cannot run under jax\.jit or jax\.vmap"):
+        jax.jit(lambda k: init(k, (3,)))(jax.random.key(0))
+    with pytest.raises(TypeError, match=r"cannot run under jax\.jit or jax\.vmap"):
+        jax.vmap(lambda k: init(k, (3,)))(jax.random.split(jax.random.key(0), 2))

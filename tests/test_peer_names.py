@@ -5,6 +5,7 @@ two-sample KS test at fixed seeds (deterministic: it cannot flake), the same val
 scheme is deterministic, the same counts, the same configs."""
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -223,3 +224,34 @@ def test_keras_orthogonal_is_orthogonal_over_the_last_axis():
     w = fastinit.keras.Orthogonal(gain=3.0, seed=0)((2, 3, 10, 40), dtype="float64")
     flat = w.reshape(-1, 40)  # Keras flattens all but the last axis
     np.testing.assert_allclose(flat.T @ flat, 9.0 * np.eye(40), atol=1e-12)
+
+
+# -- issue 25: Keras's words in errors, Keras's fans for short shapes -------------------------
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda k: k.RandomNormal(stddev=-1.0), ValueError, r"^stddev must be >= 0"),
+    (lambda k: k.TruncatedNormal(stddev="a"), TypeError, r"^stddev must be a real number"),
+    (lambda k: k.TruncatedNormal(mean=[1]), TypeError, r"^mean must be a real number"),
+    (lambda k: k.RandomUniform(minval=1.0, maxval=0.0), ValueError,
+     r"^minval must be < maxval, got minval=1\.0, maxval=0\.0"),
+    (lambda k: k.RandomUniform(maxval="x"), TypeError, r"^maxval must be a real number"),
+    (lambda k: k.RandomNormal(seed="s")((2, 2)), TypeError, r"^seed must be"),
+    (lambda k: k.RandomNormal(stddev=1e39)((2, 2)), ValueError, r"^stddev=1e\+39"),
+    (lambda k: k.VarianceScaling(scale=-1.0), ValueError, r"^scale must be > 0"),
+    (lambda k: k.VarianceScaling(mode="invalid_mode"), ValueError, r"^mode must be one of"),
+])
+def test_keras_errors_use_keras_words(make, error, words):
+    with pytest.raises(error, match=words) as caught:
+        make(fastinit.keras)
+    assert not re.search(r"\b(std|low|high|rng)\b", str(caught.value)), caught.value
+
+
+@pytest.mark.parametrize("name, shape", [("HeNormal", (4000,)), ("LecunNormal", ()),
+                                         ("GlorotUniform", (3000,)), ("HeUniform", ())])
+def test_keras_fans_of_shapes_under_two_dimensions(name, shape):
+    keras = keras_initializers()
+    theirs = [np.asarray(getattr(keras, name)(seed=s)(shape)).ravel() for s in range(400)]
+    ours = [getattr(fastinit.keras, name)(seed=s)(shape).ravel() for s in range(400)]
+    assert getattr(fastinit.keras, name)(seed=0)(shape).shape == shape
+    ours, theirs = np.concatenate(ours), np.concatenate(theirs)
+    assert stats.ks_2samp(ours, theirs).pvalue > 1e-3  # Keras: fans (n, n), () as (1, 1)

@@ -428,3 +428,29 @@ def test_histogram_kernel_counts_exactly_like_numpy(dtype, bins, lo, hi):
     for threads in (1, 2):
         got = _propagate.histogram(np.ascontiguousarray(values), edges, threads)
         np.testing.assert_array_equal(got, expected)
+
+
+# -- issue 25: valid networks whose predictions or spreads overflow ---------------------------
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("activation", sorted(fastinit.activations.TABLE))
+@pytest.mark.parametrize("api", [fastinit, fastinit.reference], ids=["engine", "reference"])
+def test_a_huge_std_runs_and_its_predictions_overflow_to_inf_or_nan(api, activation):
+    result = api.forward_prop([8, 8], api.get_initializer("normal", std=1e200), rng=0,
+                              activation=activation, batch=16)
+    first = result.to_records()[0]
+    assert math.isfinite(first["max"]) and first["max"] > 0  # the measurement is there
+    # sigma_w^2 = 8e400 is not a float: the predictions are inf or NaN, not an exception
+    assert not math.isfinite(first["predicted_mean"]) or not math.isfinite(
+        first["predicted_std"]) or activation in ("tanh", "sigmoid")
+
+
+@pytest.mark.parametrize("api", [fastinit, fastinit.reference], ids=["engine", "reference"])
+def test_an_overflowed_spread_is_nan_never_inf(api):
+    with pytest.warns(RuntimeWarning):
+        result = api.forward_prop([8, 8], "he_normal", activation="linear", rng=0, bias=1e200,
+                                  batch=2000)
+    for layer in result.layers:
+        for key in ("std", "preact_std"):
+            value = getattr(layer, key)
+            assert math.isnan(value) or (math.isfinite(value) and value >= 0), (key, value)

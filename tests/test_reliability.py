@@ -313,6 +313,15 @@ calls = {
     "orthogonal": lambda: fastinit.orthogonal((5000, 5000), rng=0),
     "sweep": lambda: sweeps.sweep(init="lecun_normal", depth=20, width=64, batch=256,
                                   seeds=50000, progress=False),
+    # issue 25: a Generator's one long call, a tall QR's long LAPACK calls and copies, the
+    # backward pass's pre-activations (gelu) and the perturbed second run
+    "compat": lambda: fastinit.normal((6 * 10**7,), dtype="float32",
+                                      rng=np.random.default_rng(0)),
+    "orthogonal_tall": lambda: fastinit.orthogonal((8192, 4096), rng=0),
+    "backward": lambda: fastinit.forward_prop([4000] * 4, "he_normal", activation="gelu",
+                                              rng=0, backward=True),
+    "perturbation": lambda: fastinit.forward_prop([4000] * 4, "he_normal", rng=0,
+                                                  perturbation=0.1),
 }
 fastinit.normal((10,), rng=0)  # imports and thread pools ready
 # a shell starts background jobs with SIGINT ignored, and Python keeps it so: Ctrl-C as usual
@@ -321,7 +330,7 @@ sent = []
 def interrupt():
     sent.append(time.perf_counter())
     os.kill(os.getpid(), signal.SIGINT)
-threading.Timer(0.3, interrupt).start()
+threading.Timer(float(sys.argv[2]), interrupt).start()
 try:
     calls[sys.argv[1]]()
     print("finished")
@@ -331,15 +340,48 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.parametrize("case", ["fill", "network", "layers", "orthogonal", "sweep"])
-def test_ctrl_c_is_answered_within_a_second(case, tmp_path):
-    result = subprocess.run([sys.executable, "-c", CTRL_C, case], capture_output=True,
-                            text=True, timeout=300, cwd=tmp_path)
+@pytest.mark.parametrize("case, delay", [
+    ("fill", 0.3), ("network", 0.3), ("layers", 0.3), ("orthogonal", 0.3), ("sweep", 0.3),
+    ("compat", 0.5), ("orthogonal_tall", 2.0), ("backward", 2.0), ("perturbation", 1.5)])
+def test_ctrl_c_is_answered_within_a_second(case, delay, tmp_path):
+    result = subprocess.run([sys.executable, "-c", CTRL_C, case, str(delay)],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
     words = result.stdout.split()
     assert words[0] == "interrupted", result.stdout + result.stderr
     latency, threads = float(words[1]), int(words[2])
     assert latency < 1.0
     assert threads == 1  # no helper thread left running
+
+
+POOL_CTRL_C = """
+import os, signal, sys, threading, time
+from concurrent.futures import ProcessPoolExecutor
+from fastinit import sweep as sweeps
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sent = []
+def interrupt():
+    sent.append(time.perf_counter())
+    os.kill(os.getpid(), signal.SIGINT)
+start = time.perf_counter()
+try:
+    with ProcessPoolExecutor(2) as pool:
+        threading.Timer(3.0, interrupt).start()
+        sweeps.sweep(init="lecun_normal", depth=10, width=500, batch=1000, seeds=400,
+                     executor=pool, progress=False)
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted", time.perf_counter() - sent[0])
+"""
+
+
+def test_ctrl_c_cancels_a_process_pools_pending_chunks(tmp_path):
+    # 400 networks of 10 x 500 take a minute on 2 cores; after Ctrl-C only the chunks already
+    # running (about a second of work each) finish before the pool's `with` lets go
+    result = subprocess.run([sys.executable, "-c", POOL_CTRL_C], capture_output=True,
+                            text=True, timeout=600, cwd=tmp_path)
+    words = result.stdout.split()
+    assert words[0] == "interrupted", result.stdout + result.stderr
+    assert float(words[1]) < 8.0
 
 
 # -- sweep files ------------------------------------------------------------------------------

@@ -274,3 +274,15 @@ def test_progress_bar_goes_to_stderr_when_asked(capsys):
 def test_chunks_hold_about_a_second_of_work(shape, workers, expected):
     configs = sweeps.grid(init="lecun_normal", **{"seeds": 1000, **shape})
     assert sweeps.chunk_size_for(configs, workers) == expected
+
+
+def test_a_configuration_alone_in_its_seed_group_is_laid_out_once():
+    # issue 25: a deep network run alone was laid out for the chunk runner's check (one
+    # thread) and again for its own run (all threads): at depth 10**6, twice two minutes
+    from fastinit import propagation
+    propagation._compile.cache_clear()
+    sweeps.sweep(init="lecun_normal", depth=300, width=3, batch=2, seeds=[7], num_threads=2)
+    assert propagation._compile.cache_info().misses == 1
+    propagation._compile.cache_clear()
+    sweeps.sweep(init="lecun_normal", depth=30, width=3, batch=2, seeds=3, num_threads=2)
+    assert propagation._compile.cache_info().misses == 1  # the group's one layout

@@ -5,7 +5,7 @@ from fastinit import activations
 from fastinit.backends import REFERENCE
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
-from fastinit.network import plan_from, run_perturbed
+from fastinit.network import check_block_bytes, plan_from, run_perturbed
 from fastinit.predictions import attach_predictions
 from fastinit.reference._stream import Stream
 from fastinit.results import Propagation, attach, layer_stats
@@ -20,6 +20,7 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     reference always draws whole matrices; num_threads is checked, and NumPy's own threads
     do the work)."""
     p = plan_from(locals(), REFERENCE)
+    check_block_bytes(block_bytes)
     if p.perturbation is not None or p.input_correlation is not None:
         return run_perturbed(p, _run, Stream)
     return _run(p)
