@@ -284,7 +284,8 @@ def _executor(args):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise UsageError("--workers/--scheduler need dask: pip install 'fastinit[dask]'") \
+        raise UsageError("--workers/--scheduler need dask: pip install '.[dask]' in the "
+                         "fastinit checkout") \
             from None
     if args.scheduler:
         client = Client(args.scheduler)

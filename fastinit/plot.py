@@ -27,7 +27,8 @@ def require():
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise ImportError("figures need matplotlib: pip install 'fastinit[plot]'") from None
+        raise ImportError("figures need matplotlib: pip install '.[plot]' in the fastinit "
+                          "checkout") from None
 
 
 def _figure(width, height):

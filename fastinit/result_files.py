@@ -295,7 +295,8 @@ def _pyarrow():
         import pyarrow
         import pyarrow.parquet
     except ImportError:
-        raise ValueError("a .parquet result needs pyarrow: pip install 'fastinit[parquet]'") \
+        raise ValueError("a .parquet result needs pyarrow: pip install '.[parquet]' in the "
+                         "fastinit checkout") \
             from None
     return pyarrow
 
