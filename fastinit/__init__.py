@@ -7,7 +7,11 @@ NumPy, giving the same numbers: the executable spec.
 The engine's compiled modules are imported when first used (``forward_prop``, ``Stream``,
 ``show_config``), so that ``fastinit.reference`` works in a tree without them.
 """
-from fastinit._version import __version__
+from fastinit import _thread_policy
+
+_thread_policy.apply()  # before anything loads the kernels (and with them libgomp)
+
+from fastinit._version import __version__  # noqa: E402
 from fastinit.activations import NAMES as ACTIVATIONS
 from fastinit.fans import calculate_gain, compute_fans
 from fastinit.initializers import (

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import scipy
 
-from fastinit import _fill, _openmp
+from fastinit import _fill, _openmp, _thread_policy
 from fastinit.sources import STREAM_VERSION
 
 
@@ -27,6 +27,7 @@ def config():
         "openmp": _openmp.openmp_enabled(),
         "kernels": f"philox4x32-10 ({_fill.philox_path()} path), stream version {STREAM_VERSION}",
         "threads": _openmp.effective_num_threads(None),
+        "waiting": _thread_policy.state(),
         "blas": ", ".join(blas) or "unknown",
     }
 
