@@ -443,19 +443,15 @@ def bench(args):
               f"{facts['blas']}; medians of {args.repeats} rounds of 3 calls each", flush=True)
 
     import time
-    # time grows with the GEMM work, width**2 per row; float32 takes about half of float64's
-    work = [w * w * (1.0 if dtype == "float64" else 0.5)
-            for dtype in ("float64", "float32") for w in widths]
+    if not args.quiet:
+        print(f"  about {timing.estimate_seconds(widths, args.depth, args.batch, args.repeats):.0f}"
+              " s on this machine ...", file=sys.stderr, flush=True)
     started = time.monotonic()
 
     def progress(done, total, what):
-        if args.quiet or done >= total:
-            return
-        left = ""
-        if done:  # the rows so far say how fast this machine is
-            elapsed = time.monotonic() - started
-            left = f", about {elapsed * sum(work[done:]) / sum(work[:done]):.0f} s left"
-        print(f"  [{done + 1}/{total}] timing {what} ...{left}", file=sys.stderr, flush=True)
+        if not args.quiet and done < total:
+            print(f"  [{done + 1}/{total}] timing {what} ... ({time.monotonic() - started:.0f} s "
+                  "so far)", file=sys.stderr, flush=True)
     rows = timing.propagation_table(widths, depth=args.depth, batch=args.batch,
                                     rounds=args.repeats, progress=progress)
     print(_table(rows, list(rows[0])))

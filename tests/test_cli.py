@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -263,9 +264,20 @@ def test_bench_states_its_workload_and_explains_its_columns(tmp_path):
         assert all(float(v) > 0 and len(v.split(".")[-1]) <= 2 for v in row[2:])
     explained = [line.split(":")[0].strip() for line in out[6:]]
     assert explained == columns
-    # progress on stderr, one line per timed case
-    assert [line.split("]")[0] for line in result.stderr.splitlines()] == [
-        "  [1/4", "  [2/4", "  [3/4", "  [4/4"]
+    # on stderr: how long it will take, then progress, one line per timed case with the time
+    # so far (issue 26: the bench ran 18 minutes saying nothing)
+    lines = result.stderr.splitlines()
+    assert re.fullmatch(r"  about \d+ s on this machine \.\.\.", lines[0]), lines[0]
+    assert [line.split("]")[0] for line in lines[1:]] == ["  [1/4", "  [2/4", "  [3/4", "  [4/4"]
+    assert all(re.search(r"\(\d+ s so far\)$", line) for line in lines[1:])
+
+
+def test_bench_estimate_scales_with_the_work(monkeypatch):
+    from fastinit import timing
+    # one timed call at the largest width, then width**2 scaling: wider rows, more seconds
+    small = timing.estimate_seconds([16, 32], depth=2, batch=20, rounds=1)
+    large = timing.estimate_seconds([16, 32, 2048], depth=2, batch=20, rounds=1)
+    assert 0 < small < large < 60
 
 
 def test_version(tmp_path):
