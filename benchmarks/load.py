@@ -25,7 +25,7 @@ def busy(n):
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
 
-def cases(with_models):
+def cases(with_models, big_layers=60):
     def fill(n, dtype, threads):
         out = np.empty((n // 1000, 1000), dtype)
         return lambda: fastinit.xavier_uniform(out=out, rng=0, num_threads=threads)
@@ -55,6 +55,13 @@ def cases(with_models):
             transformer = torch.nn.Transformer(d_model=256, nhead=4, num_encoder_layers=2,
                                                num_decoder_layers=2)
         transformer = transformer.to_empty(device="cpu")
+        with torch.device("meta"):
+            linears = torch.nn.Sequential(*[torch.nn.Linear(4096, 4096)
+                                            for _ in range(big_layers)])
+        linears = linears.to_empty(device="cpu")  # 60 layers: 1.01e9 float32 parameters
+        table[f"init_module {big_layers} x Linear(4096)"] = {
+            "fastinit": lambda: ft.init_module(linears, rng=0),
+            "num_threads=1": lambda: ft.init_module(linears, rng=0, num_threads=1)}
         table["init_module Transformer(256, 4, 2+2)"] = {
             "fastinit": lambda: ft.init_module(transformer, rng=0),
             "num_threads=1": lambda: ft.init_module(transformer, rng=0, num_threads=1),
@@ -67,7 +74,9 @@ def cases(with_models):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--no-models", action="store_true", help="skip the torch case")
+    parser.add_argument("--no-models", action="store_true", help="skip the torch cases")
+    parser.add_argument("--linear-layers", type=int, default=60,
+                        help="Linear(4096) layers of the big init_module case (60: 4 GB)")
     args = parser.parse_args(argv)
     fastinit.show_config()
     try:
@@ -75,7 +84,7 @@ def main(argv=None):
         models = not args.no_models
     except ImportError:
         models = False
-    table = cases(models)
+    table = cases(models, args.linear_layers)
     quiet = {}
     for load in (0, 1, 2):
         workers = busy(load)
