@@ -194,6 +194,19 @@ def _chunks(configs, size):
     return [configs[i:i + size] for i in range(0, len(configs), size)]
 
 
+def guided_chunks(configs, size, workers):
+    """Chunks of at most ``size`` that shrink as the work runs out (each at most a
+    2 * workers-th of what is left), down to single networks: the last chunks end together,
+    so no worker idles through a whole chunk of another's at the end (with even chunks of a
+    second each, 2 Dask workers scaled 1.65-1.80x on 2 cores instead of ~1.9x)."""
+    chunks, start = [], 0
+    while start < len(configs):
+        step = min(size, max(1, math.ceil((len(configs) - start) / (2 * workers))))
+        chunks.append(configs[start:start + step])
+        start += step
+    return chunks
+
+
 def _executor_workers(executor):
     if hasattr(executor, "scheduler_info"):  # a dask Client
         return max(1, len(executor.scheduler_info().get("workers", {})))
@@ -302,8 +315,10 @@ def chunk_size_for(todo, workers, limit=64):
 def _run_on_executor(executor, todo, options, chunk_size, finished):
     if hasattr(executor, "get_executor"):  # a dask Client
         executor = executor.get_executor()
-    size = chunk_size or chunk_size_for(todo, _executor_workers(executor))
-    futures = {executor.submit(run_chunk, chunk, options) for chunk in _chunks(todo, size)}
+    workers = _executor_workers(executor)
+    chunks = _chunks(todo, chunk_size) if chunk_size else \
+        guided_chunks(todo, chunk_size_for(todo, workers), workers)
+    futures = {executor.submit(run_chunk, chunk, options) for chunk in chunks}
     try:
         for future in concurrent.futures.as_completed(futures):
             futures.discard(future)  # its result leaves the worker's memory once taken

@@ -286,3 +286,19 @@ def test_a_configuration_alone_in_its_seed_group_is_laid_out_once():
     propagation._compile.cache_clear()
     sweeps.sweep(init="lecun_normal", depth=30, width=3, batch=2, seeds=3, num_threads=2)
     assert propagation._compile.cache_info().misses == 1  # the group's one layout
+
+
+@pytest.mark.parametrize("n, size, workers", [(100, 7, 2), (13, 64, 2), (1, 5, 4), (50, 1, 3),
+                                              (1000, 64, 8)])
+def test_guided_chunks_shrink_to_single_networks_at_the_end(n, size, workers):
+    configs = list(range(n))
+    chunks = sweeps.guided_chunks(configs, size, workers)
+    assert [c for chunk in chunks for c in chunk] == configs  # every network once, in order
+    sizes = [len(chunk) for chunk in chunks]
+    assert max(sizes) <= size and sizes == sorted(sizes, reverse=True)
+    assert sizes[-1] == 1  # the tail: no worker waits on another's whole chunk
+    # each chunk is at most a 2 * workers-th of what was left when it was cut
+    left = n
+    for s in sizes:
+        assert s <= max(1, -(-left // (2 * workers)))
+        left -= s
