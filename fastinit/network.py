@@ -209,14 +209,20 @@ def _widths(sizes):
 
 
 def _as_initializer(spec, what, backend):
-    """An Initializer from a name or an Initializer (None for anything else)."""
+    """An Initializer from a name, a spec with parameters ("normal:std=0.01", as the CLI and
+    sweeps write it) or an Initializer (None for anything else)."""
     if isinstance(spec, Initializer):
         return spec
     if isinstance(spec, str):
+        from fastinit import text_specs
         try:
-            return get_initializer(spec, backend=backend)
-        except ValueError as error:
-            raise ValueError(f"{what}: {error}") from None
+            name, params = text_specs.parse(spec, what)
+            if any(len(values) != 1 for values in params.values()):
+                raise ValueError(f"{spec!r} lists alternatives (|): give one value each")
+            return get_initializer(name, backend=backend,
+                                   **{key: values[0] for key, values in params.items()})
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{what}: {error}") from None
     return None
 
 

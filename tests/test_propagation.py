@@ -454,3 +454,19 @@ def test_an_overflowed_spread_is_nan_never_inf(api):
         for key in ("std", "preact_std"):
             value = getattr(layer, key)
             assert math.isnan(value) or (math.isfinite(value) and value >= 0), (key, value)
+
+
+@pytest.mark.parametrize("api", [fastinit, fastinit.reference], ids=["engine", "reference"])
+def test_spec_strings_work_wherever_a_name_does(api):
+    # the notebook's first experiment (issue 29): the CLI's spec text in forward_prop
+    spec = api.forward_prop([20] * 3, "normal:std=0.01", bias="normal:std=0.5", rng=4,
+                            batch=30)
+    objects = api.forward_prop([20] * 3, api.get_initializer("normal", std=0.01),
+                               bias=api.get_initializer("normal", std=0.5), rng=4, batch=30)
+    assert [layer.std for layer in spec.layers] == [layer.std for layer in objects.layers]
+    small = api.forward_prop([20] * 3, "normal:std=0.01", rng=4, batch=30)
+    assert small.layers[0].std < 0.05  # std 0.01, not the default normal's 1
+    with pytest.raises(ValueError, match=r"weight_init: .*lists alternatives"):
+        api.forward_prop([4], "normal:std=0.01|0.1", rng=0)
+    with pytest.raises(TypeError, match=r"weight_init: normal takes no parameter 'sd'"):
+        api.forward_prop([4], "normal:sd=0.01", rng=0)
