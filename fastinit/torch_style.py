@@ -14,23 +14,32 @@ the counter-based stream, so the same seed gives the same values on any thread c
 >>> bool(abs(w).max() <= 1 / 784 ** 0.5)
 True
 """
+import re
+
 from fastinit import initializers as schemes
 from fastinit.tensors import fill_target
 
 TORCH_LAYOUT = "out_in"
 
 
-def _fill(tensor, scheme, draw):
-    """Fill ``tensor`` by ``scheme(out=..., **draw)`` and return it (torch's convention)."""
-    with fill_target(tensor, "tensor") as target:
-        schemes.SCHEMES[scheme](out=target, **draw)
+def _fill(tensor, scheme, draw, names=None):
+    """Fill ``tensor`` by ``scheme(out=..., **draw)`` and return it (torch's convention).
+    ``names``: {fastinit's parameter name: torch's}, so that errors speak torch's words."""
+    try:
+        with fill_target(tensor, "tensor") as target:
+            schemes.SCHEMES[scheme](out=target, **draw)
+    except (ValueError, TypeError) as error:
+        if not names:
+            raise
+        pattern = r"\b(" + "|".join(map(re.escape, names)) + r")\b"
+        raise type(error)(re.sub(pattern, lambda m: names[m.group(1)], str(error))) from None
     return tensor
 
 
 def uniform_(tensor, a=0.0, b=1.0, *, rng=None, seed=None, num_threads=None):
     """W ~ U[a, b)."""
     return _fill(tensor, "uniform", dict(low=a, high=b, rng=rng, seed=seed,
-                                         num_threads=num_threads))
+                                         num_threads=num_threads), {"low": "a", "high": "b"})
 
 
 def normal_(tensor, mean=0.0, std=1.0, *, rng=None, seed=None, num_threads=None):
@@ -48,7 +57,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, rng=None, seed=No
 
 def constant_(tensor, val, *, num_threads=None):
     """W = val."""
-    return _fill(tensor, "constant", dict(value=val, num_threads=num_threads))
+    return _fill(tensor, "constant", dict(value=val, num_threads=num_threads), {"value": "val"})
 
 
 def ones_(tensor):

@@ -255,3 +255,13 @@ def test_keras_fans_of_shapes_under_two_dimensions(name, shape):
     assert getattr(fastinit.keras, name)(seed=0)(shape).shape == shape
     ours, theirs = np.concatenate(ours), np.concatenate(theirs)
     assert stats.ks_2samp(ours, theirs).pvalue > 1e-3  # Keras: fans (n, n), () as (1, 1)
+
+
+def test_torch_named_errors_use_torchs_argument_names():
+    # torch.nn.init.uniform_(tensor, a, b) and constant_(tensor, val): not fastinit's low/high
+    with pytest.raises(ValueError, match=r"^a must be < b, got a=1\.0, b=0\.0"):
+        fastinit.uniform_(np.empty(3), 1.0, 0.0, seed=0)
+    with pytest.raises(ValueError, match=r"^a=-1e\+39 is not representable in float32"):
+        fastinit.uniform_(np.empty(3, np.float32), -1e39, 0.0, seed=0)
+    with pytest.raises(TypeError, match=r"^val must be a real number"):
+        fastinit.constant_(np.empty(3), "x")
