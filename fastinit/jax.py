@@ -22,12 +22,14 @@ its path (``"Dense_0/kernel"``), with Flax's defaults or your rules.
 ((784, 256), 'float32')
 """
 import fnmatch
+import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from fastinit import text_specs
+from fastinit._validation import real
 from fastinit.initializers import Initializer, get_initializer
 from fastinit.seeding import named_child, seed_sequence
 
@@ -67,13 +69,34 @@ def key_seed(key, name="init"):
     return np.random.SeedSequence([int(w) for w in words])
 
 
-def _from(initializer, name, default_dtype=jnp.float32):
+def _scalar(value, name, **checks):
+    """A JAX maker's number (a Python or NumPy number, or a 0-d array as JAX takes), checked
+    under the maker's own name for it."""
+    if getattr(value, "shape", None) == () and not isinstance(value, (bool, np.bool_)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            pass
+    return real(value, name, **checks)
+
+
+def _in_jax_words(error, words):
+    if not words:
+        return error
+    pattern = r"\b(" + "|".join(map(re.escape, words)) + r")\b"
+    return type(error)(re.sub(pattern, lambda m: words[m.group(1)], str(error)))
+
+
+def _from(initializer, name, default_dtype=jnp.float32, words=None):
     """An ``init(key, shape, dtype=default_dtype, *, region=None)`` drawing from
-    ``initializer``."""
+    ``initializer``; ``words`` maps fastinit's parameter names to the maker's, for errors."""
     def init(key, shape, dtype=default_dtype, *, region=None):
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)  # as JAX
-        values = initializer(shape, rng=key_seed(key, name), dtype=np.dtype(dtype),
-                             region=region)
+        seed = key_seed(key, name)
+        try:
+            values = initializer(shape, rng=seed, dtype=np.dtype(dtype), region=region)
+        except (ValueError, TypeError) as error:
+            raise _in_jax_words(error, words) from None
         return jnp.asarray(values)
     init.__name__ = init.__qualname__ = name
     init.initializer = initializer
@@ -96,23 +119,32 @@ def ones(dtype=jnp.float32):
 
 
 def constant(value, dtype=jnp.float32):
-    return _from(get_initializer("constant", value=float(value)), "constant", dtype)
+    return _from(get_initializer("constant", value=_scalar(value, "value", finite=False)),
+                 "constant", dtype)
 
 
 def normal(stddev=1e-2, dtype=jnp.float32):
     """N(0, stddev^2)."""
-    return _from(get_initializer("normal", std=stddev), "normal", dtype)
+    stddev = _scalar(stddev, "stddev", nonnegative=True)
+    return _from(get_initializer("normal", std=stddev), "normal", dtype, {"std": "stddev"})
 
 
 def uniform(scale=1e-2, dtype=jnp.float32):
     """U[0, scale), as JAX's uniform."""
-    return _from(get_initializer("uniform", low=0.0, high=scale), "uniform", dtype)
+    scale = _scalar(scale, "scale", positive=True)
+    return _from(get_initializer("uniform", low=0.0, high=scale), "uniform", dtype,
+                 {"high": "scale"})
 
 
 def truncated_normal(stddev=1e-2, dtype=jnp.float32, lower=-2.0, upper=2.0):
     """N(0, stddev^2) truncated to [lower * stddev, upper * stddev] (not rescaled)."""
+    stddev = _scalar(stddev, "stddev", positive=True)
+    lower, upper = _scalar(lower, "lower", finite=False), _scalar(upper, "upper", finite=False)
+    if not lower < upper:
+        raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
     return _from(get_initializer("truncated_normal", std=stddev, a=lower * stddev,
-                                 b=upper * stddev), "truncated_normal", dtype)
+                                 b=upper * stddev), "truncated_normal", dtype,
+                 {"std": "stddev", "a": "lower * stddev", "b": "upper * stddev"})
 
 
 JAX_DISTRIBUTIONS = {"truncated_normal": "truncated_normal", "normal": "untruncated_normal",
@@ -127,6 +159,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     if distribution not in JAX_DISTRIBUTIONS:
         raise ValueError(f"distribution must be one of {sorted(JAX_DISTRIBUTIONS)}, got "
                          f"{distribution!r}")
+    scale = _scalar(scale, "scale", positive=True)
     return _from(get_initializer("variance_scaling", scale=scale, mode=mode,
                                  distribution=JAX_DISTRIBUTIONS[distribution]),
                  "variance_scaling", dtype)
@@ -163,7 +196,9 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=jnp.float32):
     """scale * Q over (prod(shape[:-1]), shape[-1])."""
     if column_axis != -1:
         raise ValueError("fastinit's orthogonal takes the columns on the last axis only")
-    return _from(get_initializer("orthogonal", gain=scale), "orthogonal", dtype)
+    scale = _scalar(scale, "scale")
+    return _from(get_initializer("orthogonal", gain=scale), "orthogonal", dtype,
+                 {"gain": "scale"})
 
 
 xavier_uniform, xavier_normal = glorot_uniform, glorot_normal

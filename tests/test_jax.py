@@ -1,6 +1,8 @@
 """fastinit.jax: jax.nn.initializers' names, signature and laws (checked against JAX itself by a
 two-sample KS test at fixed keys), keys as seeds, regions, and whole parameter pytrees keyed by
 path with Flax's defaults."""
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -128,3 +130,25 @@ def test_under_jit_the_error_says_why():
         jax.jit(lambda k: init(k, (3,)))(jax.random.key(0))
     with pytest.raises(TypeError, match=r"cannot run under jax\.jit or jax\.vmap"):
         jax.vmap(lambda k: init(k, (3,)))(jax.random.split(jax.random.key(0), 2))
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: fj.normal(-1.0), ValueError, r"^stddev must be >= 0"),
+    (lambda: fj.uniform("x"), TypeError, r"^scale must be a real number"),
+    (lambda: fj.truncated_normal(1.0, lower=1.0, upper=0.0), ValueError,
+     r"^lower must be < upper"),
+    (lambda: fj.normal(1e39)(jax.random.key(0), (2,)), ValueError, r"^stddev=1e\+39"),
+    (lambda: fj.orthogonal(1e39)(jax.random.key(0), (2, 2)), ValueError, r"^scale=1e\+39"),
+    (lambda: fj.constant("a"), TypeError, r"^value must be a real number"),
+])
+def test_jax_errors_use_the_makers_words(make, error, words):
+    with pytest.raises(error, match=words) as caught:
+        make()
+    assert not re.search(r"\b(std|low|high|gain)\b", str(caught.value)), caught.value
+
+
+def test_zero_d_arrays_are_numbers_as_in_jax():
+    key = jax.random.key(0)
+    np.testing.assert_array_equal(fj.normal(jnp.array(0.5))(key, (3,)), fj.normal(0.5)(key, (3,)))
+    np.testing.assert_array_equal(fj.uniform(np.float32(2.0))(key, (3,)),
+                                  fj.uniform(2.0)(key, (3,)))
