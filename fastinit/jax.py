@@ -22,19 +22,21 @@ its path (``"Dense_0/kernel"``), with Flax's defaults or your rules.
 ((784, 256), 'float32')
 """
 import fnmatch
+import math
 import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fastinit import text_specs
+from fastinit import initializers, text_specs
+from fastinit.laws import TRUNCATED_2SIGMA_STD
 from fastinit._validation import real
 from fastinit.initializers import Initializer, get_initializer
 from fastinit.seeding import named_child, seed_sequence
 
 __all__ = ["constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
-           "init_params", "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal",
+           "compute_fans", "delta_orthogonal", "init_params", "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal",
            "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
            "zeros", "kaiming_normal", "kaiming_uniform"]
 
@@ -103,10 +105,78 @@ def _from(initializer, name, default_dtype=jnp.float32, words=None):
     return init
 
 
-def _default_axes(in_axis, out_axis, batch_axis):
-    if (in_axis, out_axis, tuple(batch_axis)) != (-2, -1, ()):
-        raise ValueError("fastinit reads fans from the (..., in, out) layout: in_axis=-2, "
-                         "out_axis=-1 and no batch_axis only")
+def _axes(value, name):
+    """An axis or a sequence of axes, as JAX takes them: a tuple of ints."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return (int(value),)
+    try:
+        axes = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}") from None
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+               for a in axes):
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}")
+    return tuple(int(a) for a in axes)
+
+
+def compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
+    """JAX's fans (jax.nn.initializers' _compute_fans): the in and out sizes (products over
+    their axes) times the receptive field, prod(shape) / in / out / batch (so the axes that are
+    neither in, out nor batch axes), in JAX's float arithmetic: exact for the default axes,
+    which give fastinit.fans' fans."""
+    ins, outs, batches = (_axes(in_axis, "in_axis"), _axes(out_axis, "out_axis"),
+                          _axes(batch_axis, "batch_axis"))
+    if ins == (-2,) and len(shape) <= 1:
+        raise ValueError(f"Can't compute input and output sizes of a {len(shape)}-dimensional "
+                         "weights tensor with default in_axis. Must be at least 2D or specify "
+                         "in_axis explicitly.")
+    try:
+        in_size = math.prod(shape[a] for a in ins)
+        out_size = math.prod(shape[a] for a in outs)
+        batch_size = math.prod(shape[a] for a in batches)
+    except IndexError:
+        raise ValueError(f"in_axis {in_axis}, out_axis {out_axis} and batch_axis {batch_axis} "
+                         f"must be axes of shape {shape}") from None
+    if in_size * out_size * batch_size == 0:
+        return 0.0, 0.0  # an empty weight: nothing to scale
+    # JAX's quotient (exact for the default axes: prod(kernel) divides evenly)
+    receptive = math.prod(shape) / in_size / out_size / batch_size
+    return in_size * receptive, out_size * receptive
+
+
+JAX_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+
+
+class _VarianceScaling:
+    """jax.nn.initializers.variance_scaling's law for each shape, drawn by fastinit's plain
+    schemes: called as ``(shape, rng=, dtype=, region=)`` like an Initializer."""
+
+    def __init__(self, scale, mode, distribution, in_axis, out_axis, batch_axis):
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+        self.axes = (in_axis, out_axis, batch_axis)
+        self.name = "variance_scaling"
+
+    def __call__(self, shape, *, rng=None, dtype=None, region=None, num_threads=None):
+        fan_in, fan_out = compute_fans(shape, *self.axes)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
+               "fan_geo_avg": math.sqrt(fan_in * fan_out)}[self.mode]
+        common = dict(rng=rng, dtype=dtype, region=region, num_threads=num_threads)
+        if math.prod(shape) == 0:  # nothing to draw (and a zero fan)
+            return np.zeros(shape, dtype)
+        variance = self.scale / fan
+        because = f"scale={self.scale!r}"
+        try:
+            if self.distribution == "uniform":
+                limit = math.sqrt(3.0 * variance)
+                return initializers.uniform(shape, low=-limit, high=limit, **common)
+            if self.distribution == "normal":
+                return initializers.normal(shape, std=math.sqrt(variance), **common)
+            std = math.sqrt(variance) / TRUNCATED_2SIGMA_STD
+            return initializers.truncated_normal(shape, std=std, a=-2.0 * std, b=2.0 * std,
+                                                 **common)
+        except ValueError as error:
+            raise ValueError(f"{because} is too large for {np.dtype(dtype).name}: {error}") \
+                from None
 
 
 def zeros(dtype=jnp.float32):
@@ -147,21 +217,26 @@ def truncated_normal(stddev=1e-2, dtype=jnp.float32, lower=-2.0, upper=2.0):
                  {"std": "stddev", "a": "lower * stddev", "b": "upper * stddev"})
 
 
-JAX_DISTRIBUTIONS = {"truncated_normal": "truncated_normal", "normal": "untruncated_normal",
-                     "uniform": "uniform"}
+JAX_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
 
 
 def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(),
                      dtype=jnp.float32):
-    """Var W = scale / fan; "normal" is untruncated, "truncated_normal" truncated at 2 s and
-    rescaled, "uniform" U[-l, l) (JAX's meanings)."""
-    _default_axes(in_axis, out_axis, batch_axis)
+    """Var W = scale / fan, fan from JAX's axes (``in_axis``, ``out_axis``: an axis or a
+    sequence of axes; ``batch_axis`` ignored; the rest the receptive field) and ``mode``
+    ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"); "normal" is untruncated,
+    "truncated_normal" truncated at 2 s and rescaled, "uniform" U[-l, l) (JAX's meanings)."""
     if distribution not in JAX_DISTRIBUTIONS:
         raise ValueError(f"distribution must be one of {sorted(JAX_DISTRIBUTIONS)}, got "
                          f"{distribution!r}")
+    if mode not in JAX_MODES:
+        raise ValueError(f"invalid mode for variance scaling initializer: {mode!r}; valid: "
+                         f"{', '.join(JAX_MODES)}")
     scale = _scalar(scale, "scale", positive=True)
-    return _from(get_initializer("variance_scaling", scale=scale, mode=mode,
-                                 distribution=JAX_DISTRIBUTIONS[distribution]),
+    for value, name in ((in_axis, "in_axis"), (out_axis, "out_axis"),
+                        (batch_axis, "batch_axis")):
+        _axes(value, name)
+    return _from(_VarianceScaling(scale, mode, distribution, in_axis, out_axis, batch_axis),
                  "variance_scaling", dtype)
 
 
@@ -199,6 +274,30 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=jnp.float32):
     scale = _scalar(scale, "scale")
     return _from(get_initializer("orthogonal", gain=scale), "orthogonal", dtype,
                  {"gain": "scale"})
+
+
+def delta_orthogonal(scale=1.0, column_axis=-1, dtype=jnp.float32):
+    """Xiao et al. (2018): a 3-, 4- or 5-D convolution kernel that is zero but at the centre of
+    its spatial axes, where it is ``scale * Q`` over the last two axes (in <= out), as
+    jax.nn.initializers.delta_orthogonal."""
+    scale = _scalar(scale, "scale")
+    if column_axis != -1:
+        raise ValueError("fastinit's delta_orthogonal takes the columns on the last axis only")
+    ortho = get_initializer("orthogonal", gain=scale)
+
+    def delta(shape, *, rng=None, dtype=None, region=None, num_threads=None):
+        if len(shape) not in (3, 4, 5):
+            raise ValueError("Delta orthogonal initializer requires a 3D, 4D or 5D shape.")
+        if shape[-1] < shape[-2]:
+            raise ValueError("`fan_in` must be less or equal than `fan_out`. ")
+        if region is not None:
+            raise ValueError("delta_orthogonal draws whole kernels: region= is not supported")
+        W = np.zeros(shape, dtype)
+        centre = tuple((k - 1) // 2 for k in shape[:-2])
+        W[centre] = ortho(shape[-2:], rng=rng, dtype=dtype, num_threads=num_threads)
+        return W
+    delta.name = "delta_orthogonal"
+    return _from(delta, "delta_orthogonal", dtype, {"gain": "scale"})
 
 
 xavier_uniform, xavier_normal = glorot_uniform, glorot_normal

@@ -94,8 +94,6 @@ def test_init_params_keys_leaves_by_path_with_flax_defaults():
         fj.init_params({"Dense_0": {"weights": jnp.zeros((2, 2))}}, rng=0)
     with pytest.raises(TypeError, match="a rule must be"):
         fj.init_params(params(False), rng=0, rules={"*": 3})
-    with pytest.raises(ValueError, match="in_axis=-2"):
-        fj.glorot_uniform(in_axis=0)
 
 
 # -- issue 25: keys refused as JAX refuses them; int shapes; jit said plainly -----------------
@@ -152,3 +150,50 @@ def test_zero_d_arrays_are_numbers_as_in_jax():
     np.testing.assert_array_equal(fj.normal(jnp.array(0.5))(key, (3,)), fj.normal(0.5)(key, (3,)))
     np.testing.assert_array_equal(fj.uniform(np.float32(2.0))(key, (3,)),
                                   fj.uniform(2.0)(key, (3,)))
+
+
+# -- issue 30: JAX's axes, fan_geo_avg, delta_orthogonal -------------------------------------
+
+@pytest.mark.parametrize("args, shape", [
+    ((2.0, "fan_in", "truncated_normal", -2, -1, 0), (6, 300, 40)),  # a batch axis
+    ((1.0, "fan_avg", "uniform", (0, 1), -1), (20, 15, 40)),  # several in axes multiply
+    ((1.0, "fan_out", "normal", -1, 0), (300, 20)),  # axes swapped
+    ((3.0, "fan_geo_avg", "normal"), (400, 25)),
+    ((0.5, "fan_geo_avg", "truncated_normal", -2, -1, ()), (3, 3, 32, 64)),
+])
+def test_variance_scaling_takes_jaxs_axes_and_modes(args, shape):
+    theirs = inits.variance_scaling(*args)(jax.random.key(0), shape)
+    ours = fj.variance_scaling(*args)(jax.random.key(1), shape)
+    assert ours.shape == shape and same_law(ours, theirs)
+    assert fj.compute_fans(shape, *args[3:]) == jax._src.nn.initializers._compute_fans(
+        shape, *args[3:])
+
+
+def test_default_axes_draw_the_values_they_always_drew():
+    import fastinit
+    key = jax.random.key(5)
+    seed = fj.key_seed(key)
+    for shape in [(30, 20), (3, 3, 8, 16)]:
+        np.testing.assert_array_equal(
+            fj.he_normal()(key, shape),
+            fastinit.variance_scaling(shape, scale=2.0, mode="fan_in", rng=seed,
+                                      distribution="truncated_normal", dtype="float32"))
+        np.testing.assert_array_equal(
+            fj.glorot_uniform()(key, shape),
+            fastinit.variance_scaling(shape, scale=1.0, mode="fan_avg", rng=seed,
+                                      distribution="uniform", dtype="float32"))
+
+
+@pytest.mark.parametrize("shape", [(3, 16, 32), (3, 5, 8, 8), (3, 3, 3, 4, 6)])
+def test_delta_orthogonal_is_jaxs(shape):
+    ours = np.asarray(fj.delta_orthogonal(scale=2.0)(jax.random.key(0), shape))
+    theirs = np.asarray(inits.delta_orthogonal(scale=2.0)(jax.random.key(0), shape))
+    centre = tuple((k - 1) // 2 for k in shape[:-2])
+    assert (np.count_nonzero(ours) == np.count_nonzero(ours[centre]) ==
+            np.count_nonzero(theirs[centre]))  # zero away from the centre, as JAX's
+    q = ours[centre] / 2.0
+    np.testing.assert_allclose(q @ q.T, np.eye(shape[-2]), atol=1e-5)  # orthonormal rows
+    with pytest.raises(ValueError, match="3D, 4D or 5D"):
+        fj.delta_orthogonal()(jax.random.key(0), (4, 4))
+    with pytest.raises(ValueError, match="fan_in"):
+        fj.delta_orthogonal()(jax.random.key(0), (3, 8, 4))
