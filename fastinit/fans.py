@@ -7,6 +7,10 @@ from fastinit._validation import as_shape, choice
 LAYOUTS = ("in_out", "out_in")
 
 
+class ArgumentTypeError(ValueError, TypeError):
+    """An argument of the wrong type where a peer (torch) raises ValueError: caught by either."""
+
+
 def compute_fans(shape, layout="in_out"):
     """``(fan_in, fan_out)`` of a weight of ``shape``.
 
@@ -38,15 +42,17 @@ def split_axes(shape, layout="in_out"):
 
 
 def select_fan(shape, mode, layout):
-    """The fan a scheme divides by: ``fan_in``, ``fan_out`` or ``fan_avg = (fan_in + fan_out) / 2``."""
+    """The fan a scheme divides by: ``fan_in``, ``fan_out`` or ``fan_avg = (fan_in + fan_out) / 2``
+    (1 for a weight with no elements, which draws nothing)."""
     modes = ("fan_in", "fan_out", "fan_avg")
     if mode not in modes:
         raise ValueError(f"mode must be one of {modes}, got {mode!r}")
     fan_in, fan_out = compute_fans(shape, layout)
-    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
     if min(fan_in, fan_out) <= 0:
-        raise ValueError(f"shape {tuple(shape)} has a zero fan; {mode} needs every size > 0")
-    return fan
+        # a zero fan is a zero-element weight: nothing is drawn, whatever the law, so it is
+        # the no-op torch makes it (and the plain schemes agree: he_normal((0, 5)) is empty)
+        return 1
+    return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
 
 
 def fan_sum(shape, layout):
@@ -85,7 +91,9 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
-            raise TypeError(f"param (negative_slope) must be a real number, got {param!r}")
+            # torch raises ValueError here, fastinit's convention is TypeError: both
+            raise ArgumentTypeError(f"param (negative_slope) must be a real number, got "
+                                    f"{param!r}")
         if not math.isfinite(slope):
             raise ValueError(f"param (negative_slope) must be finite, got {param!r}")
         if abs(slope) < 1e150:

@@ -16,10 +16,13 @@ he_normal and lecun_normal; RandomNormal and RandomUniform default to a scale of
 import functools
 import inspect
 import math
+import numbers
 import re
 
+import numpy as np
+
 from fastinit import initializers as schemes
-from fastinit._validation import real
+from fastinit._validation import output as checked_output, real
 from fastinit.backends import LAWS
 from fastinit.laws import Constant as ConstantLaw, Normal, TruncatedNormal as TruncatedLaw, \
     Uniform
@@ -66,6 +69,8 @@ class KerasInitializer:
         ``params``: the fastinit scheme's parameters they mean."""
         self.seed, self.params = seed, params
         self.config = dict(config or {})
+        for name, value in {**self.fixed, **self.config}.items():  # Keras's attributes
+            setattr(self, name, value)
         schemes.get_initializer(self.scheme, **self._arguments())  # unknown parameters
         # their values, checked now as Keras checks them (a law for a stand-in 2-D shape)
         schemes.SCHEMES[self.scheme]((2, 2), backend=LAWS, **self._arguments())
@@ -79,6 +84,11 @@ class KerasInitializer:
             dtype = "float32"
         return schemes.SCHEMES[self.scheme](shape, rng=self.seed, dtype=dtype, out=out,
                                             num_threads=num_threads, **self._arguments())
+
+    @classmethod
+    def from_config(cls, config):
+        """The initializer of ``config`` (get_config's dict), as Keras's from_config."""
+        return cls(**config)
 
     def get_config(self):
         """The constructor's arguments, as Keras's get_config."""
@@ -140,11 +150,32 @@ class Ones(KerasInitializer):
 
 
 class Constant(KerasInitializer):
-    """W = value."""
+    """W = value; an array value is broadcast to the shape, as Keras does."""
     scheme = "constant"
 
     def __init__(self, value=0.0):
-        super().__init__(None, {"value": value}, value=value)
+        if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) or \
+                getattr(value, "shape", None) == ():
+            super().__init__(None, {"value": value}, value=float(value))
+            return
+        try:
+            self.array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"value must be a number or an array of numbers, got "
+                            f"{value!r}") from None
+        self.seed, self.params, self.config, self.value = None, {}, {"value": value}, value
+
+    def __call__(self, shape=None, dtype=None, *, out=None, num_threads=None):
+        if not hasattr(self, "array"):
+            return super().__call__(shape, dtype, out=out, num_threads=num_threads)
+        target = checked_output(shape, out, "float32" if out is None and dtype is None
+                                else dtype)
+        try:
+            target[...] = np.broadcast_to(self.array, target.shape)
+        except ValueError:
+            raise ValueError(f"value of shape {self.array.shape} does not broadcast to shape "
+                             f"{target.shape}") from None
+        return target
 
 
 class RandomNormal(KerasInitializer):
@@ -243,3 +274,42 @@ class Identity(KerasInitializer):
 NAMES = ["Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
          "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform",
          "LecunNormal", "LecunUniform", "Orthogonal", "Identity"]
+
+
+# keras.initializers' helpers: names as Keras accepts them (the class name or its snake_case)
+def _snake(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+ALIASES = {_snake(name): name for name in NAMES}
+
+
+def serialize(initializer):
+    """``{"module", "class_name", "config", "registered_name"}``, as keras.initializers."""
+    return {"module": "fastinit.keras", "class_name": type(initializer).__name__,
+            "config": initializer.get_config(), "registered_name": None}
+
+
+def deserialize(config):
+    """The initializer of a ``serialize`` dict (``class_name`` and ``config``)."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Could not interpret initializer config: {config!r}")
+    return get(config["class_name"]).from_config(config.get("config") or {}) \
+        if config.get("config") else get(config["class_name"])
+
+
+def get(identifier):
+    """An initializer from None (None), a name ("HeNormal" or "he_normal"), a serialize dict,
+    or an initializer or any callable (returned as is), as keras.initializers.get."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        name = ALIASES.get(identifier, identifier)
+        if name not in NAMES:
+            raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+        return globals()[name]()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")

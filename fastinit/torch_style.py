@@ -15,16 +15,31 @@ the counter-based stream, so the same seed gives the same values on any thread c
 True
 """
 import re
+import warnings
 
 from fastinit import initializers as schemes
-from fastinit.tensors import fill_target
+from fastinit.tensors import fill_target, is_torch_tensor
 
 TORCH_LAYOUT = "out_in"
 
 
 def _fill(tensor, scheme, draw, names=None):
     """Fill ``tensor`` by ``scheme(out=..., **draw)`` and return it (torch's convention).
-    ``names``: {fastinit's parameter name: torch's}, so that errors speak torch's words."""
+    ``names``: {fastinit's parameter name: torch's}, so that errors speak torch's words.
+
+    As torch.nn.init: a zero-element tensor is a no-op (with torch's warning in kaiming_*); ``generator=`` (a
+    torch.Generator) gives the seed, drawn from it; a torch tensor filled with neither a seed
+    nor a generator draws its seed from torch's default generator, so ``torch.manual_seed(0)``
+    makes the next init repeat as it does in torch."""
+    if 0 in getattr(tensor, "shape", (1,)):
+        if scheme in ("he_uniform", "he_normal"):  # torch warns in kaiming_* alone
+            warnings.warn("Initializing zero-element tensors is a no-op", UserWarning,
+                          stacklevel=3)
+        return tensor
+    if "rng" in draw:
+        draw = dict(draw)
+        generator, seed = draw.pop("generator", None), draw.pop("seed", None)
+        draw["rng"] = _torch_seed(tensor, draw["rng"], seed, generator)
     try:
         with fill_target(tensor, "tensor") as target:
             schemes.SCHEMES[scheme](out=target, **draw)
@@ -36,23 +51,59 @@ def _fill(tensor, scheme, draw, names=None):
     return tensor
 
 
-def uniform_(tensor, a=0.0, b=1.0, *, rng=None, seed=None, num_threads=None):
+def _torch_seed(tensor, rng, seed, generator):
+    """The rng of a torch-named call: rng= or seed= as given; else a 64-bit seed drawn from
+    ``generator`` or, for a torch tensor, from torch's default generator (one draw, as one
+    of torch's own inits advances it); else None (fresh entropy, as NumPy)."""
+    if seed is not None:
+        if rng is not None:
+            raise TypeError("give rng= or seed= (the same argument under Keras's name), not "
+                            "both")
+        rng = seed
+    if generator is not None:
+        if rng is not None:
+            raise TypeError("give rng=/seed= or generator=, not both")
+        if type(generator).__module__.split(".")[0] != "torch":
+            raise TypeError(f"generator must be a torch.Generator, got "
+                            f"{type(generator).__name__}")
+        return _draw_seed(generator)
+    if rng is None and is_torch_tensor(tensor):
+        import torch
+        return _draw_seed(torch.random.default_generator)
+    return rng
+
+
+def _draw_seed(generator):
+    import torch
+    return int(torch.randint(0, 2**62, (), generator=generator, dtype=torch.int64))
+
+
+def _random(**draw):
+    """The arguments every random torch-named function takes, for _fill."""
+    return draw
+
+
+def uniform_(tensor, a=0.0, b=1.0, *, rng=None, seed=None, generator=None,
+             num_threads=None):
     """W ~ U[a, b)."""
-    return _fill(tensor, "uniform", dict(low=a, high=b, rng=rng, seed=seed,
-                                         num_threads=num_threads), {"low": "a", "high": "b"})
+    return _fill(tensor, "uniform", _random(low=a, high=b, rng=rng, seed=seed,
+                                            generator=generator, num_threads=num_threads),
+                 {"low": "a", "high": "b"})
 
 
-def normal_(tensor, mean=0.0, std=1.0, *, rng=None, seed=None, num_threads=None):
+def normal_(tensor, mean=0.0, std=1.0, *, rng=None, seed=None, generator=None,
+            num_threads=None):
     """W ~ N(mean, std^2)."""
-    return _fill(tensor, "normal", dict(mean=mean, std=std, rng=rng, seed=seed,
-                                        num_threads=num_threads))
+    return _fill(tensor, "normal", _random(mean=mean, std=std, rng=rng, seed=seed,
+                                           generator=generator, num_threads=num_threads))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, rng=None, seed=None,
-                  num_threads=None):
+                  generator=None, num_threads=None):
     """W ~ N(mean, std^2) conditioned on a <= W <= b (absolute bounds, as torch)."""
-    return _fill(tensor, "truncated_normal", dict(mean=mean, std=std, a=a, b=b, rng=rng,
-                                                  seed=seed, num_threads=num_threads))
+    return _fill(tensor, "truncated_normal", _random(mean=mean, std=std, a=a, b=b, rng=rng,
+                                                     seed=seed, generator=generator,
+                                                     num_threads=num_threads))
 
 
 def constant_(tensor, val, *, num_threads=None):
@@ -80,44 +131,51 @@ def dirac_(tensor, groups=1):
     return _fill(tensor, "dirac", dict(groups=groups, layout=TORCH_LAYOUT))
 
 
-def xavier_uniform_(tensor, gain=1.0, *, rng=None, seed=None, num_threads=None):
+def xavier_uniform_(tensor, gain=1.0, *, rng=None, seed=None, generator=None,
+                    num_threads=None):
     """W ~ U[-l, l), l = gain * sqrt(6 / (fan_in + fan_out))."""
-    return _fill(tensor, "xavier_uniform", dict(gain=gain, layout=TORCH_LAYOUT, rng=rng,
-                                                seed=seed, num_threads=num_threads))
+    return _fill(tensor, "xavier_uniform", _random(gain=gain, layout=TORCH_LAYOUT, rng=rng,
+                                                   seed=seed, generator=generator,
+                                                   num_threads=num_threads))
 
 
-def xavier_normal_(tensor, gain=1.0, *, rng=None, seed=None, num_threads=None):
+def xavier_normal_(tensor, gain=1.0, *, rng=None, seed=None, generator=None,
+                   num_threads=None):
     """W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))."""
-    return _fill(tensor, "xavier_normal", dict(gain=gain, layout=TORCH_LAYOUT, rng=rng,
-                                               seed=seed, num_threads=num_threads))
+    return _fill(tensor, "xavier_normal", _random(gain=gain, layout=TORCH_LAYOUT, rng=rng,
+                                                  seed=seed, generator=generator,
+                                                  num_threads=num_threads))
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None,
-                     seed=None, num_threads=None):
+                     seed=None, generator=None, num_threads=None):
     """W ~ U[-l, l), l = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
-    return _fill(tensor, "he_uniform", dict(a=a, mode=mode, nonlinearity=nonlinearity,
-                                            layout=TORCH_LAYOUT, rng=rng, seed=seed,
-                                            num_threads=num_threads))
+    return _fill(tensor, "he_uniform", _random(a=a, mode=mode, nonlinearity=nonlinearity,
+                                               layout=TORCH_LAYOUT, rng=rng, seed=seed,
+                                               generator=generator, num_threads=num_threads))
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None,
-                    seed=None, num_threads=None):
+                    seed=None, generator=None, num_threads=None):
     """W ~ N(0, s^2), s = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
-    return _fill(tensor, "he_normal", dict(a=a, mode=mode, nonlinearity=nonlinearity,
-                                           layout=TORCH_LAYOUT, rng=rng, seed=seed,
-                                           num_threads=num_threads))
+    return _fill(tensor, "he_normal", _random(a=a, mode=mode, nonlinearity=nonlinearity,
+                                              layout=TORCH_LAYOUT, rng=rng, seed=seed,
+                                              generator=generator, num_threads=num_threads))
 
 
-def orthogonal_(tensor, gain=1.0, *, rng=None, seed=None, num_threads=None):
+def orthogonal_(tensor, gain=1.0, *, rng=None, seed=None, generator=None, num_threads=None):
     """W = gain * Q, Q orthogonal, over (out, in * prod(kernel))."""
-    return _fill(tensor, "orthogonal", dict(gain=gain, layout=TORCH_LAYOUT, rng=rng,
-                                            seed=seed, num_threads=num_threads))
+    return _fill(tensor, "orthogonal", _random(gain=gain, layout=TORCH_LAYOUT, rng=rng,
+                                               seed=seed, generator=generator,
+                                               num_threads=num_threads))
 
 
-def sparse_(tensor, sparsity, std=0.01, *, rng=None, seed=None, num_threads=None):
+def sparse_(tensor, sparsity, std=0.01, *, rng=None, seed=None, generator=None,
+            num_threads=None):
     """N(0, std^2), then ceil(sparsity * rows) zeros in each column (torch's counts)."""
-    return _fill(tensor, "sparse", dict(sparsity=sparsity, std=std, layout=TORCH_LAYOUT,
-                                        rng=rng, seed=seed, num_threads=num_threads))
+    return _fill(tensor, "sparse", _random(sparsity=sparsity, std=std, layout=TORCH_LAYOUT,
+                                           rng=rng, seed=seed, generator=generator,
+                                           num_threads=num_threads))
 
 
 NAMES = ["uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",

@@ -265,3 +265,101 @@ def test_torch_named_errors_use_torchs_argument_names():
         fastinit.uniform_(np.empty(3, np.float32), -1e39, 0.0, seed=0)
     with pytest.raises(TypeError, match=r"^val must be a real number"):
         fastinit.constant_(np.empty(3), "x")
+
+
+# -- issue 30: the contracts around the laws, from the peers' own behaviour -------------------
+
+TORCH_RANDOM = ["uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
+                "kaiming_uniform_", "kaiming_normal_", "orthogonal_"]
+
+
+@pytest.mark.parametrize("name", [*TORCH_RANDOM, "ones_", "zeros_", "constant_"])
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0)])
+def test_zero_element_tensors_are_a_no_op_with_torchs_warnings(name, shape):
+    import warnings
+    args = (0.5,) if name == "constant_" else ()
+
+    def warned(call):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = call()
+        return result, sorted(str(w.message) for w in caught)
+    _, theirs = warned(lambda: getattr(torch.nn.init, name)(torch.empty(shape), *args))
+    ours_tensor = torch.empty(shape)
+    result, ours = warned(lambda: getattr(fastinit, name)(ours_tensor, *args))
+    assert result is ours_tensor and ours == theirs  # torch warns in kaiming_* alone
+
+
+@pytest.mark.parametrize("name", ["he_normal", "he_uniform", "xavier_uniform", "xavier_normal",
+                                  "lecun_normal", "normal", "orthogonal", "variance_scaling"])
+def test_plain_schemes_agree_that_an_empty_weight_is_empty(name):
+    for shape in [(0, 5), (5, 0), (3, 0, 2)]:
+        assert getattr(fastinit, name)(shape, rng=0).shape == shape
+
+
+def test_calculate_gain_refuses_what_torch_refuses_with_its_class():
+    for bad in (True, "x"):
+        with pytest.raises(ValueError):
+            torch.nn.init.calculate_gain("leaky_relu", bad)
+        with pytest.raises(ValueError):  # torch's class, and still fastinit's TypeError
+            fastinit.calculate_gain("leaky_relu", bad)
+        with pytest.raises(TypeError):
+            fastinit.calculate_gain("leaky_relu", bad)
+
+
+@pytest.mark.parametrize("name", TORCH_RANDOM)
+def test_generator_and_manual_seed_make_inits_repeat_as_in_torch(name):
+    fn = getattr(fastinit, name)
+    torch.manual_seed(0)
+    a = fn(torch.empty(8, 6))
+    b = fn(torch.empty(8, 6))  # the default generator moved on
+    torch.manual_seed(0)
+    assert torch.equal(fn(torch.empty(8, 6)), a) and not torch.equal(a, b)
+    g = torch.Generator().manual_seed(7)
+    c = fn(torch.empty(8, 6), generator=g)
+    assert torch.equal(fn(torch.empty(8, 6), generator=torch.Generator().manual_seed(7)), c)
+    assert not torch.equal(fn(torch.empty(8, 6), generator=g), c)
+    with pytest.raises(TypeError, match="generator="):
+        fn(torch.empty(2, 2), seed=1, generator=torch.Generator())
+
+
+KERAS_ATTRIBUTES = {
+    "RandomNormal": ({"mean": 0.5, "stddev": 2.0}, ["mean", "stddev", "seed"]),
+    "RandomUniform": ({"minval": -1.0, "maxval": 2.0}, ["minval", "maxval", "seed"]),
+    "TruncatedNormal": ({"mean": 0.1, "stddev": 0.3}, ["mean", "stddev", "seed"]),
+    "VarianceScaling": ({"scale": 2.0, "mode": "fan_out", "distribution": "uniform"},
+                        ["scale", "mode", "distribution", "seed"]),
+    "HeNormal": ({}, ["scale", "mode", "distribution", "seed"]),
+    "GlorotUniform": ({}, ["scale", "mode", "distribution", "seed"]),
+    "Orthogonal": ({"gain": 2.0}, ["gain", "seed"]),
+    "Constant": ({"value": 0.25}, ["value"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_ATTRIBUTES))
+def test_keras_attributes_and_config_round_trips(name):
+    keras = keras_initializers()
+    kwargs, attributes = KERAS_ATTRIBUTES[name]
+    seeded = {**kwargs, "seed": 3} if "seed" in attributes else kwargs
+    ours, theirs = getattr(fastinit.keras, name)(**seeded), getattr(keras, name)(**seeded)
+    for attribute in attributes:
+        assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+    again = type(ours).from_config(ours.get_config())  # how Keras saves and restores models
+    assert np.array_equal(again((6, 4)), ours((6, 4)))
+    back = fastinit.keras.deserialize(fastinit.keras.serialize(ours))
+    assert type(back) is type(ours) and np.array_equal(back((6, 4)), ours((6, 4)))
+
+
+def test_keras_get_and_array_constants():
+    keras = keras_initializers()
+    for identifier in ["he_normal", "HeNormal", "glorot_uniform", "Orthogonal"]:
+        assert type(fastinit.keras.get(identifier)).__name__ == \
+            type(keras.get(identifier)).__name__
+    assert fastinit.keras.get(None) is None
+    with pytest.raises(ValueError, match="Could not interpret initializer identifier"):
+        fastinit.keras.get("bogus")
+    value = np.array([[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(fastinit.keras.Constant(value)((4, 3)),
+                                  np.asarray(keras.Constant(value)((4, 3))))
+    with pytest.raises(ValueError, match="does not broadcast"):
+        fastinit.keras.Constant(value)((4, 2))
