@@ -239,6 +239,8 @@ def test_keras_orthogonal_is_orthogonal_over_the_last_axis():
     (lambda k: k.RandomNormal(stddev=1e39)((2, 2)), ValueError, r"^stddev=1e\+39"),
     (lambda k: k.VarianceScaling(scale=-1.0), ValueError, r"^scale must be > 0"),
     (lambda k: k.VarianceScaling(mode="invalid_mode"), ValueError, r"^mode must be one of"),
+    (lambda k: k.VarianceScaling(distribution="invalid_dist"), ValueError,
+     r"^distribution must be one of"),
 ])
 def test_keras_errors_use_keras_words(make, error, words):
     with pytest.raises(error, match=words) as caught:
