@@ -285,8 +285,9 @@ def test_readers_never_see_a_killed_writers_temporary(tmp_path, when):
     import subprocess
     import sys
     folder = tmp_path / "s.parquet"
+    # cwd away from the checkout: there `import fastinit` would find the uncompiled source
     done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(folder), when],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 9, done.stderr
     leftovers = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
     assert leftovers, "the kill must leave the temporary behind"
