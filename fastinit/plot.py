@@ -99,23 +99,45 @@ def comparison_figure(runs, path=None, subtitle=""):
     return _finish(fig, path)
 
 
-def _layer_histogram(result, layer, bins=40):
+def shared_histogram_range(result):
+    """The one x-range every layer's histogram of a figure uses, so that a collapse or a
+    saturation shows as the study shows it: the engine's bin range (the bounded activation's
+    range, or ``hist_range``) joined over the layers, else the kept values' range joined over
+    the layers (the exact zeros apart). None when there is nothing to bin."""
+    import numpy as np
+    los, his = [], []
+    for i, stats in enumerate(result.layers):
+        edges = np.asarray(stats.bin_edges, np.float64)
+        if edges.size >= 2 and np.isfinite(edges[[0, -1]]).all():
+            los.append(edges[0]), his.append(edges[-1])
+        elif len(result.acts):
+            values = np.asarray(result.acts[i], np.float64).ravel()
+            values = values[(values != 0) & np.isfinite(values)]
+            if values.size:
+                los.append(values.min()), his.append(values.max())
+    if not los:
+        return None
+    lo, hi = float(min(los)), float(max(his))
+    if lo == hi:
+        lo, hi = lo - 0.5 * abs(lo or 1), hi + 0.5 * abs(hi or 1)
+    return lo, hi
+
+
+def _layer_histogram(result, layer, bins=41, span=None):
     """(fractions, edges, zero_fraction) of a layer's activations. The exact zeros (ReLU's dead
     units) are counted apart so that the rest stays visible. From the kept activations when
-    there are any (bins fitted to the layer's range), else from the engine's histogram (its
-    fixed range, the zeros taken out of the bin that holds 0)."""
+    there are any (binned over ``span``, the figure's shared range, in an odd number of bins so
+    that a symmetric range has one bin centred on 0), else from the engine's
+    histogram (its own edges, the zeros taken out of the bin that holds 0)."""
     import numpy as np
     stats = result.layers[layer]
     if len(result.acts):
         values = np.asarray(result.acts[layer], np.float64).ravel()
         nonzero = values[values != 0]
         zeros = 1 - nonzero.size / values.size if values.size else 0.0
-        if nonzero.size == 0:
+        if nonzero.size == 0 or span is None:
             return np.zeros(0), np.zeros(0), zeros
-        lo, hi = float(nonzero.min()), float(nonzero.max())
-        if lo == hi:
-            lo, hi = lo - 0.5 * abs(lo or 1), hi + 0.5 * abs(hi or 1)
-        counts, edges = np.histogram(nonzero, bins, (lo, hi))
+        counts, edges = np.histogram(nonzero, bins, span)
         return counts / values.size, edges, zeros
     counts = stats.hist.astype(np.float64)
     total = counts.sum()
@@ -135,8 +157,10 @@ def classic_figure(result, title, path=None, subtitle=""):
 
     The std axis is logarithmic when the std spans more than a decade and starts at 0
     otherwise; the mean is drawn on the scale of the std (so a mean of 1e-4 next to a std of 1
-    reads as 0); histograms are fractions of the layer's values, binned over the layer's own
-    range when the activations were kept, with the exact zeros given as a number."""
+    reads as 0); histograms are fractions of the layer's values, every layer over one range
+    (shared_histogram_range: the bounded activation's range or ``hist_range``, else all the
+    layers' values), so a collapse to 0 or a saturation shows; the exact zeros are given as a
+    number, and a layer of zeros alone says so."""
     depth = len(result.layers)
     fig = _figure(max(10, 1.7 * depth), 6.5)
     grid = fig.add_gridspec(2, depth, height_ratios=(1.3, 1))
@@ -162,12 +186,18 @@ def classic_figure(result, title, path=None, subtitle=""):
         ax.set_xlabel("layer")
         ax.set_ylabel(f"{name} of the activations")
         ax.set_title(f"layer {name}")
+    span = shared_histogram_range(result)
     for i, layer in enumerate(result.layers):
         ax = fig.add_subplot(grid[1, i])
-        fractions, edges, zeros = _layer_histogram(result, i)
+        fractions, edges, zeros = _layer_histogram(result, i, span=span)
         if fractions.size:
             ax.stairs(fractions, edges, fill=True)
-        if zeros >= 0.005:
+        if span is not None:
+            ax.set_xlim(*span)
+        if zeros >= 1.0:  # nothing to draw: say why, not an empty panel
+            ax.text(0.5, 0.5, "every value\nexactly 0", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=8)
+        elif zeros >= 0.005:
             ax.text(0.97, 0.95, f"exact 0:\n{zeros:.0%}", transform=ax.transAxes, ha="right",
                     va="top", fontsize=7)
         ax.set_title(f"layer {layer.layer}", fontsize=9)
@@ -175,7 +205,8 @@ def classic_figure(result, title, path=None, subtitle=""):
         ax.xaxis.get_offset_text().set_fontsize(6)
         if i == 0:
             ax.set_ylabel("fraction of values", fontsize=7)
-    fig.supxlabel("activation value (each histogram over its own layer's range)", fontsize=9)
+    fig.supxlabel("activation value (one range for every layer: the activation's, or all "
+                  "layers' values)", fontsize=9)
     fig.suptitle(title + (f"\n{subtitle}" if subtitle else ""))
     return _finish(fig, path)
 

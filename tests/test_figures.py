@@ -62,8 +62,9 @@ def test_classic_figure_draws_the_records(tmp_path, network):
     assert hist_axes[0].get_ylabel() == "fraction of values"
     for ax, layer, acts in zip(hist_axes, network.layers, network.acts.values()):
         fractions, edges, _ = ax.patches[0].get_data()
-        # binned over the layer's own range, from the kept activations
-        assert (edges[0], edges[-1]) == (acts.min(), acts.max())
+        # every layer over tanh's range (-1, 1), from the kept activations (issue 29: each
+        # layer over its own range drew ten identical Gaussians and hid the collapse)
+        assert (edges[0], edges[-1]) == (-1.0, 1.0) and ax.get_xlim() == (-1.0, 1.0)
         np.testing.assert_allclose(fractions, np.histogram(acts, edges)[0] / acts.size)
         assert fractions.sum() == pytest.approx(1)
 
@@ -78,9 +79,11 @@ def test_classic_figure_log_axis_for_a_decaying_std_and_zeros_apart(tmp_path):
     np.testing.assert_array_equal(edges, small.layers[0].bin_edges)
     relu = fastinit.forward_prop([40] * 2, "he_normal", activation="relu", batch=50, rng=1)
     fig = plot.classic_figure(relu, "r", tmp_path / "r.png")
+    every = np.concatenate([a.ravel() for a in relu.acts.values()])
     for ax, layer, acts in zip(fig.axes[2:], relu.layers, relu.acts.values()):
         fractions, edges, _ = ax.patches[0].get_data()
-        assert edges[0] == acts[acts != 0].min()  # the zeros are not in the bars
+        # unbounded: one range for the figure, all layers' values (ReLU's data start at 0)
+        assert (edges[0], edges[-1]) == (0.0, every.max())
         assert fractions.sum() == pytest.approx((acts != 0).mean())
         zeros = (acts == 0).mean()
         assert [t.get_text() for t in ax.texts] == [f"exact 0:\n{zeros:.0%}"]
@@ -238,3 +241,23 @@ def test_kept_activations_index_like_a_sequence(network):
     for bad in (-5, 4, True, 1.0, "0"):
         with pytest.raises(KeyError):
             acts[bad]
+
+
+def test_classic_figure_shows_the_collapse_and_honours_hist_range(tmp_path):
+    # the CS231n point: with std 0.01 the tanh activations collapse to 0 layer by layer, and
+    # on one shared axis the last layer is a single spike at 0
+    small = fastinit.forward_prop([200] * 6, fastinit.get_initializer("normal", std=0.01),
+                                  batch=100, rng=0)
+    fig = plot.classic_figure(small, "t", tmp_path / "s.png")
+    fractions, edges, _ = fig.axes[-1].patches[0].get_data()
+    assert (edges[0], edges[-1]) == (-1.0, 1.0)
+    centre = np.searchsorted(edges, 0.0) - 1  # an odd bin count: one bin holds 0
+    assert edges[centre] < 0 < edges[centre + 1] and fractions[centre] == pytest.approx(1)
+    wide = fastinit.forward_prop([30] * 3, "xavier_normal", batch=50, rng=0,
+                                 hist_range=(-2.0, 2.0))
+    fig = plot.classic_figure(wide, "t", tmp_path / "w.png")
+    assert all(ax.get_xlim() == (-2.0, 2.0) for ax in fig.axes[2:])  # hist_range is honoured
+    zeros = fastinit.forward_prop([30] * 3, "zeros", batch=20, rng=0)
+    fig = plot.classic_figure(zeros, "z", tmp_path / "z.png")
+    assert [t.get_text() for ax in fig.axes[2:] for t in ax.texts] == \
+        ["every value\nexactly 0"] * 3  # said in the panel, not an empty axis
