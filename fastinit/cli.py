@@ -108,7 +108,7 @@ def demo(args):
                 f"seed {args.seed}")
     rows, runs = [], []
     for label, name, params, activation in studies:
-        # kept activations: the figures bin each layer over its own range
+        # kept activations: the figures bin every layer over one shared range
         result = forward_prop([CLASSIC_WIDTH] * CLASSIC_DEPTH, get_initializer(name, **params),
                               activation=activation, rng=args.seed, batch=CLASSIC_BATCH,
                               backward=True, keep_activations=plot is not None)
