@@ -4,6 +4,7 @@ import math
 import numbers
 import operator
 import os
+import re
 
 import numpy as np
 
@@ -147,6 +148,16 @@ def real(value, name, *, finite=True, positive=False, nonnegative=False):
     if nonnegative and not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return value
+
+
+def in_words(error, words):
+    """``error`` again, of the same class, with fastinit's argument names replaced by the ones
+    the caller's API uses (``words``: {fastinit's name: the peer's}, e.g. Keras's "std" ->
+    "stddev"): the one place the torch, Keras and JAX front ends translate errors."""
+    if not words:
+        return error
+    pattern = r"\b(" + "|".join(map(re.escape, words)) + r")\b"
+    return type(error)(re.sub(pattern, lambda m: words[m.group(1)], str(error)))
 
 
 def choice(value, name, valid):

@@ -306,6 +306,20 @@ def _symmetric_uniform(limit):
     return Uniform(-limit, limit)
 
 
+def draw_law(law, shape=None, **call):
+    """The values of ``law`` for ``shape`` (or ``out=``), drawn by the law's own plain scheme
+    (constant, uniform, normal, truncated_normal) with ``call``'s arguments (rng, dtype, out,
+    region, num_threads): for front ends whose fans are not a fastinit layout's (Keras's short
+    shapes, JAX's axes), the same values the scheme draws for the same law."""
+    if isinstance(law, Constant):
+        return constant(shape, value=law.value, **call)
+    if isinstance(law, Uniform):
+        return uniform(shape, low=law.low, high=law.high, **call)
+    if isinstance(law, Normal):
+        return normal(shape, mean=law.mean, std=law.std, **call)
+    return truncated_normal(shape, mean=law.mean, std=law.std, a=law.a, b=law.b, **call)
+
+
 orthogonal, identity, dirac, sparse = (scheme(f) for f in (orthogonal, identity, dirac, sparse))
 
 # -- names -----------------------------------------------------------------------------------

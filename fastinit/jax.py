@@ -23,21 +23,20 @@ its path (``"Dense_0/kernel"``), with Flax's defaults or your rules.
 """
 import fnmatch
 import math
-import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from fastinit import initializers, text_specs
-from fastinit.laws import TRUNCATED_2SIGMA_STD
-from fastinit._validation import real
+from fastinit.laws import TRUNCATED_2SIGMA_STD, Normal, TruncatedNormal, Uniform
+from fastinit._validation import in_words, real
 from fastinit.initializers import Initializer, get_initializer
 from fastinit.seeding import named_child, seed_sequence
 
 __all__ = ["constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
-           "compute_fans", "delta_orthogonal", "init_params", "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal",
-           "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+           "compute_fans", "delta_orthogonal", "init_params", "lecun_normal", "lecun_uniform",
+           "normal", "ones", "orthogonal", "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
            "zeros", "kaiming_normal", "kaiming_uniform"]
 
 
@@ -82,13 +81,6 @@ def _scalar(value, name, **checks):
     return real(value, name, **checks)
 
 
-def _in_jax_words(error, words):
-    if not words:
-        return error
-    pattern = r"\b(" + "|".join(map(re.escape, words)) + r")\b"
-    return type(error)(re.sub(pattern, lambda m: words[m.group(1)], str(error)))
-
-
 def _from(initializer, name, default_dtype=jnp.float32, words=None):
     """An ``init(key, shape, dtype=default_dtype, *, region=None)`` drawing from
     ``initializer``; ``words`` maps fastinit's parameter names to the maker's, for errors."""
@@ -98,7 +90,7 @@ def _from(initializer, name, default_dtype=jnp.float32, words=None):
         try:
             values = initializer(shape, rng=seed, dtype=np.dtype(dtype), region=region)
         except (ValueError, TypeError) as error:
-            raise _in_jax_words(error, words) from None
+            raise in_words(error, words) from None
         return jnp.asarray(values)
     init.__name__ = init.__qualname__ = name
     init.initializer = initializer
@@ -160,23 +152,23 @@ class _VarianceScaling:
         fan_in, fan_out = compute_fans(shape, *self.axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
                "fan_geo_avg": math.sqrt(fan_in * fan_out)}[self.mode]
-        common = dict(rng=rng, dtype=dtype, region=region, num_threads=num_threads)
         if math.prod(shape) == 0:  # nothing to draw (and a zero fan)
             return np.zeros(shape, dtype)
         variance = self.scale / fan
-        because = f"scale={self.scale!r}"
-        try:
-            if self.distribution == "uniform":
-                limit = math.sqrt(3.0 * variance)
-                return initializers.uniform(shape, low=-limit, high=limit, **common)
-            if self.distribution == "normal":
-                return initializers.normal(shape, std=math.sqrt(variance), **common)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            law = Uniform(-limit, limit)
+        elif self.distribution == "normal":
+            law = Normal(0.0, math.sqrt(variance))
+        else:
             std = math.sqrt(variance) / TRUNCATED_2SIGMA_STD
-            return initializers.truncated_normal(shape, std=std, a=-2.0 * std, b=2.0 * std,
-                                                 **common)
+            law = TruncatedNormal(0.0, std, -2.0 * std, 2.0 * std)
+        try:
+            return initializers.draw_law(law, shape, rng=rng, dtype=dtype, region=region,
+                                         num_threads=num_threads)
         except ValueError as error:
-            raise ValueError(f"{because} is too large for {np.dtype(dtype).name}: {error}") \
-                from None
+            raise ValueError(f"scale={self.scale!r} is too large for "
+                             f"{np.dtype(dtype).name}: {error}") from None
 
 
 def zeros(dtype=jnp.float32):

@@ -22,17 +22,11 @@ import re
 import numpy as np
 
 from fastinit import initializers as schemes
-from fastinit._validation import output as checked_output, real
+from fastinit._validation import in_words, output as checked_output, real
 from fastinit.backends import LAWS
-from fastinit.laws import Constant as ConstantLaw, Normal, TruncatedNormal as TruncatedLaw, \
-    Uniform
 
 # fastinit's parameter names, as Keras calls them: errors speak Keras
 KERAS_NAMES = {"std": "stddev", "low": "minval", "high": "maxval", "rng": "seed"}
-
-
-def _in_keras_words(message):
-    return re.sub(r"\b(std|low|high|rng)\b", lambda m: KERAS_NAMES[m.group(1)], message)
 
 
 def _keras_errors(method):
@@ -42,7 +36,7 @@ def _keras_errors(method):
         try:
             return method(*args, **kwargs)
         except (ValueError, TypeError) as error:
-            raise type(error)(_in_keras_words(str(error))) from None
+            raise in_words(error, KERAS_NAMES) from None
     return wrapper
 
 
@@ -116,21 +110,8 @@ class _FansAsKeras:
             dtype = "float32"
         law = schemes.SCHEMES[self.scheme](keras_fans(shape), backend=LAWS,
                                            **self._arguments())
-        return _draw(law, shape, self.seed, dtype, out, num_threads)
-
-
-def _draw(law, shape, seed, dtype, out, num_threads):
-    """A law's plain scheme: the values the scheme of ``law`` draws for ``shape``."""
-    common = dict(rng=seed, dtype=dtype, out=out, num_threads=num_threads)
-    shape = None if out is not None else shape
-    if isinstance(law, ConstantLaw):
-        return schemes.constant(shape, value=law.value, **common)
-    if isinstance(law, Uniform):
-        return schemes.uniform(shape, low=law.low, high=law.high, **common)
-    if isinstance(law, Normal):
-        return schemes.normal(shape, mean=law.mean, std=law.std, **common)
-    return schemes.truncated_normal(shape, mean=law.mean, std=law.std, a=law.a, b=law.b,
-                                    **common)
+        return schemes.draw_law(law, None if out is not None else shape, rng=self.seed,
+                                dtype=dtype, out=out, num_threads=num_threads)
 
 
 class Zeros(KerasInitializer):

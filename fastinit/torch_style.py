@@ -4,8 +4,8 @@ PyTorch's layout (``(out, in, *kernel)``), so fans are read as torch reads them.
 
 The argument is a NumPy array or a CPU ``torch.Tensor`` (16-, 32- or 64-bit floats: a
 contiguous one is filled through ``tensor.detach().numpy()``, no copy; a channels-last or
-strided one through a contiguous copy, by logical index as torch.nn.init fills it). Every function also takes
-``rng=`` (or ``seed=``) and ``num_threads=`` like the rest of fastinit: an int seed draws from
+strided one through a contiguous copy, by logical index as torch.nn.init fills it). Every
+function also takes ``rng=`` (or ``seed=``) and ``num_threads=`` like the rest of fastinit: an int seed draws from
 the counter-based stream, so the same seed gives the same values on any thread count.
 
 >>> import numpy as np, fastinit
@@ -14,10 +14,10 @@ the counter-based stream, so the same seed gives the same values on any thread c
 >>> bool(abs(w).max() <= 1 / 784 ** 0.5)
 True
 """
-import re
 import warnings
 
 from fastinit import initializers as schemes
+from fastinit._validation import in_words
 from fastinit.tensors import fill_target, is_torch_tensor
 
 TORCH_LAYOUT = "out_in"
@@ -27,8 +27,8 @@ def _fill(tensor, scheme, draw, names=None):
     """Fill ``tensor`` by ``scheme(out=..., **draw)`` and return it (torch's convention).
     ``names``: {fastinit's parameter name: torch's}, so that errors speak torch's words.
 
-    As torch.nn.init: a zero-element tensor is a no-op (with torch's warning in kaiming_*); ``generator=`` (a
-    torch.Generator) gives the seed, drawn from it; a torch tensor filled with neither a seed
+    As torch.nn.init: a zero-element tensor is a no-op (with torch's warning in kaiming_*);
+    ``generator=`` (a torch.Generator) gives the seed, drawn from it; a torch tensor filled with neither a seed
     nor a generator draws its seed from torch's default generator, so ``torch.manual_seed(0)``
     makes the next init repeat as it does in torch."""
     if 0 in getattr(tensor, "shape", (1,)):
@@ -44,10 +44,7 @@ def _fill(tensor, scheme, draw, names=None):
         with fill_target(tensor, "tensor") as target:
             schemes.SCHEMES[scheme](out=target, **draw)
     except (ValueError, TypeError) as error:
-        if not names:
-            raise
-        pattern = r"\b(" + "|".join(map(re.escape, names)) + r")\b"
-        raise type(error)(re.sub(pattern, lambda m: names[m.group(1)], str(error))) from None
+        raise in_words(error, names) from None
     return tensor
 
 
@@ -56,10 +53,7 @@ def _torch_seed(tensor, rng, seed, generator):
     ``generator`` or, for a torch tensor, from torch's default generator (one draw, as one
     of torch's own inits advances it); else None (fresh entropy, as NumPy)."""
     if seed is not None:
-        if rng is not None:
-            raise TypeError("give rng= or seed= (the same argument under Keras's name), not "
-                            "both")
-        rng = seed
+        rng = schemes.seed_as_rng(seed, rng)
     if generator is not None:
         if rng is not None:
             raise TypeError("give rng=/seed= or generator=, not both")
