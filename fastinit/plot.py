@@ -192,8 +192,9 @@ def classic_figure(result, title, path=None, subtitle=""):
         fractions, edges, zeros = _layer_histogram(result, i, span=span)
         if fractions.size:
             ax.stairs(fractions, edges, fill=True)
-        if span is not None:
-            ax.set_xlim(*span)
+        if span is not None:  # a margin, so bars at the range's ends (saturation) show
+            margin = 0.04 * (span[1] - span[0])
+            ax.set_xlim(span[0] - margin, span[1] + margin)
         if zeros >= 1.0:  # nothing to draw: say why, not an empty panel
             ax.text(0.5, 0.5, "every value\nexactly 0", transform=ax.transAxes, ha="center",
                     va="center", fontsize=8)
