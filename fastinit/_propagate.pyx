@@ -9,7 +9,7 @@ for any thread count. Inputs are validated by fastinit.propagation; nothing here
 """
 from libc.math cimport erf, expm1, fabs, INFINITY, NAN
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset
 from cython cimport floating
 from cython.parallel cimport parallel, prange
@@ -173,56 +173,88 @@ cdef inline void merge(double* total, double n_total, const double* part, double
     total[7] += part[7]
 
 
-cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k,
-                       const floating* w, floating* out, Py_ssize_t width, floating beta,
-                       bint finish, const floating* bias, double bias_value, int kind,
-                       double slope, double sat_below, double sat_above, int bins,
-                       const double* edges, double scale, double step, double* parts, long long* hists, Py_ssize_t hist_stride, double* total,
-                       int num_threads, fi_interrupt* interrupt) noexcept nogil:
-    """out = x @ w + beta * out, then (finish) the fused pass, one OpenMP loop over blocks of
-    rows; the chunks' partials (parts, hists: zeroed by the caller) merge in chunk order into
-    total. See forward_layer."""
-    cdef Py_ssize_t rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
-    cdef Py_ssize_t nchunks = (rows + rows_per_chunk - 1) // rows_per_chunk
+cdef struct ItemPlan:
+    # how a layer's rows are cut: statistics chunks of whole rows, and OpenMP work items of
+    # whole chunks (one GEMM call each). Both depend on the batch and width alone: never on
+    # the thread count (a GEMM's bits depend on how its rows are split into calls).
+    Py_ssize_t rows_per_chunk, nchunks, chunks_per_item, nitems
+
+
+cdef inline ItemPlan item_plan(Py_ssize_t rows, Py_ssize_t width) noexcept nogil:
+    cdef ItemPlan plan
     cdef Py_ssize_t item_rows = min(max((rows + ITEMS_PER_BATCH - 1) // ITEMS_PER_BATCH,
                                         <Py_ssize_t>MIN_ITEM_ROWS), <Py_ssize_t>MAX_ITEM_ROWS)
-    cdef Py_ssize_t chunks_per_item = (item_rows + rows_per_chunk - 1) // rows_per_chunk
-    cdef Py_ssize_t nitems = (nchunks + chunks_per_item - 1) // chunks_per_item
-    cdef Py_ssize_t item, c, r0, r1, c0, c1
+    plan.rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
+    plan.nchunks = (rows + plan.rows_per_chunk - 1) // plan.rows_per_chunk
+    plan.chunks_per_item = (item_rows + plan.rows_per_chunk - 1) // plan.rows_per_chunk
+    plan.nitems = (plan.nchunks + plan.chunks_per_item - 1) // plan.chunks_per_item
+    return plan
+
+
+cdef void layer_item(const ItemPlan* plan, Py_ssize_t item, const floating* x, int lda,
+                     Py_ssize_t rows, Py_ssize_t k, const floating* w, floating* out,
+                     Py_ssize_t width, floating beta, bint finish, const floating* bias,
+                     double bias_value, int kind, double slope, double sat_below,
+                     double sat_above, int bins, const double* edges, double scale,
+                     double step, double* parts, long long* hists,
+                     Py_ssize_t hist_stride) noexcept nogil:
+    """One work item: its rows' GEMM and, while they are still in cache, their chunks' fused
+    passes (partials into the chunks' own slots of parts and hists)."""
+    cdef Py_ssize_t c, rpc = plan.rows_per_chunk
+    cdef Py_ssize_t c0 = item * plan.chunks_per_item
+    cdef Py_ssize_t c1 = min(c0 + plan.chunks_per_item, plan.nchunks)
+    cdef Py_ssize_t r0 = c0 * rpc, r1 = min(c1 * rpc, rows)
+    gemm_rows(x + r0 * lda, lda, w, out + r0 * width, <int>(r1 - r0), <int>k, <int>width, beta)
+    if finish:
+        for c in range(c0, c1):
+            chunk_pass(out + c * rpc * width, min(rpc, rows - c * rpc), width, bias,
+                       bias_value, kind, slope, sat_below, sat_above, bins, edges, scale,
+                       step, parts + 8 * c, hists + hist_stride * c)
+
+
+cdef void merge_parts(const ItemPlan* plan, Py_ssize_t rows, Py_ssize_t width,
+                      const double* parts, double* total) noexcept nogil:
+    """The chunks' partials merged in chunk order into total (the same bits on any thread
+    count)."""
+    cdef Py_ssize_t c, rpc = plan.rows_per_chunk
     cdef double count = 0, n_part
-    # dynamic: a core busy elsewhere (the user's weights for the next layer, drawn meanwhile)
-    # holds no thread back; every item writes its own slots, so the schedule changes no bit
-    if nitems == 1:  # one work item: no thread team to wake
-        num_threads = 1
-    for item in prange(nitems, num_threads=num_threads, schedule="dynamic"):
-        if fi_interrupt_poll(interrupt):
-            continue
-        c0 = item * chunks_per_item
-        c1 = min(c0 + chunks_per_item, nchunks)
-        r0 = c0 * rows_per_chunk
-        r1 = min(c1 * rows_per_chunk, rows)
-        gemm_rows(x + r0 * lda, lda, w, out + r0 * width, <int>(r1 - r0), <int>k, <int>width,
-                  beta)
-        if finish:
-            for c in range(c0, c1):
-                chunk_pass(out + c * rows_per_chunk * width,
-                           min(rows_per_chunk, rows - c * rows_per_chunk), width, bias,
-                           bias_value, kind, slope, sat_below, sat_above, bins, edges, scale,
-                           step, parts + 8 * c, hists + hist_stride * c)
-    if not finish:
-        return
     memset(total, 0, 8 * sizeof(double))
     total[4] = INFINITY
     total[5] = -INFINITY
-    for c in range(nchunks):
-        n_part = <double>(min(rows_per_chunk, rows - c * rows_per_chunk) * width)
+    for c in range(plan.nchunks):
+        n_part = <double>(min(rpc, rows - c * rpc) * width)
         merge(total, count, parts + 8 * c, n_part)
         count += n_part
 
 
+cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k,
+                       const floating* w, floating* out, Py_ssize_t width, floating beta,
+                       bint finish, const floating* bias, double bias_value, int kind,
+                       double slope, double sat_below, double sat_above, int bins,
+                       const double* edges, double scale, double step, double* parts,
+                       long long* hists, Py_ssize_t hist_stride, double* total,
+                       int num_threads, fi_interrupt* interrupt) noexcept nogil:
+    """out = x @ w + beta * out, then (finish) the fused pass, one OpenMP loop over work
+    items; the chunks' partials (parts, hists: zeroed by the caller) merge in chunk order into
+    total. See forward_layer."""
+    cdef ItemPlan plan = item_plan(rows, width)
+    cdef Py_ssize_t item
+    # dynamic: a core busy elsewhere holds no thread back; every item writes its own slots,
+    # so the schedule changes no bit
+    if plan.nitems == 1:  # one work item: no thread team to wake
+        num_threads = 1
+    for item in prange(plan.nitems, num_threads=num_threads, schedule="dynamic"):
+        if fi_interrupt_poll(interrupt):
+            continue
+        layer_item(&plan, item, x, lda, rows, k, w, out, width, beta, finish, bias,
+                   bias_value, kind, slope, sat_below, sat_above, bins, edges, scale, step,
+                   parts, hists, hist_stride)
+    if finish:
+        merge_parts(&plan, rows, width, parts, total)
+
+
 cdef Py_ssize_t chunk_count(Py_ssize_t rows, Py_ssize_t width) noexcept nogil:
-    cdef Py_ssize_t rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
-    return (rows + rows_per_chunk - 1) // rows_per_chunk
+    return item_plan(rows, width).nchunks
 
 
 def _root_mean(m2, n):
@@ -356,50 +388,165 @@ cdef class NetworkLayout:
         return max(chunk_count(batch, w) for w in self.widths)
 
 
+cdef enum:
+    FILL_ITEM = 16384  # weights per fill work item of a network's stage (4 fill chunks)
+
+
+cdef struct NetworkScratch:
+    # what one network's run needs beside its layout: the weights of two layers (a stage
+    # draws the next layer's while the current one's GEMMs read the other; one buffer, the
+    # same for both, on one thread), and the chunks' partials of two layers (parts: 8 per
+    # chunk, hists: hist_stride per chunk, zeroed), max_chunks chunks each
+    void* weights[2]
+    double* parts
+    long long* hists
+    Py_ssize_t max_chunks
+
+
+cdef inline const floating* layer_input(const LayoutView* L, Py_ssize_t layer,
+                                        const floating* x0, Py_ssize_t batch, floating** kept,
+                                        floating* turns) noexcept nogil:
+    if layer == 0:
+        return x0
+    return kept[layer - 1] if kept != NULL else turns + ((layer - 1) % 2) * batch * L.max_width
+
+
+cdef inline Py_ssize_t fan_in_of(const LayoutView* L, Py_ssize_t layer) noexcept nogil:
+    return L.input_dim if layer == 0 else L.widths[layer - 1]
+
+
+cdef void stage_task(const LayoutView* L, Py_ssize_t stage, Py_ssize_t task,
+                     const floating* x0, Py_ssize_t batch, const uint32_t* keys,
+                     floating** kept, floating* turns, NetworkScratch* S, double* totals,
+                     long long* hist_out, fi_interrupt* interrupt) noexcept nogil:
+    """Task ``task`` of stage ``stage`` of a network: first the work items of layer stage - 1
+    (GEMM and fused pass), then the merge of layer stage - 2's partials, then the fill work
+    items of layer stage's weights. Tasks of one stage touch disjoint memory, so any thread
+    may run any of them; a stage starts when the previous one has ended."""
+    cdef Py_ssize_t layer = stage - 1, hist_stride = max(L.bins, 1), width, fan_in, c, b
+    cdef Py_ssize_t slot_parts, slot_hists, start, n
+    cdef ItemPlan plan
+    cdef const double* numbers
+    cdef const double* edges
+    cdef const floating* bias
+    cdef int bins = L.bins
+    if 0 <= layer < L.depth:
+        width = L.widths[layer]
+        plan = item_plan(batch, width)
+        if task < plan.nitems:
+            fan_in = fan_in_of(L, layer)
+            numbers = L.numbers + 5 * layer
+            edges = L.edges + (bins + 1) * layer
+            # a NaN bias value: the layer adds its bias vector
+            bias = <const floating*>L.bias + layer * L.max_width \
+                if numbers[3] != numbers[3] else NULL
+            layer_item(&plan, task, layer_input(L, layer, x0, batch, kept, turns),
+                       <int>fan_in, batch, fan_in, <const floating*>S.weights[layer % 2],
+                       kept[layer] if kept != NULL else turns + (layer % 2) * batch * L.max_width,
+                       width, 0, True, bias, 0.0 if bias != NULL else numbers[3],
+                       L.codes[layer], numbers[0], numbers[1], numbers[2], bins,
+                       edges if bins > 0 else NULL,
+                       bins / (edges[bins] - edges[0]) if bins > 0 else 0.0, numbers[4],
+                       S.parts + (layer % 2) * S.max_chunks * 8,
+                       S.hists + (layer % 2) * S.max_chunks * hist_stride, hist_stride)
+            return
+        task -= plan.nitems
+    if layer >= 1:
+        if task == 0:
+            layer -= 1
+            plan = item_plan(batch, L.widths[layer])
+            slot_parts = (layer % 2) * S.max_chunks * 8
+            slot_hists = (layer % 2) * S.max_chunks * hist_stride
+            merge_parts(&plan, batch, L.widths[layer], S.parts + slot_parts, totals + 8 * layer)
+            for c in range(plan.nchunks):
+                for b in range(bins):
+                    hist_out[layer * hist_stride + b] += S.hists[slot_hists + c * hist_stride + b]
+            if bins > 0:
+                memset(S.hists + slot_hists, 0, plan.nchunks * hist_stride * sizeof(long long))
+            return
+        task -= 1
+    if stage < L.depth:
+        n = fan_in_of(L, stage) * L.widths[stage]
+        start = task * FILL_ITEM
+        fill_range(<floating*>S.weights[stage % 2] + start, min(<Py_ssize_t>FILL_ITEM, n - start),
+                   start, keys + 2 * stage, L.law_kinds[stage],
+                   L.law_params + stage * L.params_stride, 1, interrupt, 0)
+
+
+cdef Py_ssize_t stage_tasks(const LayoutView* L, Py_ssize_t stage,
+                            Py_ssize_t batch) noexcept nogil:
+    """How many tasks stage ``stage`` has (see stage_task)."""
+    cdef Py_ssize_t count = 0
+    if 1 <= stage <= L.depth:
+        count += item_plan(batch, L.widths[stage - 1]).nitems
+    if stage >= 2:
+        count += 1
+    if stage < L.depth:
+        count += (fan_in_of(L, stage) * L.widths[stage] + FILL_ITEM - 1) // FILL_ITEM
+    return count
+
+
 cdef void run_layers(const LayoutView* L, const floating* x0, Py_ssize_t batch,
-                     const uint32_t* keys, floating** kept, floating* turns, floating* weights,
-                     double* parts, long long* hists, double* totals, long long* hist_out,
+                     const uint32_t* keys, floating** kept, floating* turns,
+                     NetworkScratch* S, double* totals, long long* hist_out,
                      int num_threads, fi_interrupt* interrupt) noexcept nogil:
     """One network through every layer of L: per layer the weights drawn from keys[2 l ..]
     (fill_range), the GEMM and the fused pass into kept[l] (or, kept NULL, the two halves of
     ``turns`` in turn); totals (depth x 8) and hist_out (depth x max(bins, 1), zeroed by the
-    caller) get each layer's statistics. Scratch: weights (max_weights), parts and hists (the
-    most chunks a layer has, times 8 and max(bins, 1))."""
-    cdef Py_ssize_t layer, fan_in = L.input_dim, width, c, b, nchunks
-    cdef Py_ssize_t half = batch * L.max_width, hist_stride = max(L.bins, 1)
-    cdef int bins = L.bins
-    cdef const floating* h_in = x0
-    cdef floating* h_out
-    cdef const floating* bias
-    cdef const double* numbers
-    cdef const double* edges
-    cdef double scale
-    for layer in range(L.depth):
-        if interrupt.stop:
-            return
-        width = L.widths[layer]
-        h_out = kept[layer] if kept != NULL else turns + (layer % 2) * half
-        fill_range(weights, fan_in * width, 0, keys + 2 * layer, L.law_kinds[layer],
-                   L.law_params + layer * L.params_stride, num_threads, interrupt, 0)
-        nchunks = chunk_count(batch, width)
-        if bins > 0:
-            memset(hists, 0, nchunks * hist_stride * sizeof(long long))
-        numbers = L.numbers + 5 * layer
-        edges = L.edges + (bins + 1) * layer
-        # a NaN bias value: the layer adds its bias vector
-        bias = <const floating*>L.bias + layer * L.max_width \
-            if numbers[3] != numbers[3] else NULL
-        scale = bins / (edges[bins] - edges[0]) if bins > 0 else 0.0
-        layer_kernel(h_in, <int>fan_in, batch, fan_in, weights, h_out, width, 0, True, bias,
-                     0.0 if bias != NULL else numbers[3], L.codes[layer], numbers[0],
-                     numbers[1], numbers[2], bins, edges if bins > 0 else NULL, scale,
-                     numbers[4], parts, hists, hist_stride, totals + 8 * layer, num_threads,
-                     interrupt)
-        for c in range(nchunks):
-            for b in range(bins):
-                hist_out[layer * hist_stride + b] += hists[c * hist_stride + b]
-        h_in = h_out
-        fan_in = width
+    caller) get each layer's statistics.
+
+    In depth + 1 stages (see stage_task), so that a layer's GEMMs and the next layer's draws
+    share one stage: with threads, one parallel region for the whole network and one barrier
+    per stage, not a region per layer (a waiting thread sleeps, and waking it costs)."""
+    cdef Py_ssize_t stage, task, ntasks
+    cdef Py_ssize_t stages = L.depth + 1
+    if num_threads == 1:
+        for stage in range(stages):
+            for task in range(stage_tasks(L, stage, batch)):
+                if fi_interrupt_poll(interrupt):
+                    return
+                stage_task(L, stage, task, x0, batch, keys, kept, turns, S, totals, hist_out,
+                           interrupt)
+    else:
+        with parallel(num_threads=num_threads):
+            for stage in range(stages):
+                ntasks = stage_tasks(L, stage, batch)
+                for task in prange(ntasks, schedule="dynamic"):
+                    if fi_interrupt_poll(interrupt):
+                        continue
+                    stage_task(L, stage, task, x0, batch, keys, kept, turns, S, totals,
+                               hist_out, interrupt)
+    if interrupt.stop:
+        return
+    # the last layer's merge (stage depth + 1 would hold nothing else)
+    stage_task(L, stages, 0, x0, batch, keys, kept, turns, S, totals, hist_out, interrupt)
+
+
+cdef int scratch_init(NetworkScratch* S, const LayoutView* L, Py_ssize_t batch,
+                      Py_ssize_t max_chunks, Py_ssize_t itemsize, int num_threads) noexcept nogil:
+    """Allocate S for networks of L (two weight buffers only for threads); 0, or -1 when
+    memory ran out (S is then freed)."""
+    cdef Py_ssize_t hist_stride = max(L.bins, 1)
+    S.max_chunks = max_chunks
+    S.weights[0] = malloc(L.max_weights * itemsize)
+    S.weights[1] = malloc(L.max_weights * itemsize) if num_threads > 1 else S.weights[0]
+    S.parts = <double*>malloc(2 * max_chunks * 8 * sizeof(double))
+    S.hists = <long long*>calloc(2 * max_chunks * hist_stride, sizeof(long long))
+    if S.weights[0] == NULL or S.weights[1] == NULL or S.parts == NULL or S.hists == NULL:
+        scratch_free(S)
+        return -1
+    return 0
+
+
+cdef void scratch_free(NetworkScratch* S) noexcept nogil:
+    if S.weights[1] != S.weights[0]:
+        free(S.weights[1])
+    free(S.weights[0])
+    free(S.parts)
+    free(S.hists)
+    S.weights[0] = S.weights[1] = NULL
+    S.parts = NULL
+    S.hists = NULL
 
 
 cdef void* writable_block(object array, Py_ssize_t count, Py_ssize_t itemsize) except NULL:
@@ -447,16 +594,14 @@ def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
     cdef long long[:, ::1] hist_out = hist_array
     # scratch: the weights, the chunks' partials and (when nothing is kept) two activations
     cdef size_t turns = 0 if outputs is not None else <size_t>(2 * batch * layout.max_width)
-    cdef floating* weights = <floating*>malloc(layout.max_weights * sizeof(floating))
+    cdef NetworkScratch scratch
     cdef floating* buffers = <floating*>malloc(max(turns, 1) * sizeof(floating))
-    cdef double* parts = <double*>malloc(max_chunks * 8 * sizeof(double))
-    cdef long long* hists = <long long*>malloc(max_chunks * hist_stride * sizeof(long long))
     cdef floating** kept = NULL
     if outputs is not None:
         kept = <floating**>malloc(depth * sizeof(floating*))
-    if weights == NULL or buffers == NULL or parts == NULL or hists == NULL or (
-            outputs is not None and kept == NULL):
-        free(weights); free(buffers); free(parts); free(hists); free(kept)
+    if scratch_init(&scratch, &layout.view, batch, max_chunks, sizeof(floating),
+                    num_threads) != 0 or buffers == NULL or (outputs is not None and kept == NULL):
+        scratch_free(&scratch); free(buffers); free(kept)
         raise MemoryError("forward_network: no memory for its scratch buffers")
     try:
         for layer in range(depth if outputs is not None else 0):
@@ -468,14 +613,14 @@ def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
             if outputs[layer].shape != (batch, layout.widths[layer]):
                 raise ValueError("forward_network's outputs must be (batch, width) per layer")
     except BaseException:
-        free(weights); free(buffers); free(parts); free(hists); free(kept)
+        scratch_free(&scratch); free(buffers); free(kept)
         raise
     cdef fi_interrupt interrupt
     fi_interrupt_init(&interrupt)
     with nogil:
-        run_layers(&layout.view, &x0[0, 0], batch, &keys[0, 0], kept, buffers, weights, parts,
-                   hists, &totals[0, 0], &hist_out[0, 0], num_threads, &interrupt)
-    free(weights); free(buffers); free(parts); free(hists); free(kept)
+        run_layers(&layout.view, &x0[0, 0], batch, &keys[0, 0], kept, buffers, &scratch,
+                   &totals[0, 0], &hist_out[0, 0], num_threads, &interrupt)
+    scratch_free(&scratch); free(buffers); free(kept)
     if interrupt.stop:  # Ctrl-C: nothing is returned
         raise_pending()
     return totals_array, hist_array[:, :layout.bins]
@@ -527,19 +672,16 @@ cdef int many_networks(const LayoutView* L, Py_ssize_t batch, const uint32_t* ke
     # but a thread may be slowed by another process)
     cdef Py_ssize_t i, stride = (L.depth + 1) * 2, hist_stride = max(L.bins, 1)
     cdef floating* x
-    cdef floating* weights
     cdef floating* turns
-    cdef double* parts
-    cdef long long* hists
+    cdef NetworkScratch* scratch  # a pointer assigned in the parallel block: one per thread
     cdef int failed = 0
     cdef int* shared_failed = &failed  # assigned in the parallel block, a name is private
     with parallel(num_threads=num_threads):
         x = <floating*>malloc(batch * L.input_dim * sizeof(floating))
-        weights = <floating*>malloc(L.max_weights * sizeof(floating))
         turns = <floating*>malloc(2 * batch * L.max_width * sizeof(floating))
-        parts = <double*>malloc(max_chunks * 8 * sizeof(double))
-        hists = <long long*>malloc(max_chunks * hist_stride * sizeof(long long))
-        if x == NULL or weights == NULL or turns == NULL or parts == NULL or hists == NULL:
+        scratch = <NetworkScratch*>calloc(1, sizeof(NetworkScratch))
+        if x == NULL or turns == NULL or scratch == NULL or \
+                scratch_init(scratch, L, batch, max_chunks, sizeof(floating), 1) != 0:
             shared_failed[0] = 1
         else:
             for i in prange(n, schedule="dynamic"):
@@ -547,10 +689,12 @@ cdef int many_networks(const LayoutView* L, Py_ssize_t batch, const uint32_t* ke
                     continue
                 fill_range(x, batch * L.input_dim, 0, keys + i * stride, input_kind,
                            input_params, 1, interrupt, 0)
-                run_layers(L, x, batch, keys + i * stride + 2, NULL, turns, weights, parts,
-                           hists, totals + i * L.depth * 8,
-                           hist_out + i * L.depth * hist_stride, 1, interrupt)
-        free(x); free(weights); free(turns); free(parts); free(hists)
+                run_layers(L, x, batch, keys + i * stride + 2, NULL, turns, scratch,
+                           totals + i * L.depth * 8, hist_out + i * L.depth * hist_stride, 1,
+                           interrupt)
+        if scratch != NULL:
+            scratch_free(scratch)
+        free(scratch); free(x); free(turns)
     return failed
 
 

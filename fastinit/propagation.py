@@ -236,6 +236,16 @@ _FORWARD_DEFAULTS = {name: parameter.default for name, parameter in
                      if parameter.default is not inspect.Parameter.empty}
 
 
+def kept_outputs(batch, widths, dtype):
+    """One (batch, width) array per layer for the kept activations, all views of one block:
+    one allocation, which NumPy backs with huge pages when it is large, where an array per
+    layer faults its pages in one by one (faults cost as much as the layer's statistics)."""
+    block = np.empty(batch * sum(widths), dtype)
+    ends = np.cumsum([0] + [batch * w for w in widths])
+    return [block[start:end].reshape(batch, w) for start, end, w in
+            zip(ends[:-1], ends[1:], widths)]
+
+
 class _FusedNetwork:
     """A network that runs in one fused kernel call (see _fusable), laid out: per-layer laws as
     kernel parameters, fused passes (with the given bias vectors, else the plan's constants),
@@ -273,8 +283,7 @@ class _FusedNetwork:
             X = np.empty((p.batch, p.input_dim), p.dtype)
             _fill.fill(X.reshape(-1), keys[0], 0, _fill.KINDS["normal"], self.input_params,
                        threads)
-        outputs = [np.empty((p.batch, w), p.dtype) for w in p.widths] \
-            if p.keep_activations else None
+        outputs = kept_outputs(p.batch, p.widths, p.dtype) if p.keep_activations else None
         with blas_single_threaded():
             totals, hists = _propagate.forward_network(X, self.layout, keys[1:], threads,
                                                        outputs)

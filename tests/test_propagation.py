@@ -413,6 +413,30 @@ def test_one_call_path_is_thread_count_invariant():
         assert [repr(s.record()) for s in run.layers] == [repr(s.record()) for s in runs[0].layers]
 
 
+@pytest.mark.parametrize("keep", [True, False])
+@pytest.mark.parametrize("widths", [[37, 300, 5, 129, 64], [700], [3] * 12, [400] * 4])
+def test_network_stages_are_thread_count_invariant(widths, keep):
+    # one parallel region per network: a stage holds one layer's GEMM items, the merge of the
+    # layer before and the next layer's weight draws; any split of that work over threads
+    # must give the bits of one thread, for widths that make every kind of stage
+    runs = [fastinit.forward_prop(widths, "he_uniform", activation="relu", rng=5, batch=333,
+                                  dtype=np.float32, bias=0.1, num_threads=n,
+                                  keep_activations=keep) for n in (1, 2, 3, 5)]
+    for run in runs[1:]:
+        assert [repr(s.record()) for s in run.layers] == [repr(s.record()) for s in runs[0].layers]
+        assert len(run.acts) == (len(widths) if keep else 0)
+        for mine, first in zip(run.acts.values(), runs[0].acts.values()):
+            np.testing.assert_array_equal(mine, first)
+    if keep:
+        assert [a.shape for a in runs[0].acts.values()] == [(333, w) for w in widths]
+        assert all(a.flags.c_contiguous for a in runs[0].acts.values())
+        # the kept activations are the reference's (a separate implementation) to rounding
+        ref = fastinit.reference.forward_prop(widths, "he_uniform", activation="relu", rng=5,
+                                              batch=333, dtype=np.float32, bias=0.1)
+        for mine, theirs in zip(runs[0].acts.values(), ref.acts.values()):
+            np.testing.assert_allclose(mine, theirs, rtol=2e-4, atol=2e-5)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("bins, lo, hi", [(30, -1.0, 1.0), (7, 0.0, 1.0), (1, -3.0, 2.5),
                                           (128, -0.3, 0.7), (200, -2.0, 2.0), (13, 1e-3, 5.1)])

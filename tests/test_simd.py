@@ -77,3 +77,43 @@ def test_use_simd_reports_and_restores_the_setting():
     before = fastinit.lecun_normal((64, 64), rng=0)
     assert _fill.use_simd(True) is True
     np.testing.assert_array_equal(before, fastinit.lecun_normal((64, 64), rng=0))
+
+
+def at_level(module, level, compute):
+    previous = module.simd_level(level)
+    try:
+        return compute()
+    finally:
+        module.simd_level(previous)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("lo, hi, bins", [(-1.0, 1.0, 30), (-0.7, 1.3, 41), (0.0, 1.0, 128),
+                                          (1000.0, 1000.5, 30), (-3e5, -2.9e5, 9),
+                                          (1e6, 1e6 + 1e-3, 4)])
+def test_every_histogram_path_counts_like_numpy_near_edges(dtype, lo, hi, bins):
+    # AVX-512 guesses each bin from the scaled offset and checks only values within a margin
+    # of an edge; AVX2 checks every value; the portable path is NumPy's rule. Values from 0 to
+    # 200 units in the last place either side of every edge, where a margin too small for the
+    # guess's rounding (or a wrong fallback) miscounts; ranges far from 0 (wide margins, and
+    # one too wide for the guess); odd lengths, so that every vector tail runs.
+    edges = np.histogram_bin_edges(np.empty(0), bins, range=(lo, hi))
+    near = [edges.astype(dtype)]
+    for steps in (1, 2, 5, 17, 64, 200):
+        for direction in (-np.inf, np.inf):
+            moved = edges.astype(dtype)
+            for _ in range(steps):
+                moved = np.nextafter(moved, np.array(direction, dtype))
+            near.append(moved)
+    span = hi - lo
+    values = np.concatenate(near + [np.random.default_rng(bins).uniform(
+        lo - span / 10, hi + span / 10, 20011).astype(dtype),
+        np.array([np.nan, np.inf, -np.inf, lo, hi], dtype)])
+    expected = np.histogram(values.astype(np.float64), edges)[0]
+    for length in (len(values), len(values) - 7, 15):
+        h = values[:length].reshape(1, -1)
+        want = expected if length == len(values) else \
+            np.histogram(values[:length].astype(np.float64), edges)[0]
+        for level in (2, 1, 0):
+            got = at_level(_propagate, level, lambda: _propagate.histogram(h, edges, 1))
+            np.testing.assert_array_equal(got, want, err_msg=f"SIMD level {level}")
