@@ -156,9 +156,15 @@ NAME_TAG = 0x6E616D65  # "name"
 def named_child(ss, name):
     """The child of ``ss`` keyed by the text ``name`` (a parameter's qualified name, say): the
     SeedSequence whose spawn key is ``ss``'s, then NAME_TAG, then the name's UTF-8 bytes. It
-    depends on nothing else, so adding or removing other names leaves it unchanged."""
+    depends on nothing else, so adding or removing other names leaves it unchanged. A name
+    (never empty) adds two or more words to the key, an index below 2**32 one word, so a name
+    never meets an index of that range (``named_child(ss, "3")`` is not ``child(ss, 3)``);
+    larger indices are NumPy's multi-word spawn keys."""
     ss = seed_sequence(ss, "ss")
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if not name:
+        # its key would be NAME_TAG alone: child(ss, NAME_TAG)'s
+        raise ValueError("name must not be empty")
     return np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + (
         NAME_TAG, *name.encode("utf-8")), pool_size=ss.pool_size)

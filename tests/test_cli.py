@@ -409,3 +409,33 @@ def test_ctrl_c_on_a_dask_sweep_prints_one_line_and_exits_130(tmp_path):
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "interrupted" in err
     assert time.monotonic() - sent < 20
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", "--init", "lecun_normal", "--depth", "10", "--width", "500", "--seeds", "400",
+     "--out", "s.csv"],
+    ["run", "--layers", "3000x30", "--batch", "2000", "--dtype", "float32", "--quiet"],
+], ids=["sweep", "run"])
+def test_ctrl_c_in_the_local_process_exits_130(tmp_path, command):
+    # issue 34: the shell's convention for a command ended by SIGINT is 128 + 2 = 130; one
+    # line on stderr, no traceback, within a few seconds, for the commands without a cluster
+    import time
+    process = subprocess.Popen([sys.executable, "-m", "fastinit", *command], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    time.sleep(0.5)
+    deadline = time.monotonic() + 60
+    # once the kernels run: the package imported and the work begun (a sweep writes rows)
+    while time.monotonic() < deadline and process.poll() is None:
+        if command[0] == "run" or (tmp_path / "s.csv").exists():
+            break
+        time.sleep(0.1)
+    time.sleep(1.5 if command[0] == "run" else 0.3)
+    assert process.poll() is None, process.communicate()
+    os.killpg(process.pid, signal.SIGINT)
+    sent = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert time.monotonic() - sent < 10

@@ -365,3 +365,20 @@ def test_keras_get_and_array_constants():
                                   np.asarray(keras.Constant(value)((4, 3))))
     with pytest.raises(ValueError, match="does not broadcast"):
         fastinit.keras.Constant(value)((4, 2))
+
+
+# -- issue 34: Keras's seed=0 is a seed like any other ---------------------------------------
+
+@pytest.mark.parametrize("name", ["GlorotUniform", "HeNormal", "LecunNormal", "RandomNormal",
+                                  "RandomUniform", "TruncatedNormal", "Orthogonal",
+                                  "VarianceScaling"])
+def test_keras_seed_0_repeats_like_any_int_seed(name):
+    # Keras 3: "an initializer seeded with an integer ... will produce the same random values
+    # across multiple calls"; 0 is an integer seed, not "no seed"
+    cls = getattr(fastinit.keras, name)
+    init = cls(seed=0)
+    first = init((40, 30))
+    np.testing.assert_array_equal(init((40, 30)), first)
+    np.testing.assert_array_equal(cls(seed=0)((40, 30)), first)
+    assert not np.array_equal(cls(seed=1)((40, 30)), first)
+    assert cls.from_config(init.get_config()).get_config()["seed"] == 0

@@ -494,3 +494,37 @@ def test_spec_strings_work_wherever_a_name_does(api):
         api.forward_prop([4], "normal:std=0.01|0.1", rng=0)
     with pytest.raises(TypeError, match=r"weight_init: normal takes no parameter 'sd'"):
         api.forward_prop([4], "normal:sd=0.01", rng=0)
+
+
+# -- issue 34: a constant layer's histogram -----------------------------------------------------
+
+@pytest.mark.parametrize("api", [fastinit, fastinit.reference], ids=["engine", "reference"])
+@pytest.mark.parametrize("value", [0.3, -2.0, 1e300, -1e300])
+def test_a_constant_layers_histogram_holds_every_value_in_one_bin(api, value):
+    # zero weights and a constant bias: every value of the linear layer is `value`. NumPy bins
+    # a constant over [v - 0.5, v + 0.5]; where it cannot ("Too many bins for data range", for
+    # 1e300), the edges widen to 2 * bins ulps either side: still every value in one bin
+    result = api.forward_prop([7, 5], "zeros", activation="linear", bias=value, batch=6,
+                              rng=0, bins=30)
+    for layer in result.layers:
+        edges, hist = np.asarray(layer.bin_edges), np.asarray(layer.hist)
+        assert layer.min == layer.max == value
+        assert len(edges) == 31 and np.all(np.diff(edges) > 0)
+        assert edges[0] <= value <= edges[-1]
+        assert hist.sum() == 6 * layer.width and np.count_nonzero(hist) == 1
+        if abs(value) < 1e10:
+            np.testing.assert_array_equal(edges, np.histogram_bin_edges([value], 30))
+            np.testing.assert_array_equal(hist, np.histogram(np.full(6, value), 30)[0] *
+                                          layer.width)
+
+
+def test_data_range_edges_of_values_a_few_ulps_apart():
+    from fastinit.network import data_range_edges
+    lo = 1.0
+    hi = np.nextafter(np.nextafter(lo, 2.0), 2.0)
+    edges = data_range_edges(30, lo, hi)
+    assert len(edges) == 31 and np.all(np.diff(edges) > 0)
+    counts = np.histogram([lo, hi], edges)[0]
+    # NumPy refuses 30 bins over 2 ulps; the widened edges hold both values, in one bin or two
+    # neighbours (the docstring's "one bin or a few")
+    assert counts.sum() == 2 and np.ptp(np.flatnonzero(counts)) <= 1

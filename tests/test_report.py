@@ -97,3 +97,30 @@ def test_report_of_a_missing_or_empty_file_exits_2(tmp_path):
     assert empty.returncode == 2 and "no completed layer records" in empty.stderr
     assert "Traceback" not in missing.stderr + empty.stderr
     assert not (tmp_path / "report.html").exists()
+
+
+def test_sweep_report_summary_is_each_configurations_last_layer(tmp_path):
+    # issue 34 / the README: the summary table holds each network's last layer. Depths 2 and
+    # 5 with different stds per layer: a table of any other layer (the first, say) differs.
+    from html import unescape
+    import re
+    from fastinit import report, sweep as sweeps
+    result = sweeps.sweep(init=["lecun_normal", "normal:std=1"], depth=[2, 5], width=6,
+                          batch=8, seeds=2, progress=False)
+    last = {(r["init"], r["depth"], r["seed"]): r for r in result.records
+            if r["layer"] == r["depth"]}
+    first = {(r["init"], r["depth"], r["seed"]): r for r in result.records if r["layer"] == 1}
+    assert all(f"{last[k]['std']:.4g}" != f"{first[k]['std']:.4g}" for k in last)
+    report.sweep_report(result.records, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
+    table = page[page.index("last layer</h2>"):]
+    table = table[:table.index("</table>")]
+    header = [unescape(h) for h in re.findall(r"<th>(.*?)</th>", table)]
+    rows = [[unescape(c) for c in re.findall(r"<td>(.*?)</td>", row)]
+            for row in re.findall(r"<tr><td>.*?</tr>", table)]
+    assert len(rows) == len(last) == 8
+    for row in rows:
+        cell = dict(zip(header, row))
+        want = last[(cell["init"], int(cell["depth"]), int(cell["seed"]))]
+        assert cell["std"] == f"{want['std']:.4g}"
+        assert cell["mean"] == f"{want['mean']:.4g}"

@@ -328,3 +328,30 @@ def test_files_from_before_the_stream_column_read_back_and_do_not_resume(tmp_pat
     assert len(back) == 4 and {r["stream"] for r in back} == {None}
     with pytest.raises(ValueError, match="written before fastinit recorded stream versions"):
         check_resumable(path, back, [], OPTIONS)
+
+
+def test_parquet_resume_numbers_on_past_a_kept_part_after_a_dropped_one(tmp_path, monkeypatch):
+    # issue 34: a folder whose kept part comes after a dropped one (parts are numbered in
+    # writing order, and an earlier resume may have dropped any of them). The next part must
+    # be numbered past the last kept part: numbering by the count of kept parts (or from 0)
+    # would write over the kept part and lose its rows.
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(result_files, "PART_ROWS", 4)
+    path = tmp_path / "s.parquet"
+    grid = dict(init=["lecun_normal", "normal:std=-1"], depth=2, width=5, batch=6, seeds=3)
+    first = sweeps.sweep(**grid, out=path, num_threads=1)
+    # written: lecun 0, 1 | lecun 2, failures 0, 1 | failure 2. Make it: part 1 (with failures,
+    # dropped on resume), part 2 (lecun 0, 1: kept); failure 2 is missing and runs again
+    (path / "part-000002.parquet").unlink()
+    (path / "part-000000.parquet").rename(path / "part-000002.parquet")
+    kept_bytes = (path / "part-000002.parquet").read_bytes()
+    sweeps.sweep(**grid, out=path, resume=True, num_threads=1)
+    assert (path / "part-000002.parquet").read_bytes() == kept_bytes  # untouched
+    parts = result_files._parts(path)
+    assert parts[0] == "part-000002.parquet" and len(parts) >= 2
+    assert all(int(name[5:11]) > 2 for name in parts[1:])  # numbered on from the kept part
+    back = read_records(path)
+    rows = [(r["init"], r["seed"], r["layer"]) for r in back]
+    assert len(rows) == len(set(rows)) == 9  # every row exactly once
+    same_records([r for r in back if not r["error"]],
+                 [r for r in first.records if not r["error"]])

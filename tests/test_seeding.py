@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastinit.seeding import (
-    child, child_keys, entropy_words, named_child, philox_key, seeds_child_keys,
+    NAME_TAG, child, child_keys, entropy_words, named_child, philox_key, seeds_child_keys,
 )
 
 ODD_ENTROPY = [0, 1, 2**32 - 1, 2**32, 2**64 + 5, 2**127 + 2**64 + 3, 10**40, [], [0],
@@ -89,3 +89,19 @@ def test_seeds_out_of_range_are_refused():
         seeds_child_keys([2**64], 2)
     with pytest.raises(ValueError, match="seeds"):
         seeds_child_keys([-1], 2)
+
+
+# -- issue 34: name-keyed and index-keyed children never share a stream -----------------------
+
+def test_a_name_never_gives_an_index_childs_stream():
+    ss = np.random.SeedSequence(2024, spawn_key=(5,))
+    names = ["3", "0", "51", "00", "layer.3", "3.weight", "é", "\x00", "name"]
+    by_index = {tuple(child(ss, i).generate_state(4)) for i in range(1024)}
+    by_index.add(tuple(child(ss, NAME_TAG).generate_state(4)))
+    by_name = {tuple(named_child(ss, n).generate_state(4)) for n in names}
+    assert len(by_name) == len(names)
+    assert not by_name & by_index
+    # a name key is two words or more, an index below 2**32 one word
+    assert all(len(named_child(ss, n).spawn_key) >= len(ss.spawn_key) + 2 for n in names)
+    with pytest.raises(ValueError, match="name must not be empty"):
+        named_child(ss, "")

@@ -242,3 +242,41 @@ def test_init_module_errors_name_what_the_user_passed():
         ft.init_module(nn.Sequential(nn.Linear(2, 2)), {"*.bais": 0.0}, rng=0)
     with pytest.raises(ValueError, match="Conv2d matches nothing"):
         ft.init_module(nn.Linear(2, 2), {nn.Conv2d: "zeros"}, rng=0)
+
+
+# -- issue 34: behaviours pinned from torch's documentation -----------------------------------
+
+@pytest.mark.parametrize("make, fan_in", [
+    (lambda: nn.Linear(784, 16), 784),
+    (lambda: nn.Linear(16, 784), 16),
+    (lambda: nn.Conv2d(3, 64, 7), 3 * 7 * 7),
+    (lambda: nn.Conv1d(64, 4, 3), 64 * 3),
+    (lambda: nn.Conv2d(8, 32, 3, groups=4), 2 * 3 * 3),
+], ids=["Linear(784,16)", "Linear(16,784)", "Conv2d(3,64,7)", "Conv1d(64,4,3)",
+        "Conv2d(8,32,3,groups=4)"])
+def test_default_linear_and_conv_laws_read_fan_in_from_torchs_layout(make, fan_in):
+    # torch's documentation: Linear and Conv weights and biases ~ U(-k, k), k = 1/sqrt(fan_in),
+    # fan_in = in_features (Conv: in_channels / groups * prod(kernel_size)), read from dim 1 of
+    # the (out, in, *kernel) weight. Every layer here has fan_out >= 4x fan_in or <= fan_in/4,
+    # so a fan read from the wrong dimension moves the bound by 2x or more.
+    layer = make()
+    ft.init_module(layer, rng=3)
+    bound = 1 / math.sqrt(fan_in)
+    for name, p in layer.named_parameters():
+        values = p.detach().double().numpy().ravel()
+        assert np.abs(values).max() <= bound, name
+        # U(-k, k) itself, by a KS test against the exact uniform distribution
+        assert stats.kstest(values, stats.uniform(-bound, 2 * bound).cdf).pvalue > 1e-3, name
+
+
+def test_embedding_padding_row_zero_at_index_0():
+    # torch: "the entries at padding_idx do not contribute to the gradient ... initialized to
+    # zeros"; index 0 is a padding index like any other (not "no padding")
+    layer = nn.Embedding(200, 32, padding_idx=0)
+    with torch.no_grad():
+        layer.weight.fill_(7.0)
+    ft.init_module(layer, rng=2)
+    weight = layer.weight.detach().double().numpy()
+    assert not weight[0].any()
+    assert (weight[1:] != 0).all()
+    assert stats.kstest(weight[1:].ravel(), "norm").pvalue > 1e-3  # N(0, 1), torch's default
