@@ -11,17 +11,22 @@ OpenBLAS builds (they halve GEMM speed):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/compare.py
 """
 import argparse
+import json
 import os
+import subprocess
 import sys
+
+# fastinit before NumPy, as fastinit._thread_policy asks (then OpenBLAS's idle threads sleep
+# soon after each call instead of spinning for 0.1 s beside the next contender)
+import fastinit  # noqa: E402
+from fastinit import _thread_policy  # noqa: E402
+from fastinit.timing import blocked_medians  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 from cases import (  # noqa: E402
-    after_numpy, fill_cases, model_cases, propagation_cases, sweep_cases, torch,
+    fill_cases, model_cases, propagation_cases, sweep_cases, torch,
 )
-
-import fastinit  # noqa: E402
-from fastinit.timing import blocked_medians  # noqa: E402
 
 
 def main(argv=None):
@@ -50,11 +55,25 @@ def main(argv=None):
             print(f"{name:<46}{label:<36}{seconds * 1e3:9.1f}{ratio:>9}")
         print()
     if args.only in (None, "propagation"):
+        # each in a fresh interpreter: NumPy imported first (its OpenBLAS threads then spin
+        # 0.1 s after each call, beside the engine), or fastinit first, as it asks
         for dtype in ("float64", "float32"):
-            alone, after = after_numpy(dtype=dtype)
-            print(f"{'engine right after NumPy, ' + dtype + ' 500':<46}"
-                  f"{'alone / right after':<36}{alone * 1e3:9.1f}{after * 1e3:9.1f}  "
-                  f"{after / alone:.2f}x")
+            for first in ("numpy", "fastinit"):
+                alone, after = after_numpy_in_fresh_process(dtype, first)
+                print(f"{'engine right after NumPy, ' + dtype + ' 500':<46}"
+                      f"{'alone / after, ' + first + ' imported first':<36}"
+                      f"{alone * 1e3:9.1f}{after * 1e3:9.1f}  {after / alone:.2f}x")
+
+
+def after_numpy_in_fresh_process(dtype, first):
+    """cases.after_numpy in a new interpreter that imports ``first`` before the rest."""
+    code = (f"import {first}, sys, json; sys.path.insert(0, sys.argv[1]); "
+            "from cases import after_numpy; print(json.dumps(after_numpy(dtype=sys.argv[2])))")
+    # as a user's fresh interpreter: without the variables fastinit set in this one
+    env = {k: v for k, v in os.environ.items() if k not in _thread_policy.set_here()}
+    out = subprocess.run([sys.executable, "-c", code, os.path.dirname(os.path.abspath(__file__)),
+                          dtype], capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+import fastinit  # before NumPy, as fastinit asks: its waiting and BLAS idle policies apply
 
-import fastinit  # first, as `import fastinit.torch` does: the kernels' waiting policy applies
-from fastinit.timing import blocked_medians, plain_numpy_network
+import numpy as np  # noqa: E402
+from fastinit.timing import blocked_medians, plain_numpy_network  # noqa: E402
 
 
 def busy(n):

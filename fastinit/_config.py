@@ -28,6 +28,7 @@ def config():
         "kernels": f"philox4x32-10 ({_fill.philox_path()} path), stream version {STREAM_VERSION}",
         "threads": _openmp.effective_num_threads(None),
         "waiting": _thread_policy.state(),
+        "blas idle": _thread_policy.blas_idle_state(),
         "blas": ", ".join(blas) or "unknown",
     }
 
@@ -37,5 +38,5 @@ def show_config(file=None):
     facts = config()
     lines = [f"fastinit {facts.pop('fastinit')}"]
     facts["openmp"] = "on" if facts["openmp"] else "off (single-threaded build)"
-    lines += [f"  {key:<9}{value}" for key, value in facts.items()]
+    lines += [f"  {key:<10}{value}" for key, value in facts.items()]
     print("\n".join(lines), file=file or sys.stdout)

@@ -390,6 +390,9 @@ cdef class NetworkLayout:
 
 cdef enum:
     FILL_ITEM = 16384  # weights per fill work item of a network's stage (4 fill chunks)
+    # multiply-adds below which a network runs on one thread: ~0.1 ms of work, about what
+    # waking a sleeping thread costs (in a VM, more)
+    PARALLEL_WORK = 1 << 22
 
 
 cdef struct NetworkScratch:
@@ -498,8 +501,15 @@ cdef void run_layers(const LayoutView* L, const floating* x0, Py_ssize_t batch,
     In depth + 1 stages (see stage_task), so that a layer's GEMMs and the next layer's draws
     share one stage: with threads, one parallel region for the whole network and one barrier
     per stage, not a region per layer (a waiting thread sleeps, and waking it costs)."""
-    cdef Py_ssize_t stage, task, ntasks
+    cdef Py_ssize_t stage, task, ntasks, most = 0
     cdef Py_ssize_t stages = L.depth + 1
+    cdef double work = 0
+    for stage in range(L.depth):
+        work += <double>batch * fan_in_of(L, stage) * L.widths[stage]
+    for stage in range(stages):
+        most = max(most, stage_tasks(L, stage, batch))
+    if most < 2 or work < PARALLEL_WORK:  # waking a team would cost more than it saves
+        num_threads = 1
     if num_threads == 1:
         for stage in range(stages):
             for task in range(stage_tasks(L, stage, batch)):

@@ -14,20 +14,36 @@ kernels load libgomp. When another library loaded libgomp first (PyTorch bundles
 same name, so ``import torch`` before ``import fastinit`` loads it), that library's policy
 stands: ``state()`` says which happened, and ``fastinit --version`` prints it.
 
+BLAS's idle threads. OpenBLAS (NumPy's and SciPy's) keeps its threads spinning for about
+0.1 s after every threaded call (2**28 cycles, busy-waiting in user space): on 2 cores the
+engine run right after NumPy work shares a core with that spinner and took 1.7-1.9x its time
+alone, and no call can stop the spinning once it has begun. OpenBLAS reads
+``OPENBLAS_THREAD_TIMEOUT`` (the spin as a power of two of cycles) when it loads: ``apply()``
+sets 20 (about a third of a millisecond: back-to-back BLAS calls still find their threads
+awake, and NumPy's own loops measured no slower), unless the user set it or an OpenBLAS was
+loaded before fastinit (``import numpy`` before ``import fastinit``, the usual order: then
+import fastinit first, or set the variable yourself).
+
 Thread count. ``num_threads=`` per call wins; else ``OMP_NUM_THREADS``; else one per core.
 BLAS stays on one thread inside the kernels (fastinit._blas_threads).
 """
 import os
 
-_STATE = {"wait_policy": None}
+_STATE = {"wait_policy": None, "blas_idle": None, "set": []}
+BLAS_THREAD_TIMEOUT = "20"
+
+
+def _loaded(name):
+    """Whether a shared library whose path contains ``name`` is loaded in this process."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return name in maps.read()
+    except OSError:  # not Linux: no way to tell; assume not
+        return False
 
 
 def _libgomp_loaded():
-    try:
-        with open("/proc/self/maps") as maps:
-            return "libgomp" in maps.read()
-    except OSError:  # not Linux: no way to tell; assume not
-        return False
+    return _loaded("libgomp")
 
 
 def apply():
@@ -42,9 +58,30 @@ def apply():
                                  "e.g. by torch; import fastinit first to make it sleep)")
     else:
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        _STATE["set"].append("OMP_WAIT_POLICY")
         _STATE["wait_policy"] = "passive (waiting threads sleep)"
+    if os.environ.get("OPENBLAS_THREAD_TIMEOUT"):
+        _STATE["blas_idle"] = ("the environment's (OPENBLAS_THREAD_TIMEOUT="
+                               f"{os.environ['OPENBLAS_THREAD_TIMEOUT']})")
+    elif _loaded("openblas"):
+        _STATE["blas_idle"] = ("OpenBLAS's default, a 0.1 s spin after each call (it was "
+                               "loaded before fastinit; import fastinit first to shorten it)")
+    else:
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = BLAS_THREAD_TIMEOUT
+        _STATE["set"].append("OPENBLAS_THREAD_TIMEOUT")
+        _STATE["blas_idle"] = "sleep after 2**20 cycles (OPENBLAS_THREAD_TIMEOUT=20)"
 
 
 def state():
     """What the waiting policy is, in words."""
     return _STATE["wait_policy"] or "not set yet"
+
+
+def set_here():
+    """The environment variables apply() set (child processes inherit them)."""
+    return list(_STATE["set"])
+
+
+def blas_idle_state():
+    """What OpenBLAS's idle threads do, in words."""
+    return _STATE["blas_idle"] or "not set yet"

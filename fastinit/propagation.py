@@ -241,9 +241,11 @@ def kept_outputs(batch, widths, dtype):
     one allocation, which NumPy backs with huge pages when it is large, where an array per
     layer faults its pages in one by one (faults cost as much as the layer's statistics)."""
     block = np.empty(batch * sum(widths), dtype)
-    ends = np.cumsum([0] + [batch * w for w in widths])
-    return [block[start:end].reshape(batch, w) for start, end, w in
-            zip(ends[:-1], ends[1:], widths)]
+    outputs, start = [], 0
+    for width in widths:
+        outputs.append(block[start:start + batch * width].reshape(batch, width))
+        start += batch * width
+    return outputs
 
 
 class _FusedNetwork:
