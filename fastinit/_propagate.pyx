@@ -180,9 +180,13 @@ cdef struct ItemPlan:
     Py_ssize_t rows_per_chunk, nchunks, chunks_per_item, nitems
 
 
-cdef inline ItemPlan item_plan(Py_ssize_t rows, Py_ssize_t width) noexcept nogil:
+cdef inline ItemPlan item_plan(Py_ssize_t rows, Py_ssize_t width,
+                               Py_ssize_t k) noexcept nogil:
+    # each item's GEMM call packs the whole k x width weight matrix again: where it is large
+    # (packing it costs as much as the fused pass of a few hundred rows), two items a batch
+    cdef Py_ssize_t per_batch = 2 if k * width >= BIG_WEIGHTS else ITEMS_PER_BATCH
     cdef ItemPlan plan
-    cdef Py_ssize_t item_rows = min(max((rows + ITEMS_PER_BATCH - 1) // ITEMS_PER_BATCH,
+    cdef Py_ssize_t item_rows = min(max((rows + per_batch - 1) // per_batch,
                                         <Py_ssize_t>MIN_ITEM_ROWS), <Py_ssize_t>MAX_ITEM_ROWS)
     plan.rows_per_chunk = max(1, CHUNK_ELEMENTS // max(width, 1))
     plan.nchunks = (rows + plan.rows_per_chunk - 1) // plan.rows_per_chunk
@@ -237,7 +241,7 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
     """out = x @ w + beta * out, then (finish) the fused pass, one OpenMP loop over work
     items; the chunks' partials (parts, hists: zeroed by the caller) merge in chunk order into
     total. See forward_layer."""
-    cdef ItemPlan plan = item_plan(rows, width)
+    cdef ItemPlan plan = item_plan(rows, width, k)
     cdef Py_ssize_t item
     # dynamic: a core busy elsewhere holds no thread back; every item writes its own slots,
     # so the schedule changes no bit
@@ -254,7 +258,7 @@ cdef void layer_kernel(const floating* x, int lda, Py_ssize_t rows, Py_ssize_t k
 
 
 cdef Py_ssize_t chunk_count(Py_ssize_t rows, Py_ssize_t width) noexcept nogil:
-    return item_plan(rows, width).nchunks
+    return item_plan(rows, width, 1).nchunks  # chunks do not depend on k
 
 
 def _root_mean(m2, n):
@@ -435,7 +439,7 @@ cdef void stage_task(const LayoutView* L, Py_ssize_t stage, Py_ssize_t task,
     cdef int bins = L.bins
     if 0 <= layer < L.depth:
         width = L.widths[layer]
-        plan = item_plan(batch, width)
+        plan = item_plan(batch, width, fan_in_of(L, layer))
         if task < plan.nitems:
             fan_in = fan_in_of(L, layer)
             numbers = L.numbers + 5 * layer
@@ -457,7 +461,7 @@ cdef void stage_task(const LayoutView* L, Py_ssize_t stage, Py_ssize_t task,
     if layer >= 1:
         if task == 0:
             layer -= 1
-            plan = item_plan(batch, L.widths[layer])
+            plan = item_plan(batch, L.widths[layer], fan_in_of(L, layer))
             slot_parts = (layer % 2) * S.max_chunks * 8
             slot_hists = (layer % 2) * S.max_chunks * hist_stride
             merge_parts(&plan, batch, L.widths[layer], S.parts + slot_parts, totals + 8 * layer)
@@ -481,7 +485,7 @@ cdef Py_ssize_t stage_tasks(const LayoutView* L, Py_ssize_t stage,
     """How many tasks stage ``stage`` has (see stage_task)."""
     cdef Py_ssize_t count = 0
     if 1 <= stage <= L.depth:
-        count += item_plan(batch, L.widths[stage - 1]).nitems
+        count += item_plan(batch, L.widths[stage - 1], fan_in_of(L, stage - 1)).nitems
     if stage >= 2:
         count += 1
     if stage < L.depth:

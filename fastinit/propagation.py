@@ -21,7 +21,7 @@ from fastinit.initializers import Initializer
 from fastinit.laws import KERNEL_PARAMS, Normal, kernel_params
 from fastinit.network import check_block_bytes, plan_from, run_perturbed
 from fastinit.predictions import attach_predictions
-from fastinit.results import Propagation, attach, layer_stats
+from fastinit.results import MEASURED, Propagation, attach, checked_stats, layer_stats
 from fastinit.seeding import child_keys, seed_sequence, seeds_child_keys
 from fastinit.streams import Stream
 
@@ -308,17 +308,50 @@ class _FusedNetwork:
     def run_seeds(self, seeds, num_threads):
         """The per-layer LayerStats of this network for each int seed in ``seeds`` (each
         equal to ``run(seed)``'s), every network in one nogil call, one per thread."""
+        totals, hists = self.run_seeds_totals(seeds, num_threads)
+        return [self.measured(totals[i], hists[i]) for i in range(len(seeds))]
+
+    def run_seeds_totals(self, seeds, num_threads):
+        """The kernel's (totals (n, depth, 8), histograms (n, depth, bins)) for each int seed
+        in ``seeds``: what run_seeds measures, before any Python object per layer."""
         p = self.plan
         keys = seeds_child_keys(seeds, len(p.widths) + 1)
         with blas_single_threaded():
-            totals, hists = _propagate.forward_networks(
+            return _propagate.forward_networks(
                 self.layout, p.batch, keys, self.input_params, _fill.KINDS["normal"],
                 _openmp.effective_num_threads(num_threads))
-        return [self.measured(totals[i], hists[i]) for i in range(len(seeds))]
+
+    def seed_records(self, configs, totals, hists, records_of):
+        """The sweep records of ``configs`` (one Config per seed, nothing else different) from
+        run_seeds_totals' arrays. The first network's come from ``records_of(config,
+        layers)``; every other copies them and sets its seed and measured statistics (the
+        predictions, columns and edges are the plan's, the same for every seed): no LayerStats
+        per layer."""
+        first = records_of(configs[0], self.measured(totals[0], hists[0]))
+        sizes = [self.plan.batch * width for width in self.plan.widths]
+        saturation = [layer_pass.counts_saturation for layer_pass in self.passes]
+        histograms = bool(first) and "hist" in first[0]
+        everything = [first]
+        for config, total, hist in zip(configs[1:], totals[1:], hists[1:]):
+            rows = []
+            for layer, template in enumerate(first):
+                stats = checked_stats(layer, _propagate.layer_statistics(
+                    total[layer], sizes[layer], saturation[layer]))
+                row = {**template, "seed": config.seed}
+                for key in MEASURED:
+                    row[key] = float(stats[key])
+                if histograms:
+                    row["hist"] = hist[layer].tolist()
+                rows.append(row)
+            everything.append(rows)
+        return everything
 
 
 def _measured(p, layer, width, stats, hist, edges):
     return layer_stats(layer, width, p.activations[layer], stats, hist, edges)
+
+
+OVERLAP_WORK = 1 << 20  # multiply-adds of the kernel that the next layer's Python draw hides behind
 
 
 def _run(p, block_bytes):
@@ -329,7 +362,9 @@ def _run(p, block_bytes):
     the draws keep their order, and the Python time hides behind the kernel's."""
     H = p.draw_input(Stream)
     fan_ins = [p.input_dim] + p.widths[:-1]
-    overlap = any(_drawn_in_python(p, layer, fan_ins[layer], width)
+    # a helper thread costs about a layer of a small network to start: only for real kernels
+    overlap = any(_drawn_in_python(p, layer, fan_ins[layer], width) and
+                  p.batch * fan_ins[layer - 1] * p.widths[layer - 1] >= OVERLAP_WORK
                   for layer, width in enumerate(p.widths[1:], 1))
     state = {"spare": None, "acts": [], "layers": [], "kept": {}, "trace": ([], [], [])}
     drawn = _draw_layer(p, 0, fan_ins[0], p.widths[0])

@@ -57,25 +57,33 @@ class LayerStats:
 
 
 def layer_stats(index, width, activation, stats, hist, edges):
-    """The LayerStats of the layer at ``index`` (0-based). Where its activations overflowed (a
-    value, their sum or their mean not finite), mean, std, min and max are NaN, engine and
-    reference alike (their partial sums meet the infinities in different orders), with a
-    warning; so is std alone where only their spread overflowed, and preact_std where the
-    pre-activations' spread did (never inf beside NaN)."""
-    if not all(math.isfinite(stats[k]) for k in ("mean", "min", "max")):
-        warnings.warn(f"layer {index + 1}'s activations overflowed (values or their sum not "
-                      "finite): its mean, std, min and max are NaN", RuntimeWarning,
-                      stacklevel=4)
-        stats = {**stats, **dict.fromkeys(("mean", "std", "min", "max"), math.nan)}
-    elif not math.isfinite(stats["std"]):  # the spread overflowed: NaN as preact_std's
-        warnings.warn(f"layer {index + 1}'s activations' spread overflowed: its std is NaN",
-                      RuntimeWarning, stacklevel=4)
-        stats = {**stats, "std": math.nan}
-    if not math.isfinite(stats["preact_std"]):  # inf or NaN, by the order infinities met
-        stats = {**stats, "preact_std": math.nan}
+    """The LayerStats of the layer at ``index`` (0-based): ``stats`` (the kernels' dict, see
+    checked_stats) with its histogram."""
+    stats = checked_stats(index, stats, stacklevel=5)
     return LayerStats(layer=index + 1, width=width, activation=activation,
                       **{k: float(stats[k]) for k in MEASURED},
                       hist=np.asarray(hist, np.int64), bin_edges=np.asarray(edges))
+
+
+def checked_stats(index, stats, stacklevel=4):
+    """The measured statistics of the layer at ``index`` (0-based) as reported. Where its
+    activations overflowed (a value, their sum or their mean not finite), mean, std, min and
+    max are NaN, engine and reference alike (their partial sums meet the infinities in
+    different orders), with a warning; so is std alone where only their spread overflowed, and
+    preact_std where the pre-activations' spread did (never inf beside NaN)."""
+    isfinite = math.isfinite
+    if not (isfinite(stats["mean"]) and isfinite(stats["min"]) and isfinite(stats["max"])):
+        warnings.warn(f"layer {index + 1}'s activations overflowed (values or their sum not "
+                      "finite): its mean, std, min and max are NaN", RuntimeWarning,
+                      stacklevel=stacklevel)
+        stats = {**stats, **dict.fromkeys(("mean", "std", "min", "max"), math.nan)}
+    elif not isfinite(stats["std"]):  # the spread overflowed: NaN as preact_std's
+        warnings.warn(f"layer {index + 1}'s activations' spread overflowed: its std is NaN",
+                      RuntimeWarning, stacklevel=stacklevel)
+        stats = {**stats, "std": math.nan}
+    if not isfinite(stats["preact_std"]):  # inf or NaN, by the order infinities met
+        stats = {**stats, "preact_std": math.nan}
+    return stats
 
 
 class LayerOutputs(Mapping):

@@ -89,21 +89,37 @@ def run_chunk(configs, options):
             done.update((c, run_config(c, **options)) for c in members)
             continue
         try:
-            measured = network.run_seeds([c.seed for c in members],
-                                         options.get("num_threads", 1))
+            totals, hists = network.run_seeds_totals([c.seed for c in members],
+                                                     options.get("num_threads", 1))
         except _FAILURES as error:
             done.update((c, _failure(c, error)) for c in members)
             continue
-        for config, layers in zip(members, measured):
-            done[config] = _records(config, layers, options.get("histograms", False))
+        histograms = options.get("histograms", False)
+        done.update(zip(members, network.seed_records(
+            members, totals, hists, lambda c, layers: _records(c, layers, histograms))))
     return [(config, done[config]) for config in configs]
+
+
+def _weights_from_python(config):
+    """Whether ``config``'s weights or bias are drawn in Python rather than by the kernels."""
+    if not isinstance(config.bias, float):
+        return True
+    try:
+        return specs.initializer(config.init).law((config.width, config.width)) is None
+    except _FAILURES:  # it fails when it runs, and says why there
+        return False
+
+
+def _fusable_seed(seed):
+    """Whether the one-call path takes this seed (an int below 2**64)."""
+    return type(seed) is int and 0 <= seed < 2**64
 
 
 def _seed_group_network(config, options):
     """The laid-out network (propagation._FusedNetwork) that runs ``config`` for any seed in one
     fused call, or None when it does not (then each network runs on its own)."""
     from fastinit.propagation import fused_network
-    if options.get("backward") or type(config.seed) is not int or not 0 <= config.seed < 2**64:
+    if options.get("backward") or not _fusable_seed(config.seed):
         return None
     try:
         arguments = _arguments(config, options.get("num_threads", 1),
@@ -337,14 +353,25 @@ def _run_locally(todo, options, threads, finished):
     # (a group of one runs on its own: no layout to build for it, which at depth 10**6 costs
     # as much as the run; the layout is built with the threads it runs on, so it is reused)
     sizes = collections.Counter(replace(c, seed=0) for c in small)
-    fused = {c: sizes[replace(c, seed=0)] > 1 and _seed_group_network(
-        c, {**options, "num_threads": threads}) is not None for c in small}
-    grouped = [c for c in small if fused[c]]
-    small = [c for c in small if not fused[c]]
+    fusable = {}  # per group (a configuration with seed 0): whether it runs in one call
+    for config in small:
+        key = replace(config, seed=0)
+        if key not in fusable:
+            fusable[key] = sizes[key] > 1 and _seed_group_network(
+                config, {**options, "num_threads": threads}) is not None
+    grouped = [c for c in small if fusable[replace(c, seed=0)] and _fusable_seed(c.seed)]
+    small = [c for c in small if not (fusable[replace(c, seed=0)] and _fusable_seed(c.seed))]
     size = max(threads, chunk_size_for(grouped, 1, limit=4096) * threads) if grouped else 1
     with blas_single_threaded():  # once for all threads: BLAS runs inside our own threads
         for chunk in _chunks(grouped, size):
             finished(run_chunk(chunk, {**options, "num_threads": threads}))
+        # the rest one network per thread, except those whose weights come from Python (QR
+        # for orthogonal, a bias initializer): their time is mostly Python's, which threads
+        # only fight over (the GIL), so they run one after another, each on one thread
+        in_python = [c for c in small if _weights_from_python(c)]
+        small = [c for c in small if not _weights_from_python(c)]
+        for config in in_python:
+            finished(run_chunk([config], {**options, "num_threads": 1}))
         if threads > 1 and len(small) > 1:
             with concurrent.futures.ThreadPoolExecutor(threads) as pool:
                 futures = [pool.submit(run_chunk, [c], {**options, "num_threads": 1})

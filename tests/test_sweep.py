@@ -70,9 +70,9 @@ def test_seed_groups_in_one_call_are_the_per_network_path_bit_for_bit(threads):
                             seeds=3)]
     options = dict(num_threads=threads, histograms=True, bins=6, backward=False)
     calls = []
-    original = propagation._FusedNetwork.run_seeds
+    original = propagation._FusedNetwork.run_seeds_totals
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(propagation._FusedNetwork, "run_seeds",
+        patch.setattr(propagation._FusedNetwork, "run_seeds_totals",
                       lambda self, seeds, n: calls.append(len(seeds)) or original(self, seeds, n))
         chunk = sweeps.run_chunk(configs, options)
     assert sorted(calls) == [5] * 8  # lecun/uniform x tanh/sigmoid x two dtypes, 5 seeds each
