@@ -64,6 +64,10 @@ include "_simd.pxi"
 cdef enum:
     STREAM_BYTES = 1 << 25  # fills this large (32 MiB) write with streaming stores
     CHUNK = 4096          # elements per OpenMP work item
+    # values below which a fill runs on the calling thread: ~0.1 ms of work, about what
+    # waking a sleeping thread costs (an init_module of many small tensors ran slower on two
+    # threads than on one)
+    PARALLEL_FILL = 1 << 18
     UNIFORM = 0
     NORMAL = 1
     TRUNCATED_NORMAL = 2
@@ -475,6 +479,13 @@ cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_
     cdef Py_ssize_t c
     if nchunks == 1:  # one work item: no thread team to wake
         fill_chunk(out, n, offset, key, kind, params, nt)
+        return
+    if n < PARALLEL_FILL:  # less work than waking a sleeping thread costs: in order, here
+        for c in range(nchunks):
+            if fi_interrupt_poll(interrupt):
+                return
+            fill_chunk(out + c * CHUNK, min(<Py_ssize_t>CHUNK, n - c * CHUNK), offset + c * CHUNK,
+                       key, kind, params, nt)
         return
     for c in prange(nchunks, num_threads=num_threads, schedule="static"):
         if fi_interrupt_poll(interrupt):
