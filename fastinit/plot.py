@@ -47,55 +47,105 @@ def marker(activation):
     return MARKERS.get(activation, "o")
 
 
+def _layer_ticks(ax):
+    """Whole layer numbers on the x axis (never 1.5)."""
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _positive(values):
     """Whether every value is finite and > 0: then a log axis can show them all."""
     return all(v is not None and math.isfinite(v) and v > 0 for v in values)
 
 
 def _std_axis(ax, values):
-    """A log axis where the values span more than a decade (a decay or a blow-up), else a linear
-    axis from 0, so that sampling noise on a flat curve does not look like structure."""
+    """The std on a log axis spanning at least two decades, in every figure (a bad
+    initialization decays or grows geometrically, one scale everywhere lets figures be
+    compared, and noise on a flat curve stays flat). A std of exactly 0
+    cannot be drawn there: when every value is 0 the panel says so instead."""
     values = [v for v in values if v is not None and math.isfinite(v)]
-    if values and _positive(values) and max(values) > 10 * min(values):
+    positive = [v for v in values if v > 0]
+    if positive:
         ax.set_yscale("log")
-    elif values:
-        ax.set_ylim(0, 1.15 * max(values) if max(values) > 0 else 1.0)  # all 0: zeros init
+        # at least two decades, so that sampling noise on a flat curve looks flat
+        top = max(positive)
+        ax.set_ylim(min(min(positive), top / 100) / 1.4, top * 1.4)
+    elif values:  # all 0: the zeros initialization
+        ax.set_ylim(-1, 1)
+        ax.text(0.5, 0.75, "std exactly 0 at every layer", transform=ax.transAxes,
+                ha="center", va="center", fontsize=9)
 
 
-def comparison_figure(runs, path=None, subtitle=""):
+def _saturation(stats):
+    """(share, what): the share of a layer's values its activation saturates (tanh: |a| >
+    0.99), or for an activation without a saturation rule the share that is exactly 0 (ReLU's
+    dead units); NaN when neither applies."""
+    if math.isfinite(stats.saturated):
+        return stats.saturated, "saturated"
+    if stats.activation in ("relu",) and math.isfinite(stats.dead):
+        return stats.dead, "exactly 0"
+    return math.nan, ""
+
+
+COMPARISON_CAPTION = (
+    "Dots: measured; lines: the mean-field prediction. Left: the std of each layer's "
+    "activations. Middle: the share of each layer's values the activation saturates (tanh: "
+    "|a| > 0.99) or, for ReLU, sets to exactly 0. Right: the gradient dL/dh sent back from a "
+    "unit-variance gradient at the last layer (so every curve is 1 there); each layer going "
+    "back multiplies its std by about sqrt(chi_1), chi_1 = sigma_w^2 fan_in E[phi'(h)^2], "
+    "so large weights can make it grow even where most units are saturated.")
+
+
+def comparison_figure(runs, path=None, subtitle="", caption=COMPARISON_CAPTION):
     """Every initialization in one figure (the CS231n / Glorot & Bengio figure).
 
     ``runs``: a list of ``(label, activation, Propagation)``, run with ``backward=True`` for the
-    second panel. Left: the activations' std per layer; right: the std of the gradient dL/dh
-    per layer (back-propagated from a unit-variance dL/dh at the top). Both on log axes, since
-    a bad initialization decays or grows geometrically. Dots are measured, lines the mean-field
-    prediction (drawn above the dots); a std of exactly 0 (zeros) cannot be shown on a log axis
-    and is listed in the legend instead."""
-    fig = _figure(12, 5)
-    forward, backward = fig.subplots(1, 2, sharex=True)
+    third panel. Left: the activations' std per layer; middle: the share of saturated (or, for
+    ReLU, exactly-0) values per layer, since a std near 1 under tanh can mean every unit is
+    pinned at -1 or 1; right: the std of the gradient dL/dh per layer (back-propagated from a
+    unit-variance dL/dh at the top). The stds are on log axes, since a bad initialization
+    decays or grows geometrically. Hollow dots are measured, lines the mean-field prediction
+    (drawn above the dots); a std of exactly 0 (zeros) cannot be shown on a log axis and is
+    listed in the legend instead. ``caption`` is printed under the panels."""
+    fig = _figure(17, 5.8)
+    forward, saturation, backward = fig.subplots(1, 3, sharex=True)
     colours = [f"C{i}" for i in range(10)]
     for i, (label, activation, result) in enumerate(runs):
         index = [s.layer for s in result.layers]
+        colour = colours[i % 10]
+        shown = f"{label} · {activation}"
         for ax, name in ((forward, "std"), (backward, "grad_std")):
             measured = [getattr(s, name) for s in result.layers]
             predicted = [getattr(s, "predicted_" + name) for s in result.layers]
-            shown = f"{label} · {activation}"
-            shown += "" if _positive(measured) else " (std 0: not drawn)"
-            ax.plot(index, measured, linestyle="none", marker=marker(activation), ms=6,
-                    color=colours[i % 10], label=shown, zorder=2)
+            note = "" if _positive(measured) or ax is backward else " (std 0: not drawn)"
+            ax.plot(index, measured, linestyle="none", marker=marker(activation), ms=7,
+                    mfc="none", mew=1.4, color=colour, label=shown + note, zorder=2)
             if _positive(predicted):
-                ax.plot(index, predicted, "-", color=colours[i % 10], lw=1.3, zorder=3)
+                ax.plot(index, predicted, "-", color=colour, lw=1.6, zorder=3)
+        shares = [_saturation(s) for s in result.layers]  # the colours say whose (left legend)
+        what = next((w for _, w in shares if w), "")
+        saturation.plot(index, [100 * v for v, _ in shares], linestyle=":", lw=1,
+                        marker=marker(activation), ms=7, mfc="none", mew=1.4, color=colour,
+                        label=f"{shown}: {what}" if what else shown, zorder=2)
     forward.set_title("forward: std of each layer's activations")
+    saturation.set_title("saturated values (tanh: |a| > 0.99) or exact 0 (ReLU)")
     backward.set_title("backward: std of the gradient dL/dh at each layer")
     forward.set_ylabel("std (log scale)")
+    saturation.set_ylabel("% of the layer's values")
     backward.set_ylabel("std of dL/dh (log scale)")
-    for ax in (forward, backward):
+    saturation.set_ylim(-4, 104)
+    for ax in (forward, saturation, backward):
         ax.set_xlabel("layer")
-        ax.set_yscale("log")
+        _layer_ticks(ax)
         ax.grid(True, which="major", alpha=0.3)
-    forward.legend(fontsize=8, loc="lower left", title="dots: measured; lines: mean-field",
-                   title_fontsize=8)
+    for ax in (forward, backward):
+        ax.set_yscale("log")
+    forward.legend(fontsize=8, loc="lower left", title="hollow dots: measured; lines: "
+                   "mean-field", title_fontsize=8)
     fig.suptitle("Every initialization, one network each" + (f"\n{subtitle}" if subtitle else ""))
+    if caption:
+        import textwrap
+        fig.supxlabel(textwrap.fill(caption, 190), fontsize=9, ha="center")
     return _finish(fig, path)
 
 
@@ -155,12 +205,12 @@ def classic_figure(result, title, path=None, subtitle=""):
     """One network: layer mean and std against layer number (the mean-field prediction as a
     line where there is one), and a row of per-layer histograms.
 
-    The std axis is logarithmic when the std spans more than a decade and starts at 0
-    otherwise; the mean is drawn on the scale of the std (so a mean of 1e-4 next to a std of 1
+    The std axis is logarithmic, as in every figure; the mean is drawn on the scale of the std (so a mean of 1e-4 next to a std of 1
     reads as 0); histograms are fractions of the layer's values, every layer over one range
     (shared_histogram_range: the bounded activation's range or ``hist_range``, else all the
-    layers' values), so a collapse to 0 or a saturation shows; the exact zeros are given as a
-    number, and a layer of zeros alone says so."""
+    layers' values), so a collapse to 0 or a saturation shows; the exact zeros and the
+    saturated share (tanh: |a| > 0.99; from 5%) are given as numbers, and a layer of zeros alone says
+    so."""
     depth = len(result.layers)
     fig = _figure(max(10, 1.7 * depth), 6.5)
     grid = fig.add_gridspec(2, depth, height_ratios=(1.3, 1))
@@ -184,6 +234,7 @@ def classic_figure(result, title, path=None, subtitle=""):
             if finite and max(finite) > 0:
                 ax.set_ylim(-1.15 * max(finite), 1.15 * max(finite))
         ax.set_xlabel("layer")
+        _layer_ticks(ax)
         ax.set_ylabel(f"{name} of the activations")
         ax.set_title(f"layer {name}")
     span = shared_histogram_range(result)
@@ -201,6 +252,9 @@ def classic_figure(result, title, path=None, subtitle=""):
         elif zeros >= 0.005:
             ax.text(0.97, 0.95, f"exact 0:\n{zeros:.0%}", transform=ax.transAxes, ha="right",
                     va="top", fontsize=7)
+        if math.isfinite(layer.saturated) and layer.saturated >= 0.05:  # news, not noise
+            ax.text(0.5, 0.95, f"saturated:\n{layer.saturated:.0%}", transform=ax.transAxes,
+                    ha="center", va="top", fontsize=7, color="C3")
         ax.set_title(f"layer {layer.layer}", fontsize=9)
         ax.tick_params(labelsize=6)
         ax.xaxis.get_offset_text().set_fontsize(6)
@@ -230,14 +284,21 @@ def _swept(records, keys):
     return [k for k in keys if len({str(r.get(k)) for r in records}) > 1]
 
 
+def _order(series):
+    """A sort key for a series' values: numbers in numeric order, then text."""
+    return tuple((0, v, "") if isinstance(v, (int, float)) and not isinstance(v, bool)
+                 else (1, 0, str(v)) for v in series)
+
+
 def _series_label(series, varying):
     return ", ".join(f"{k} {v}" for k, v in zip(SERIES, series) if k in varying) or "all"
 
 
-def _grid_of_panels(fig, panels):
+def _grid_of_panels(fig, panels, sharey=False):
     inits = list(dict.fromkeys(init for init, _ in panels))
     activations = list(dict.fromkeys(act for _, act in panels))
-    axes = fig.subplots(len(activations), len(inits), squeeze=False, sharex=True)
+    axes = fig.subplots(len(activations), len(inits), squeeze=False, sharex=True,
+                        sharey=sharey)
     layout = {key: axes[activations.index(key[1])][inits.index(key[0])] for key in panels}
     for row in axes:
         for ax in row:
@@ -253,9 +314,11 @@ def _seed_count(records):
 
 def sweep_overlay(records, path=None, stat="std", theory=True):
     """Per-layer ``stat`` of a sweep in small multiples: one panel per initialization (columns)
-    and activation (rows); in each panel one curve per value of the other swept columns (depth,
-    width, batch, dtype, bias). The dots are the mean over seeds, the band their min-max, the
-    line (drawn above the dots) the mean-field prediction. The std is on a log axis."""
+    and activation (rows), every panel on one y-scale (log for the std) so that panels compare
+    at a glance; in each panel one curve per value of the other swept columns (depth, width,
+    batch, dtype, bias), the longest drawn first so that a shorter network's curve stays on top,
+    one legend for the figure. The dots are the mean over seeds, the band their min-max (with
+    several seeds), the line (drawn above the dots) the mean-field prediction."""
     panels = _facets(records)
     if not panels:
         raise ValueError("no layer records to draw")
@@ -263,33 +326,51 @@ def sweep_overlay(records, path=None, stat="std", theory=True):
     varying = _swept(rows, SERIES)
     inits = len({k[0] for k in panels})
     activations = len({k[1] for k in panels})
-    fig = _figure(max(6, 4.2 * inits), 1.2 + 3.2 * activations)
-    layout = _grid_of_panels(fig, panels)
+    fig = _figure(max(6, 4.2 * inits), 1.6 + 3.2 * activations)
+    layout = _grid_of_panels(fig, panels, sharey=True)
+    everything = [r[stat] for r in rows]
+    legend, order = {}, {}
     for (init, activation), series in panels.items():
         ax = layout[(init, activation)]
-        for i, (key, layers) in enumerate(series.items()):
+        keys = list(series)
+        colour_of = {key: f"C{i % 10}" for i, key in enumerate(sorted(keys, key=_order))}
+        for depth_rank, key in enumerate(sorted(keys, key=lambda k: -len(series[k]))):
+            layers = series[key]
             index = sorted(layers)
             values = [[r[stat] for r in layers[n]] for n in index]
             mean = [_mean(v) for v in values]
-            colour = f"C{i % 10}"
-            ax.fill_between(index, [_min(v) for v in values], [_max(v) for v in values],
-                            color=colour, alpha=0.2, lw=0, zorder=1)
-            ax.plot(index, mean, linestyle="none", marker=marker(activation), ms=4,
-                    color=colour, label=_series_label(key, varying), zorder=2)
+            colour = colour_of[key]
+            if any(len(v) > 1 for v in values):
+                ax.fill_between(index, [_min(v) for v in values], [_max(v) for v in values],
+                                color=colour, alpha=0.2, lw=0, zorder=1)
+            label = _series_label(key, varying)
+            (line,) = ax.plot(index, mean, linestyle="none", marker=marker(activation), ms=4,
+                              color=colour, label=label, zorder=2 + 0.01 * depth_rank)
+            legend.setdefault(label, line)
+            order.setdefault(label, _order(key))
             predicted = [_mean(r.get("predicted_" + stat, math.nan) for r in layers[n])
                          for n in index]
             if theory and not any(math.isnan(v) for v in predicted):
                 ax.plot(index, predicted, "-", color="k", lw=0.9, alpha=0.8, zorder=3)
-        if stat == "std":
-            _std_axis(ax, [r[stat] for s in series.values() for v in s.values() for r in v])
         ax.set_title(f"{init} · {activation}", fontsize=10)
         ax.set_xlabel("layer")
         ax.set_ylabel(f"{stat} of the activations")
-        if len(series) > 1:
-            ax.legend(fontsize=7)
+        _layer_ticks(ax)
+    if stat == "std":
+        _std_axis(next(iter(layout.values())), everything)
+    if len(legend) > 1:
+        labels = sorted(legend, key=lambda label: order[label])
+        fig.legend([legend[label] for label in labels], labels, loc="outside lower center",
+                   ncols=min(len(legend), 6), fontsize=8)
     seeds = _seed_count(records)
-    fig.suptitle(f"per-layer {stat}: dots the mean over {seeds} seed{'s' * (seeds != 1)}, band "
-                 "min-max over seeds, black lines the mean-field prediction")
+    if seeds > 1:
+        what = f"dots the mean over {seeds} seeds, band their min-max"
+    else:
+        what = "one seed per configuration"
+    import textwrap
+    fig.suptitle(textwrap.fill(f"per-layer {stat}: {what}" + (
+        "; black lines the mean-field prediction" if theory else ""),
+        int(9 * fig.get_figwidth())))
     return _finish(fig, path)
 
 
@@ -308,13 +389,36 @@ def _max(values):
     return max(values) if values else math.nan
 
 
+# The colour scale of a std heatmap: below 1e-3 a signal has vanished for any use, above 10 it
+# has exploded; between, every decade gets its own colours (one scale from 1e-62 to 1 made 0.026
+# and 0.83 the same yellow). Cells beyond are drawn in the extreme colours and marked.
+HEAT_RANGE = (1e-3, 1e1)
+UNDER, OVER = "0.3", "#d62728"
+
+
+def heat_norm(values, informative=HEAT_RANGE):
+    """The LogNorm of a heatmap: the data's range clipped to ``informative``, at least one
+    decade wide. None when there is no positive value."""
+    from matplotlib.colors import LogNorm
+    shown = [v for v in values if math.isfinite(v) and v > 0]
+    if not shown:
+        return None
+    lo, hi = informative
+    vmin = min(max(min(shown), lo), hi)
+    vmax = min(max(max(shown), lo), hi)
+    if vmax < 10 * vmin:  # a flat grid would otherwise look like extremes
+        vmin = vmax / 10
+    return LogNorm(vmin, vmax)
+
+
 def sweep_heatmap(records, path=None, stat="std", x="depth", y="width", layer=-1):
     """``stat`` at ``layer`` (-1: each network's last) over the swept ``x`` and ``y`` columns,
     one panel per initialization and activation, on one logarithmic colour scale (a colourbar
-    for all panels). Each cell is the mean over seeds (and over any other swept column, which
-    the title names); a cell whose value is 0 or missing is grey."""
+    for all panels) clipped to HEAT_RANGE (heat_norm): a cell below it is dark grey and marked
+    "v", one above it red and marked "^". Each cell is the mean over seeds (and over any other
+    swept column, which the title names), its value printed in it; a cell whose value is 0 or
+    missing is light grey."""
     import numpy as np
-    from matplotlib.colors import LogNorm
     rows = [r for r in records if r.get("layer") is not None and not r.get("error")
             and r["layer"] == (r["depth"] if layer == -1 else layer)]
     if not rows:
@@ -326,30 +430,42 @@ def sweep_heatmap(records, path=None, stat="std", x="depth", y="width", layer=-1
     xs, ys = sorted({r[x] for r in rows}), sorted({r[y] for r in rows})
     grids = {key: np.array([[_mean(c.get((a, b), [])) for a in xs] for b in ys])
              for key, c in cells.items()}
-    shown = np.concatenate([g[np.isfinite(g) & (g > 0)] for g in grids.values()])
-    norm = LogNorm(shown.min(), shown.max()) if shown.size else None
+    norm = heat_norm(np.concatenate([g.ravel() for g in grids.values()]).tolist())
+    import matplotlib
+    cmap = matplotlib.colormaps["viridis"].with_extremes(under=UNDER, over=OVER)
     inits = len({k[0] for k in grids})
     activations = len({k[1] for k in grids})
     fig = _figure(max(6, (0.9 * len(xs) + 2) * inits + 1.5),
                   1.3 + (0.55 * len(ys) + 1.6) * activations)
     layout = _grid_of_panels(fig, grids)
-    image = None
+    image, below, above = None, False, False
     for key, grid in grids.items():
         ax = layout[key]
         masked = np.ma.masked_where(~(np.isfinite(grid) & (grid > 0)), grid)
-        image = ax.imshow(masked, origin="lower", aspect="auto", cmap="viridis", norm=norm)
+        image = ax.imshow(masked, origin="lower", aspect="auto", cmap=cmap, norm=norm)
         ax.set_facecolor("0.85")
         ax.set_xticks(range(len(xs)), [str(v) for v in xs])
         ax.set_yticks(range(len(ys)), [str(v) for v in ys])
         for i, row in enumerate(grid):
             for j, value in enumerate(row):
-                ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=7,
-                        color="w" if norm is None or not value > 0 or
-                        norm(value) < 0.6 else "k")
+                shown = value > 0 and norm is not None
+                low, high = shown and value < norm.vmin, shown and value > norm.vmax
+                below, above = below or low, above or high
+                mark = "v " if low else "^ " if high else ""
+                dark = low or high or (shown and norm(value) < 0.6)
+                ax.text(j, i, f"{mark}{value:.2g}", ha="center", va="center", fontsize=7,
+                        color="w" if dark else "k")
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         ax.set_title(f"{key[0]} · {key[1]}", fontsize=10)
-    fig.colorbar(image, ax=list(layout.values()), label=f"{stat} (log scale)")
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
+              (True, True): "both"}[below, above]
+    label = f"{stat} (log scale)"
+    if below:
+        label += f"; v: below {norm.vmin:.2g}"
+    if above:
+        label += f"; ^: above {norm.vmax:.2g}"
+    fig.colorbar(image, ax=list(layout.values()), label=label, extend=extend)
     where = "each network's last layer" if layer == -1 else f"layer {layer}"
     seeds = _seed_count(rows)
     others = _swept(rows, [k for k in SERIES if k not in (x, y)])

@@ -22,16 +22,35 @@ th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }
 th { background: #f3f3f3; }
 figure { margin: 1em 0; } figcaption { font-size: 0.9em; color: #444; }
 img { max-width: 100%; height: auto; }
+ul.findings li { margin: 0.3em 0; }
 """
-# The per-configuration summary: the last layer of each network.
-SUMMARY_COLUMNS = ("init", "activation", "depth", "width", "batch", "dtype", "bias", "seed",
-                   "mean", "std", "predicted_std", "grad_std", "predicted_grad_std")
+# The per-configuration summary: the last layer of each network, its seeds aggregated (the
+# mean, and the std's min and max over seeds).
+CONFIG_KEYS = ("init", "activation", "depth", "width", "batch", "dtype", "bias")
+SUMMARY_COLUMNS = (*CONFIG_KEYS, "seeds", "std", "std min", "std max", "mean", "saturated",
+                   "dead", "predicted_std", "grad_std", "predicted_grad_std")
+# the statistics averaged over seeds, per layer, for a configuration's finding and summary
+AVERAGED = ("mean", "std", "saturated", "dead", "predicted_std", "grad_std",
+            "predicted_grad_std")
+# a report's figures are drawn at most this many pixels wide (the page's width) and stored as
+# 256-colour PNGs: a page of eight figures weighs a few hundred KB, not a megabyte
+PAGE_PIXELS = 1150
 
 
 def png_data_uri(fig):
-    """A figure as a ``data:image/png;base64,...`` URI: the page needs no other file."""
+    """A figure as a ``data:image/png;base64,...`` URI (the page needs no other file), drawn at
+    most PAGE_PIXELS wide and reduced to 256 colours (the figures' flat colours survive)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    dpi = min(100, PAGE_PIXELS / fig.get_figwidth())
+    fig.savefig(buffer, format="png", dpi=dpi)
+    try:
+        from PIL import Image  # matplotlib's own dependency
+        image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+        buffer = io.BytesIO()
+        image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buffer, "PNG",
+                                                                         optimize=True)
+    except ImportError:
+        pass
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -76,6 +95,10 @@ def html_page(title, sections, configuration):
             elif item[0] == "table":
                 _, records, columns, caption = item
                 parts.append(html_table(records, columns, caption))
+            elif item[0] == "findings":  # [(what, finding)] as a list
+                rows = "".join(f"<li><b>{escape(what)}</b>: {escape(finding)}</li>"
+                               for what, finding in item[1])
+                parts.append(f'<ul class="findings">{rows}</ul>')
             else:
                 parts.append(f"<p>{escape(item[1])}</p>")
     parts += ["<h2>Configuration</h2>", _definition_list(configuration),
@@ -102,48 +125,101 @@ def _missing(value):
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def configuration_summaries(records):
+    """One row per configuration (its seeds aggregated) of completed layer records, in the
+    sweep's order: the configuration, ``seeds``, the last layer's statistics averaged over
+    seeds (AVERAGED), ``std min`` and ``std max`` over seeds, and ``finding``, computed from
+    the per-layer seed averages (fastinit.results.finding)."""
+    from fastinit.results import finding
+    groups = {}
+    for r in records:
+        key = tuple(str(r[k]) for k in CONFIG_KEYS)
+        groups.setdefault(key, {"config": r, "layers": {}})["layers"] \
+            .setdefault(r["layer"], []).append(r)
+    rows = []
+    for group in groups.values():
+        layers = [group["layers"][n] for n in sorted(group["layers"])]
+        averaged = [{"layer": seeds[0]["layer"],
+                     **{k: _mean([s.get(k) for s in seeds]) for k in AVERAGED}}
+                    for seeds in layers]
+        last = layers[-1]
+        stds = [s["std"] for s in last if not _missing(s["std"])]
+        config = group["config"]
+        line = finding(averaged)
+        if stds and min(stds) > 0 and max(stds) > 2 * min(stds):
+            line += (f"; seeds differ: std {min(stds):.2g} to {max(stds):.2g} at layer "
+                     f"{last[0]['layer']}")
+        rows.append({**{k: config[k] for k in CONFIG_KEYS}, "seeds": len(last),
+                     **averaged[-1], "std min": min(stds) if stds else math.nan,
+                     "std max": max(stds) if stds else math.nan, "finding": line})
+    return rows
+
+
+def _mean(values):
+    values = [v for v in values if not _missing(v)]
+    return sum(values) / len(values) if values else math.nan
+
+
 def sweep_report(records, path, source=""):
-    """The report of a sweep's records: the per-layer small multiples, the last-layer heatmap,
-    the last layer of every configuration as a table, failures, configuration and versions."""
+    """The report of a sweep's records: a finding per configuration, the per-layer small
+    multiples, the last-layer heatmap, a table of each configuration's last layer (mean and
+    range over seeds), failures, configuration and versions."""
     from fastinit import plot
     done = [r for r in records if not r.get("error") and r.get("layer") is not None]
     if not done:
         raise ValueError("the sweep has no completed layer records to report")
     failed = [r for r in records if r.get("error")]
-    order = {key: list(dict.fromkeys(str(r[key]) for r in done)) for key in ("init",
-                                                                           "activation")}
-    last = sorted((r for r in done if r["layer"] == r["depth"]), key=lambda r: (
-        order["init"].index(str(r["init"])), order["activation"].index(str(r["activation"])),
-        r["depth"], r["width"], r["batch"], str(r["dtype"]), str(r["bias"]), r["seed"]))
-    columns = [c for c in SUMMARY_COLUMNS if any(not _missing(r.get(c)) for r in last)]
+    summaries = configuration_summaries(done)
+    columns = [c for c in SUMMARY_COLUMNS if any(not _missing(r.get(c)) for r in summaries)]
+    seeds = len({r["seed"] for r in done})
+    varying = [k for k in _varying(summaries) if k not in ("init", "activation")]
+    findings = [(" · ".join([str(r["init"]), str(r["activation"])] +
+                            [f"{k} {r[k]}" for k in varying]), r["finding"])
+                for r in summaries]
     figures = [("figure", plot.sweep_overlay(done), "Per-layer std of the activations: one "
-                "panel per initialization and activation, seeds as a band, the mean-field "
-                "prediction as a black line."),
+                "panel per initialization and activation on one log scale, seeds as a band, "
+                "the mean-field prediction as a black line."),
                ("figure", plot.sweep_heatmap(done), "The std at each network's last layer "
-                "over depth and width (log colour scale).")]
-    sections = [("Figures", figures),
+                "over depth and width (log colour scale, clipped to the informative range).")]
+    sections = [("Findings", [("text", f"At the last layer, averaged over {seeds} seed"
+                                       f"{'s' * (seeds != 1)}:"), ("findings", findings)]),
+                ("Figures", figures),
                 ("Each configuration's last layer",
-                 [("table", last, columns, f"{len(last)} networks")])]
+                 [("table", summaries, columns, f"{len(summaries)} configurations, "
+                   f"{len(summaries) and sum(r['seeds'] for r in summaries)} networks: the "
+                   "mean over seeds, and the std's min and max over seeds")])]
     if failed:
         sections.append(("Failed configurations", [
             ("table", failed, ["init", "activation", "depth", "width", "seed", "error"],
              f"{len(failed)} failed")]))
     configuration = {"source": source or "(records)", **_grid_values(done),
-                     "networks": len(last), "failed": len(failed)}
+                     "networks": sum(r["seeds"] for r in summaries), "failed": len(failed)}
     _write(path, html_page("fastinit sweep report", sections, configuration))
 
 
-def demo_report(runs, comparison, classic, path, configuration):
-    """The classic study's report: the comparison figure, each network's figure and table."""
+def _varying(rows):
+    return [k for k in CONFIG_KEYS if len({str(r[k]) for r in rows}) > 1]
+
+
+def demo_report(runs, comparison, classic, path, configuration, caption=""):
+    """The classic study's report: a finding per initialization, the comparison figure, each
+    network's figure and table."""
     from fastinit.results import MEASURED
-    columns = ["layer", *MEASURED[:3], "predicted_std", "grad_std", "predicted_grad_std"]
-    sections = [("All initializations", [("figure", comparison, "Forward std and backward "
-                 "gradient std per layer for every initialization; dots measured, lines the "
-                 "mean-field prediction.")])]
+    wanted = ["layer", *MEASURED[:6], "predicted_std", "grad_std", "predicted_grad_std"]
+    findings = [(f"{label} · {activation}", result.finding())
+                for label, activation, result in runs]
+    sections = [("Findings", [("findings", findings)]),
+                ("All initializations", [("figure", comparison, caption or (
+                    "Forward std, saturated share and backward gradient std per layer for "
+                    "every initialization (the note under the panels says how to read "
+                    "them)."))])]
     for (label, activation, result), fig in zip(runs, classic):
+        records = result.to_records()
+        columns = [c for c in wanted if any(not _missing(r.get(c)) for r in records)]
         sections.append((f"{label} · {activation}", [
+            ("text", result.finding()),
             ("figure", fig, f"{label}, {activation}: layer mean, std and histograms"),
-            ("table", result.to_records(), columns, "per-layer statistics")]))
+            ("table", records, columns, "per-layer statistics")]))
     _write(path, html_page("fastinit: the classic initialization study", sections,
                            configuration))
 

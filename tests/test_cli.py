@@ -225,8 +225,9 @@ def test_sweep_figures(tmp_path):
     for name in ("overlay.png", "heat.png"):
         image = plt.imread(tmp_path / name)
         assert image.shape[0] > 200 and image.shape[1] > 200
-        ink = image[..., :3].std(axis=2) > 0.05  # coloured pixels: lines or cells, not blank
-        assert ink.mean() > 0.005, name
+        # coloured pixels: dots or cells, not blank (a 3-layer overlay is a few dozen dots)
+        ink = image[..., :3].std(axis=2) > 0.05
+        assert ink.mean() > 0.002, name
 
 
 def test_phase_finds_the_critical_points(tmp_path):

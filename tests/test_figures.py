@@ -53,9 +53,11 @@ def test_classic_figure_draws_the_records(tmp_path, network):
                                                for s in network.layers]
         assert predicted.get_zorder() > measured.get_zorder()  # the line over the dots
         assert legend_texts(ax) == ["measured", "mean-field prediction"]
-    # xavier tanh at width 30: the std stays within a decade, so a linear axis from 0 (noise
-    # on a flat curve is not magnified)
-    assert std_ax.get_yscale() == "linear" and std_ax.get_ylim()[0] == 0
+    # issue 29: the std is on a log axis in every figure (it switched between log and linear
+    # from file to file); at least two decades, so noise on a flat curve stays flat
+    low, high = std_ax.get_ylim()
+    assert std_ax.get_yscale() == "log" and high / low >= 100
+    assert low < min(network.stds) and max(network.stds) < high
     # the mean on the std's scale: limits cover the largest std
     assert mean_ax.get_ylim()[1] >= max(network.stds)
     assert [ax.get_title() for ax in hist_axes] == ["layer 1", "layer 2", "layer 3", "layer 4"]
@@ -108,14 +110,17 @@ def test_comparison_figure_forward_and_backward_on_log_axes(tmp_path):
                                                  "tanh"), ("he_normal", "he_normal", {}, "relu"))]
     fig = plot.comparison_figure(runs, tmp_path / "all.png", "4 layers of 40")
     assert_not_blank(tmp_path / "all.png")
-    forward, backward = fig.axes
+    forward, saturation, backward = fig.axes
     assert forward.get_yscale() == backward.get_yscale() == "log"
-    assert forward.get_xlabel() == backward.get_xlabel() == "layer"
+    assert forward.get_xlabel() == backward.get_xlabel() == saturation.get_xlabel() == "layer"
+    # the caption says how to read the backward panel (issue 29)
+    assert "unit-variance gradient at the last layer" in fig._supxlabel.get_text()
     assert forward.get_title() == "forward: std of each layer's activations"
     assert backward.get_title() == "backward: std of the gradient dL/dh at each layer"
     assert fig._suptitle.get_text().endswith("\n4 layers of 40")
     assert legend_texts(forward) == ["zeros · tanh (std 0: not drawn)",
                                      "normal std 0.01 · tanh", "he_normal · relu"]
+    assert legend_texts(saturation) == []  # the colours are the left panel's
     for ax, name in ((forward, "std"), (backward, "grad_std")):
         dots = data_lines(ax)
         for label, activation, result in runs[1:]:
@@ -131,6 +136,48 @@ def test_comparison_figure_forward_and_backward_on_log_axes(tmp_path):
     assert plot.marker("tanh") != plot.marker("relu")
 
 
+def test_comparison_figure_shows_saturation_that_a_flat_std_hides(tmp_path):
+    # issue 29: std 1 · tanh sits flat near 1 and looked the healthiest curve while ~90% of
+    # its values are pinned at -1 or 1; the middle panel shows the saturated share (tanh: |a|
+    # > 0.99), or for ReLU the exact zeros, counted here from the kept activations
+    runs = [(label, activation, fastinit.forward_prop(
+                [300] * 4, fastinit.get_initializer(name, **params), activation=activation,
+                batch=200, rng=5, backward=True))
+            for label, name, params, activation in (
+                ("normal std 1", "normal", {"std": 1.0}, "tanh"),
+                ("xavier_normal", "xavier_normal", {}, "tanh"),
+                ("he_normal", "he_normal", {}, "relu"))]
+    fig = plot.comparison_figure(runs)
+    saturation = fig.axes[1]
+    shares = {line.get_label(): line.get_ydata() for line in saturation.lines}
+    for label, activation, result in runs:
+        acts = [np.asarray(a) for a in result.acts.values()]
+        if activation == "tanh":
+            expected = [100 * np.mean(np.abs(a) > 0.99) for a in acts]
+            key = f"{label} · {activation}: saturated"
+        else:
+            expected = [100 * np.mean(a == 0) for a in acts]
+            key = f"{label} · {activation}: exactly 0"
+        np.testing.assert_allclose(shares[key], expected, rtol=1e-12)
+    assert min(shares["normal std 1 · tanh: saturated"]) > 80
+    assert max(shares["xavier_normal · tanh: saturated"]) < 5
+    assert saturation.get_ylim()[0] < 0 and saturation.get_ylim()[1] > 100  # 0-100% shown
+
+
+def test_classic_figure_says_each_layers_saturated_share(tmp_path):
+    big = fastinit.forward_prop([200] * 3, fastinit.get_initializer("normal", std=1.0),
+                                batch=100, rng=4)
+    fig = plot.classic_figure(big, "t")
+    for ax, acts in zip(fig.axes[2:], big.acts.values()):
+        share = np.mean(np.abs(np.asarray(acts)) > 0.99)
+        assert share > 0.8
+        assert f"saturated:\n{share:.0%}" in [t.get_text() for t in ax.texts]
+    healthy = fastinit.forward_prop([200] * 3, "xavier_normal", batch=100, rng=4)
+    fig = plot.classic_figure(healthy, "t")
+    assert not any(t.get_text().startswith("saturated") for ax in fig.axes[2:]
+                   for t in ax.texts)
+
+
 @pytest.fixture(scope="module")
 def sweep_records():
     return sweep(init=["lecun_normal", "he_normal"], activation=["tanh", "relu"],
@@ -144,12 +191,18 @@ def test_sweep_overlay_one_panel_per_init_and_activation(tmp_path, sweep_records
     assert sorted(panels) == sorted(f"{i} · {a}" for i in ("lecun_normal", "he_normal")
                                     for a in ("tanh", "relu"))
     assert "mean over 2 seeds" in fig._suptitle.get_text()
-    assert "band min-max over seeds" in fig._suptitle.get_text()
+    assert "band their min-max" in fig._suptitle.get_text()
+    # one legend for the figure (issue 29: it was repeated in every panel), in numeric order
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["width 16", "width 24"]
+    # every panel on one log scale, so that panels compare at a glance
+    assert len({ax.get_ylim() for ax in panels.values()}) == 1
+    assert all(ax.get_yscale() == "log" for ax in panels.values())
     for title, ax in panels.items():
         init, activation = title.split(" · ")
         assert ax.get_xlabel() == "layer" and ax.get_ylabel() == "std of the activations"
+        assert legend_texts(ax) == []
         # one curve per width (the swept column besides init and activation), nothing else
-        assert sorted(legend_texts(ax)) == ["width 16", "width 24"]
+        assert sorted(data_lines(ax)) == ["width 16", "width 24"]
         for width in (16, 24):
             rows = [r for r in sweep_records if (r["init"], r["activation"], r["width"]) ==
                     (init, activation, width)]
@@ -163,6 +216,43 @@ def test_sweep_overlay_one_panel_per_init_and_activation(tmp_path, sweep_records
         assert len(bands) == 2  # min-max over seeds, one per curve
         theory_lines = [l for l in ax.lines if l.get_label().startswith("_")]
         assert theory_lines and all(l.get_zorder() > 2 for l in theory_lines)
+
+
+def test_sweep_overlay_draws_the_shorter_network_on_top(tmp_path):
+    # issue 29: depth-10 curves were drawn under the depth-50 ones over the same layers
+    records = sweep(init="lecun_normal", activation="tanh", depth=[3, 8], width=16, batch=20,
+                    seeds=1).records
+    fig = plot.sweep_overlay(records)
+    (ax,) = [ax for ax in fig.axes if ax.get_visible()]
+    lines = data_lines(ax)
+    assert len(lines["depth 3"].get_xdata()) == 3 and len(lines["depth 8"].get_xdata()) == 8
+    assert lines["depth 3"].get_zorder() > lines["depth 8"].get_zorder()
+    # one seed: no band, and the title does not speak of one
+    assert not [c for c in ax.collections if c.get_paths()]
+    assert "one seed per configuration" in fig._suptitle.get_text()
+    assert "min-max" not in fig._suptitle.get_text()
+
+
+def test_sweep_heatmap_clips_its_colour_scale_and_marks_the_cells_beyond(tmp_path):
+    # issue 29: one log scale from 1e-62 to 1 painted every healthy cell the same yellow.
+    # Now 1e-3 .. 10 at most: a collapsed network's cell is marked below the scale
+    records = sweep(init=["lecun_normal", "normal:std=0.01", "he_normal"], activation="relu",
+                    depth=[2, 12], width=[30], batch=40, seeds=1).records
+    fig = plot.sweep_heatmap(records, tmp_path / "h.png")
+    *axes, colorbar = fig.axes
+    panels = {ax.get_title(): ax for ax in axes if ax.get_visible()}
+    norm = panels["he_normal · relu"].images[0].norm
+    last = {(r["init"], r["depth"]): r["std"] for r in records if r["layer"] == r["depth"]}
+    collapsed = last[("normal:std=0.01", 12)]
+    assert collapsed < 1e-3 and norm.vmin == pytest.approx(1e-3)
+    assert norm.vmax == pytest.approx(max(last.values()))
+    texts = {t.get_text() for t in panels["normal:std=0.01 · relu"].texts}
+    assert f"v {collapsed:.2g}" in texts
+    assert "below 0.001" in colorbar.get_ylabel()
+    # healthy cells keep distinct colours: lecun at depth 12 (~0.01) vs he (~0.8)
+    assert norm(last[("lecun_normal", 12)]) < 0.6 < norm(last[("he_normal", 12)])
+    assert plot.heat_norm([0.5, 0.55]).vmin == pytest.approx(0.055)  # at least a decade
+    assert plot.heat_norm([0.0, math.nan]) is None
 
 
 def test_sweep_heatmap_log_colours_per_panel(tmp_path, sweep_records):
@@ -233,7 +323,9 @@ def test_a_propagation_table_starts_with_the_layer_columns(network, tmp_path):
     html = network._repr_html_()
     assert html.startswith("<table><caption>Propagation: 4 layers</caption><thead><tr>"
                            "<th>layer</th><th>width</th><th>activation</th><th>mean</th>")
-    assert network.plot()._suptitle.get_text() == "4 layers"
+    # issue 29: it was titled just "4 layers"; now the network and what happened to it
+    assert network.plot()._suptitle.get_text() == \
+        f"4 layers of 30 · tanh\n{network.finding()}"
 
 
 def test_kept_activations_index_like_a_sequence(network):

@@ -304,7 +304,7 @@ def test_demo_command_writes_tables_csv_and_figures(tmp_path):
     with open(out / "classic_study.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 6 * 10
-    small = [float(r["std"]) for r in rows if r["init"] == "normal std 0.01"]
+    small = [float(r["std"]) for r in rows if r["init"] == "normal:std=0.01"]
     assert small[-1] < 1e-5  # the collapse the demo is there to show
     plt = pytest.importorskip("matplotlib.pyplot")
     image = plt.imread(out / "xavier_normal_tanh.png")

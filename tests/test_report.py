@@ -72,7 +72,7 @@ def test_sweep_report_renders_in_a_browser(tmp_path):
         assert width > 300 and height > 200 and shown > 300, alt
     # the page names the grid, the seeds, the versions, and tabulates every network
     for needed in ("lecun_normal, normal:std=0.01", "tanh, relu", "2 (0 .. 1)", "numpy",
-                   "32 networks"):
+                   "16 configurations, 32 networks"):
         assert needed in text, needed
     assert not_blank(tmp_path / "shot.png")
 
@@ -84,7 +84,8 @@ def test_demo_report_renders_in_a_browser(tmp_path):
     assert errors == []
     assert len(images) == 7  # the comparison, then one figure per network
     assert all(width > 300 and shown > 300 for _, width, _, shown in images)
-    assert images[0][0].startswith("Forward std and backward gradient std")
+    assert images[0][0].startswith("Forward std, saturated share and backward gradient std")
+    assert "Findings" in text and "91% of values saturated from layer 1" in text
     assert "xavier_normal · relu" in text and "seed 0" in text
     assert not_blank(tmp_path / "shot.png")
 
@@ -100,17 +101,23 @@ def test_report_of_a_missing_or_empty_file_exits_2(tmp_path):
 
 
 def test_sweep_report_summary_is_each_configurations_last_layer(tmp_path):
-    # issue 34 / the README: the summary table holds each network's last layer. Depths 2 and
-    # 5 with different stds per layer: a table of any other layer (the first, say) differs.
+    # issue 34 / the README: the summary table holds each network's last layer; issue 29: one
+    # row per configuration, the seeds aggregated (mean, and the std's min and max), not a row
+    # per seed. Depths 2 and 5 with different stds per layer: any other layer differs.
     from html import unescape
-    import re
+    import numpy as np
     from fastinit import report, sweep as sweeps
     result = sweeps.sweep(init=["lecun_normal", "normal:std=1"], depth=[2, 5], width=6,
-                          batch=8, seeds=2, progress=False)
-    last = {(r["init"], r["depth"], r["seed"]): r for r in result.records
-            if r["layer"] == r["depth"]}
-    first = {(r["init"], r["depth"], r["seed"]): r for r in result.records if r["layer"] == 1}
-    assert all(f"{last[k]['std']:.4g}" != f"{first[k]['std']:.4g}" for k in last)
+                          batch=8, seeds=3, progress=False)
+    last, first = {}, {}
+    for r in result.records:
+        key = (r["init"], r["depth"])
+        if r["layer"] == r["depth"]:
+            last.setdefault(key, []).append(r)
+        if r["layer"] == 1:
+            first.setdefault(key, []).append(r)
+    assert all(f"{np.mean([r['std'] for r in last[k]]):.4g}" !=
+               f"{np.mean([r['std'] for r in first[k]]):.4g}" for k in last)
     report.sweep_report(result.records, tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text()
     table = page[page.index("last layer</h2>"):]
@@ -118,9 +125,43 @@ def test_sweep_report_summary_is_each_configurations_last_layer(tmp_path):
     header = [unescape(h) for h in re.findall(r"<th>(.*?)</th>", table)]
     rows = [[unescape(c) for c in re.findall(r"<td>(.*?)</td>", row)]
             for row in re.findall(r"<tr><td>.*?</tr>", table)]
-    assert len(rows) == len(last) == 8
+    assert len(rows) == len(last) == 4
     for row in rows:
         cell = dict(zip(header, row))
-        want = last[(cell["init"], int(cell["depth"]), int(cell["seed"]))]
-        assert cell["std"] == f"{want['std']:.4g}"
-        assert cell["mean"] == f"{want['mean']:.4g}"
+        seeds = last[(cell["init"], int(cell["depth"]))]
+        stds = [r["std"] for r in seeds]
+        assert cell["seeds"] == "3"
+        assert cell["std"] == f"{np.mean(stds):.4g}"
+        assert (cell["std min"], cell["std max"]) == (f"{min(stds):.4g}", f"{max(stds):.4g}")
+        assert cell["mean"] == f"{np.mean([r['mean'] for r in seeds]):.4g}"
+        assert cell["saturated"] == f"{np.mean([r['saturated'] for r in seeds]):.4g}"
+
+
+def test_reports_open_with_findings_computed_from_the_numbers(tmp_path):
+    # issue 29: reports conclude; each initialization gets a line saying what happened
+    from fastinit import report, sweep as sweeps
+    result = sweeps.sweep(init=["normal:std=0.01", "normal:std=1", "zeros"], depth=8,
+                          width=200, batch=100, seeds=2, progress=False)
+    report.sweep_report(result.records, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
+    findings = re.findall(r"<li><b>(.*?)</b>: (.*?)</li>", page)
+    assert [what for what, _ in findings] == ["normal:std=0.01 · tanh", "normal:std=1 · tanh",
+                                              "zeros · tanh"]
+    small, big, zeros = (line for _, line in findings)
+    last = [r["std"] for r in result.records if r["init"] == "normal:std=0.01" and
+            r["layer"] == 8]
+    assert "collapses to" in small and f"{sum(last) / 2:.1g} by layer 8" in small
+    shares = [r["saturated"] for r in result.records if r["init"] == "normal:std=1"]
+    assert min(shares) > 0.5 and "saturated from layer 1" in big
+    assert zeros.startswith("every activation is exactly 0")
+
+
+def test_demo_files_feed_the_sweep_report_and_stay_small(tmp_path):
+    # issue 29: `report` could not read the demo's own CSV, and the demo page weighed ~900 KB
+    fastinit_cli("demo", "--out", "d", "--report", "--quiet", cwd=tmp_path)
+    assert (tmp_path / "d" / "report.html").stat().st_size < 400_000
+    out = fastinit_cli("report", "d/classic_study.csv", "--out", "s.html", cwd=tmp_path)
+    assert out.returncode == 0
+    page = (tmp_path / "s.html").read_text()
+    assert "<b>normal:std=0.01 · tanh</b>: std 0.21 at layer 1 collapses to" in page
+    assert "6 configurations, 6 networks" in page
