@@ -344,7 +344,7 @@ def sweep(args):
         result = sweeps.sweep(configs, executor=client, num_threads=threads, out=args.out,
                               resume=args.resume, histograms=args.histograms,
                               backward=args.backward,
-                              progress=False if args.quiet else None)
+                              progress=_progress(args))
     except ValueError as error:  # the result file cannot be resumed, or is not one
         raise UsageError(str(error)) from None
     finally:  # the client first: a cluster closed under a client warns of lost tasks
@@ -405,6 +405,7 @@ def report(args):
     """A sweep's result file as one self-contained HTML page."""
     from fastinit import report as reports
     from fastinit.result_files import read_records
+    _results_arg(args.results)
     _output_file_arg(args.out, "--out")
     _report_out_arg(args)
     _plot_module()
@@ -424,6 +425,17 @@ def report(args):
     if not args.quiet:
         print(f"wrote {args.out}")
     return 0
+
+
+def _results_arg(path):
+    """The report's input is a sweep's result file: say so in the report's words (the check
+    inside read_records speaks of a sweep's ``out``)."""
+    suffix = os.path.splitext(path.rstrip("/" + os.sep))[1].lower()
+    if suffix not in (".csv", ".jsonl", ".parquet"):
+        hint = (f"; {path} looks like a grid: run it with fastinit sweep --config {path} "
+                "--out sweep.csv, then report sweep.csv") if suffix == ".toml" else ""
+        raise UsageError(f"FILE must be a sweep's result file (.csv, .jsonl, or a .parquet "
+                         f"folder), got {path!r}{hint}")
 
 
 def _report_out_arg(args):
@@ -478,6 +490,13 @@ def bench(args):
         print("\n".join(f"  {name}: {meaning}" for name, meaning in
                         timing.BENCH_COLUMNS.items()))
     return 0
+
+
+def _progress(args):
+    """A bar on a terminal, a line every ~10 s in a log or a pipe, nothing with --quiet."""
+    if args.quiet:
+        return False
+    return True if sys.stderr.isatty() else "lines"
 
 
 def main(argv=None):

@@ -34,6 +34,11 @@ STAT_COLUMNS = (*MEASURED, *PREDICTED, *BACKWARD)
 LEGACY_COLUMNS = (*CONFIG_COLUMNS[:-1], "layer", *STAT_COLUMNS[:6], "bias", *STAT_COLUMNS[6:],
                   "error")
 COLUMNS = (*LEGACY_COLUMNS, "stream")
+# A Parquet part stores the bias as two typed columns, so that pandas and DuckDB read numbers:
+# ``bias`` (float64: the constant, NaN where an initializer drew the bias) and ``bias_init``
+# (the initializer's spec, null for a constant). Parts written before (one text ``bias``
+# column, as in CSV) still read.
+BIAS_INIT = "bias_init"
 
 
 def write_records(path, records, suffix=None):
@@ -58,6 +63,10 @@ def _columns(histograms, columns=COLUMNS):
 
 # every header a fastinit sweep file may have: today's, and those before the stream column
 _HEADERS = tuple(_columns(h, c) for c in (COLUMNS, LEGACY_COLUMNS) for h in (False, True))
+
+
+# a Parquet part's columns: the file columns and bias_init; or, before the split, a file's
+_PARQUET_HEADERS = (*_HEADERS, *((*h, BIAS_INIT) for h in _HEADERS[:2]))
 
 
 def _csv_header(histograms):
@@ -287,7 +296,7 @@ _INT_COLUMNS = ("depth", "width", "batch", "layer", "stream")
 # seeds are any non-negative int; a Parquet folder stores them as uint64, so one of 2**64 or
 # more is refused before a sweep starts (CSV and JSON lines hold any int)
 PARQUET_MAX_SEED = 2**64 - 1
-_TEXT_COLUMNS = ("init", "activation", "dtype", "bias", "error")
+_TEXT_COLUMNS = ("init", "activation", "dtype", "error", "bias_init")
 
 
 def _pyarrow():
@@ -307,21 +316,38 @@ def _parts(folder):
     return sorted(names, key=lambda n: int(_PART.match(n).group(1)))
 
 
+def _parquet_columns(histograms):
+    return (*_columns(histograms), BIAS_INIT)
+
+
 def _schema(histograms):
     pa = _pyarrow()
     types = {name: pa.int64() for name in _INT_COLUMNS}
     types["seed"] = pa.uint64()
     types.update({name: pa.string() for name in _TEXT_COLUMNS})
     types.update(hist=pa.list_(pa.int64()), bin_edges=pa.list_(pa.float64()))
-    return pa.schema([(name, types.get(name, pa.float64())) for name in _columns(histograms)])
+    return pa.schema([(name, types.get(name, pa.float64()))
+                      for name in _parquet_columns(histograms)])
 
 
 def _parquet_table(records, histograms):
-    """Records as an Arrow table: the bias as the text CSV writes (a number's repr, or the
-    initializer spec), NaN kept as NaN."""
+    """Records as an Arrow table: the bias as a number (NaN where an initializer drew it) and
+    the initializer's spec in ``bias_init``; NaN kept as NaN."""
     columns = {name: [r.get(name) for r in records] for name in _columns(histograms)}
-    columns["bias"] = [_csv_value(v) for v in columns["bias"]]
+    biases = columns["bias"]
+    columns["bias"] = [float(b) if isinstance(b, (int, float)) else math.nan for b in biases]
+    columns[BIAS_INIT] = [None if isinstance(b, (int, float)) else str(b) for b in biases]
     return _pyarrow().Table.from_pydict(columns, schema=_schema(histograms))
+
+
+def _parquet_bias(record):
+    """A record's bias from a part: the constant, or the initializer spec (``bias_init``); a
+    part written before the split holds the text CSV writes."""
+    spec = record.pop(BIAS_INIT, None)
+    if spec is not None:
+        return specs.bias(spec)
+    bias = record["bias"]
+    return bias if isinstance(bias, float) else specs.bias(bias)
 
 
 def _read_parquet(path, names=None):
@@ -336,7 +362,7 @@ def _read_parquet(path, names=None):
         except (OSError, pa.ArrowException) as error:
             raise ValueError(f"{os.path.join(os.fspath(path), name)} is not a readable Parquet "
                              f"part ({error}); move it away to resume without it") from None
-        if tuple(table.column_names) not in _HEADERS:
+        if tuple(table.column_names) not in _PARQUET_HEADERS:
             raise ValueError(f"{os.path.join(os.fspath(path), name)} is not a fastinit sweep "
                              "part (unexpected columns)")
         for record in table.to_pylist():
@@ -344,7 +370,7 @@ def _read_parquet(path, names=None):
             for key in STAT_COLUMNS:
                 if record[key] is None:
                     record[key] = math.nan
-            record["bias"] = specs.bias(record["bias"])
+            record["bias"] = _parquet_bias(record)
             records.append(record)
     return records
 

@@ -13,6 +13,7 @@ import concurrent.futures
 import math
 import os
 import sys
+import time
 from dataclasses import asdict, replace
 
 from fastinit import _openmp, text_specs as specs
@@ -194,9 +195,40 @@ class SweepResult:
         write_records(path, self.records, ".jsonl")
 
 
+PROGRESS_SECONDS = 10.0  # progress="lines": a line at most this often
+
+
+class _ProgressLines:
+    """Progress for a log or a pipe (no terminal to redraw a bar on): a line on stderr every
+    PROGRESS_SECONDS, "sweep: 120/400 networks, 31 s, about 72 s left"; nothing for a sweep
+    shorter than that."""
+
+    def __init__(self, total):
+        self.total, self.done = total, 0
+        self.start = self.last = time.monotonic()
+
+    def update(self, count):
+        if not count:
+            return
+        self.done += count
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_SECONDS and self.done < self.total:
+            self.last = now
+            spent = now - self.start
+            left = spent / self.done * (self.total - self.done) if self.done else math.nan
+            about = f", about {left:.0f} s left" if math.isfinite(left) else ""
+            print(f"sweep: {self.done}/{self.total} networks, {spent:.0f} s{about}",
+                  file=sys.stderr, flush=True)
+
+    def close(self):
+        pass
+
+
 def _progress_bar(total, progress):
     if progress is None:
         progress = sys.stderr.isatty()
+    if progress == "lines":
+        return _ProgressLines(total)
     if not progress:
         return None
     try:
@@ -247,7 +279,8 @@ def sweep(configs=None, *, init=None, activation="tanh", depth=10, width=500, ba
     of parts for big sweeps (fastinit.result_files; needs pyarrow). resume: keep the file's
     complete configurations and run only the rest (failed ones run again); without resume the
     file is overwritten. histograms: add per-layer ``hist`` and ``bin_edges``.
-    progress: a progress bar on stderr (default: when stderr is a terminal).
+    progress: a progress bar on stderr (default: when stderr is a terminal); "lines": a line
+    every PROGRESS_SECONDS instead, for logs and pipes (what the CLI does off a terminal).
     """
     configs = _configs(configs, dict(init=init, activation=activation, depth=depth,
                                      width=width, batch=batch, dtype=dtype, bias=bias,

@@ -440,3 +440,36 @@ def test_ctrl_c_in_the_local_process_exits_130(tmp_path, command):
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert time.monotonic() - sent < 10
+
+
+def test_report_of_a_grid_file_names_the_argument_the_user_gave(tmp_path):
+    # issue 29: `fastinit report grid.toml` blamed an argument called "out"
+    (tmp_path / "grid.toml").write_text('init = ["lecun_normal"]\n')
+    result = fastinit_cli("report", "grid.toml", cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "FILE must be a sweep's result file (.csv, .jsonl, or a .parquet folder), got " \
+        "'grid.toml'" in result.stderr
+    assert "fastinit sweep --config grid.toml" in result.stderr and "out" not in \
+        result.stderr.split("got")[0]
+
+
+def test_sweep_off_a_terminal_prints_a_progress_line_now_and_then(tmp_path, monkeypatch,
+                                                                   capsys):
+    # issue 29: a 31 s sweep printed nothing when stderr was not a terminal. Off a terminal
+    # (capsys is not one) the CLI prints a line every PROGRESS_SECONDS: 0 here, so every
+    # network but the last gives one
+    from fastinit import cli, sweep as sweeps
+    monkeypatch.setattr(sweeps, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["sweep", "--init", "lecun_normal", "--depth", "2", "--width", "4",
+                     "--batch", "3", "--seeds", "3", "--threads", "1", "--out", "s.csv"]) == 0
+    lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("sweep: ")]
+    assert [l.split(",")[0] for l in lines] == ["sweep: 1/3 networks", "sweep: 2/3 networks"]
+    assert all(l.endswith(" s left") for l in lines)
+    assert cli.main(["sweep", "--init", "lecun_normal", "--depth", "2", "--width", "4",
+                     "--batch", "3", "--seeds", "3", "--out", "q.csv", "--quiet"]) == 0
+    assert "sweep:" not in capsys.readouterr().err
+    monkeypatch.setattr(sweeps, "PROGRESS_SECONDS", 3600.0)  # a short sweep: silent
+    assert cli.main(["sweep", "--init", "lecun_normal", "--depth", "2", "--width", "4",
+                     "--batch", "3", "--seeds", "3", "--out", "r.csv"]) == 0
+    assert "sweep:" not in capsys.readouterr().err

@@ -5,6 +5,7 @@ import json
 import math
 import re
 
+import numpy as np
 import pytest
 
 from fastinit import result_files, sweep as sweeps
@@ -126,7 +127,7 @@ def test_parquet_folder_is_one_table_for_pandas(tmp_path, records, monkeypatch):
     assert len(result_files._parts(path)) == 2  # 8 x 3 rows: 12 + 12, nothing left waiting
     same_records(read_records(path), result.records)
     table = pd.read_parquet(path)
-    assert list(table.columns) == list(COLUMNS) and len(table) == len(result.records)
+    assert list(table.columns) == [*COLUMNS, "bias_init"] and len(table) == len(result.records)
     ours = sorted((r["init"], r["seed"], r["layer"], r["std"]) for r in result.records)
     theirs = sorted(table[["init", "seed", "layer", "std"]].itertuples(index=False, name=None))
     assert ours == theirs  # every float bit for bit
@@ -196,12 +197,49 @@ def test_parquet_parts_keep_their_types_and_number_order(tmp_path, monkeypatch):
     sweeps.sweep(init="lecun_normal", depth=1, width=2, batch=2, out=folder)  # no failure
     schema = pq.read_schema(folder / "part-000000.parquet")
     assert schema.field("error").type == pa.string()  # not null, though every error is None
-    assert schema.field("layer").type == pa.int64() and schema.field("bias").type == pa.string()
+    assert schema.field("layer").type == pa.int64()
+    # issue 29: the bias read back as text in pandas; now a number, and the initializer's
+    # spec in a column of its own
+    assert schema.field("bias").type == pa.float64()
+    assert schema.field("bias_init").type == pa.string()
     assert schema.field("std").type == pa.float64()
     for name in ("part-1000000.parquet", "part-999999.parquet", "part-000002.parquet"):
         (folder / name).write_bytes(b"")
     assert result_files._parts(folder) == ["part-000000.parquet", "part-000002.parquet",
                                            "part-999999.parquet", "part-1000000.parquet"]
+
+
+def test_parquet_bias_reads_as_numbers_in_pandas_and_round_trips(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    folder = tmp_path / "s.parquet"
+    result = sweeps.sweep(init="lecun_normal", depth=2, width=4, batch=3,
+                          bias=[0.0, 0.25, "normal:std=0.05"], out=folder)
+    table = pd.read_parquet(folder)
+    assert table["bias"].dtype == np.float64  # not strings ("0.25")
+    constants = table[table["bias_init"].isna()]
+    assert sorted(set(constants["bias"])) == [0.0, 0.25]
+    drawn = table[table["bias_init"].notna()]
+    assert set(drawn["bias_init"]) == {"normal:std=0.05"} and drawn["bias"].isna().all()
+    same_records(read_records(folder), result.records)  # the API's records unchanged
+    assert {r["bias"] for r in read_records(folder)} == {0.0, 0.25, "normal:std=0.05"}
+
+
+def test_parquet_parts_written_before_the_bias_split_still_read(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    folder = tmp_path / "s.parquet"
+    result = sweeps.sweep(init="lecun_normal", depth=2, width=4, batch=3,
+                          bias=[0.5, "normal:std=0.05"], out=folder)
+    part = folder / "part-000000.parquet"
+    table = pq.read_table(part)
+    # the earlier layout: one text bias column, as CSV writes it, and no bias_init
+    text = [spec if spec is not None else repr(b) for b, spec in
+            zip(table["bias"].to_pylist(), table["bias_init"].to_pylist())]
+    table = table.drop(["bias_init"]).set_column(table.schema.get_field_index("bias"), "bias",
+                                                 pa.array(text, pa.string()))
+    pq.write_table(table, part)
+    same_records(read_records(folder), result.records)
 
 
 def test_parquet_without_resume_replaces_the_folders_parts(tmp_path, monkeypatch):
