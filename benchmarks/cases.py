@@ -13,6 +13,36 @@ try:
 except ImportError:  # the torch rows are skipped where torch is absent
     torch = None
 
+
+def jax_classic_network(width, dtype):
+    """The classic loop in JAX, compiled once with jax.jit (XLA fuses the tanh and the
+    statistics into the GEMMs' neighbourhood): a zero-argument callable that runs it and
+    waits for the result, or None without JAX. float64 needs jax_enable_x64, set here for
+    the benchmark's process only."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    if np.dtype(dtype) == np.float64:
+        jax.config.update("jax_enable_x64", True)
+
+    @jax.jit
+    def run(key):
+        key, k = jax.random.split(key)
+        x = jax.random.normal(k, (1000, width), dtype)
+        stats = []
+        for _ in range(10):
+            key, k = jax.random.split(key)
+            W = jax.random.normal(k, (width, width), dtype) / np.sqrt(width).astype(dtype)
+            x = jnp.tanh(x @ W)
+            stats.append((x.mean(), x.std()))
+        return stats
+
+    key = jax.random.key(0)
+    jax.block_until_ready(run(key))  # compile outside the timing
+    return lambda: jax.block_until_ready(run(key))
+
 N = 10**7
 
 
@@ -88,6 +118,9 @@ def propagation_cases(widths=(128, 500, 2048, 4096)):
                         x = torch.tanh(x @ W)
                         x.mean().item(), x.std().item()
                 contenders["PyTorch"] = torch_classic
+            jax_classic = jax_classic_network(width, dtype)
+            if jax_classic is not None:
+                contenders["JAX (jit)"] = jax_classic
             cases.append((f"forward {tag} width {width}", contenders))
     cases.append(("forward tiny (16 x 3, batch 8), 100 calls", {
         "fastinit": lambda: [fastinit.forward_prop([16] * 3, "lecun_normal", batch=8, rng=0)

@@ -38,7 +38,7 @@ from fastinit.seeding import child, philox_key, resolve_rng, seed_sequence
 LAWS = (Constant, Uniform, Normal, TruncatedNormal)
 _MAX_POSITION = 2**62
 # The stream's version: the values a seed gives for a scheme, shape and dtype never change
-# within it (see README, "Stream stability"). 3: float32 uniforms by one fused multiply-add in
+# within it (see docs/stream.md, "Stability policy"). 3: float32 uniforms by one fused multiply-add in
 # float32 (2 computed them in float64 and rounded twice); 2: Philox4x32-10 (1: Philox4x64-10).
 STREAM_VERSION = 3
 

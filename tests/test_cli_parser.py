@@ -18,7 +18,7 @@ def cli_help(capsys, *command):
     return capsys.readouterr().out
 
 
-# what each command's help must offer (the README's command-line section documents these)
+# what each command's help must offer (docs/sweeps.md's command-line section documents these)
 HELP_OPTIONS = {
     "demo": ["--out", "--seed", "--report"],
     "run": ["--init", "--activation", "--layers", "--batch", "--seed", "--dtype", "--bias",

@@ -1,4 +1,4 @@
-"""Stream stability (README, "Stream stability"): the values a seed gives for a scheme, shape
+"""Stream stability (docs/stream.md, "Stability policy"): the values a seed gives for a scheme, shape
 and dtype do not change within a stream version. A digest of every fill below is pinned; a
 change to the stream, a law's arithmetic or a scheme fails here loudly, and must bump
 fastinit.STREAM_VERSION (and these digests) on purpose.
