@@ -181,7 +181,7 @@ def sweep_report(records, path, source=""):
                 "the mean-field prediction as a black line."),
                ("figure", plot.sweep_heatmap(done), "The std at each network's last layer "
                 "over depth and width (log colour scale, clipped to the informative range).")]
-    sections = [("Findings", [("text", f"At the last layer, averaged over {seeds} seed"
+    sections = [("Findings", [("text", f"Averaged over {seeds} seed"
                                        f"{'s' * (seeds != 1)}:"), ("findings", findings)]),
                 ("Figures", figures),
                 ("Each configuration's last layer",
