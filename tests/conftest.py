@@ -1,7 +1,17 @@
-"""Fixtures and helpers shared by the test modules."""
-import math
+"""Fixtures and helpers shared by the test modules.
 
+Tests that start processes, browsers or clusters, or run hypothesis searches, are marked
+``slow`` here, by what their code calls (SLOW_CALLS), so that ``pytest -m "not slow" tests``
+runs the rest in about a minute."""
+import inspect
+import math
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
 import pytest
+from scipy import stats
 
 import fastinit
 import fastinit.reference as reference
@@ -27,3 +37,49 @@ def same_records(a, b):
                 assert isinstance(y[k], float) and math.isnan(y[k]), k
             else:
                 assert x[k] == y[k], (k, x[k], y[k])
+
+
+# Both samples of a law comparison are fixed by their seeds: the p-value is a fixed number.
+KS_P = 1e-3
+
+
+def same_law(ours, theirs, p=KS_P):
+    """Whether two samples (arrays or torch tensors) pass a two-sample KS test at ``p``; a
+    constant (``theirs`` with at most two distinct values: ones, zeros, PReLU's 0.25) must be
+    equal value for value instead."""
+    def values(x):
+        x = x.detach().double().numpy() if hasattr(x, "detach") else x
+        return np.asarray(x, np.float64).ravel()
+    ours, theirs = values(ours), values(theirs)
+    if np.unique(theirs).size <= 2:
+        return np.array_equal(np.sort(ours), np.sort(theirs))
+    return stats.ks_2samp(ours, theirs).pvalue > p
+
+
+def fastinit_cli(*args, cwd=None, check=True):
+    """``python -m fastinit ARGS`` in a subprocess (from ``cwd``, default a temporary folder:
+    from the checkout's root `python -m` would import the uncompiled source tree); with
+    ``check`` the exit status must be 0."""
+    result = subprocess.run([sys.executable, "-m", "fastinit", *map(str, args)],
+                            capture_output=True, text=True, cwd=cwd or tempfile.gettempdir(),
+                            timeout=300)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+# What makes a test slow: a subprocess (the CLI, a fresh interpreter), a browser, a process
+# pool or a Dask cluster, a busy process beside it, a hypothesis search.
+SLOW_CALLS = ("fastinit_cli(", "subprocess.", "open_in_browser(", "ProcessPoolExecutor",
+              "LocalCluster", "busy_process", "@given(", "Popen(")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        function = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(function) if function is not None else ""
+        except (OSError, TypeError):
+            source = ""
+        if any(call in source for call in SLOW_CALLS):
+            item.add_marker(pytest.mark.slow)

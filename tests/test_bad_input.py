@@ -10,6 +10,7 @@ import pytest
 import fastinit
 import fastinit.reference
 from fastinit import _openmp
+from conftest import fastinit_cli
 
 SENTINEL = 123.0
 
@@ -173,3 +174,129 @@ def test_forward_prop_arguments_the_reference_checked_too_loosely(api):
         api.forward_prop({8: 1}, "he_normal", rng=0)
     with pytest.raises(TypeError, match="hidden_layer_sizes must be a sequence.*got set"):
         api.forward_prop({8}, "he_normal", rng=0)
+
+
+# The defects found by fuzzing and independent validation (issue 10), by section.
+
+# -- dtype ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["flaot32", "float", "i2", np.int32, "f2"])
+def test_a_misspelled_dtype_is_an_error(api, dtype):
+    if dtype == "float":  # np.dtype("float") is float64: a valid spelling
+        assert api.normal((2, 2), rng=0, dtype=dtype).dtype == np.float64
+        return
+    if dtype == "f2":  # float16: a fill's dtype (tests/test_half.py), not a network's
+        assert api.normal((2, 2), rng=0, dtype=dtype).dtype == np.float16
+        with pytest.raises(TypeError, match="dtype"):
+            api.forward_prop([4], "he_normal", batch=2, rng=0, dtype=dtype)
+        return
+    with pytest.raises(TypeError, match="dtype"):
+        api.normal((2, 2), rng=0, dtype=dtype)
+    with pytest.raises(TypeError, match="dtype"):
+        api.forward_prop([4], "he_normal", batch=2, rng=0, dtype=dtype)
+
+
+# -- clear errors -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda f: f.normal(out=np.matrix(np.full((2, 2), SENTINEL))), TypeError, "subclass"),
+    (lambda f: f.orthogonal(out=np.matrix(np.full((2, 2), SENTINEL))), TypeError, "subclass"),
+    (lambda f: f.normal(out=np.ma.masked_array(np.full((2, 2), SENTINEL))), TypeError,
+     "subclass"),
+    (lambda f: f.he_normal((4, 4), nonlinearity=["relu"]), ValueError, "nonlinearity"),
+    (lambda f: f.calculate_gain(["relu"]), ValueError, "nonlinearity"),
+    (lambda f: f.forward_prop([4], "he_normal", batch=2, hist_range=(1,)), ValueError,
+     "hist_range"),
+    (lambda f: f.forward_prop([4], "he_normal", batch=2, hist_range=(1.0, 1.0 + 1e-15)),
+     ValueError, "hist_range"),
+    (lambda f: f.forward_prop([4], "he_normal", batch=2, activation=None), TypeError,
+     "activation"),
+    (lambda f: f.forward_prop([4], "he_normal", batch=2, activation=[None]), ValueError,
+     "activation"),
+    (lambda f: f.identity((3, 3), rng=-1), ValueError, "rng"),
+    (lambda f: f.dirac((3, 3, 3), rng=-1), ValueError, "rng"),
+    (lambda f: f.identity((3, 3), num_threads=0), ValueError, "num_threads"),
+    (lambda f: f.dirac((3, 3, 3), num_threads=0), ValueError, "num_threads"),
+    (lambda f: f.compute_fans((-5, 3)), ValueError, "non-negative"),
+    (lambda f: f.compute_fans((5.5, 3)), TypeError, "integer"),
+    (lambda f: f.kaiming_normal(np.zeros((4, 3))), TypeError, "out="),
+    (lambda f: f.forward_prop([4], "he_normal", X=np.ma.masked_array(np.ones((2, 4)),
+                                                                     mask=[[1, 0, 0, 0]] * 2)),
+     TypeError, "mask"),
+])
+def test_unclear_errors_now_name_the_argument(api, call, error, match):
+    with pytest.raises(error, match=match):
+        call(api)
+
+
+def test_orthogonal_does_not_write_into_a_matrix(api):
+    out = np.matrix(np.full((3, 3), SENTINEL))
+    with pytest.raises(TypeError):
+        api.orthogonal(out=out, rng=0)
+    assert np.all(out == SENTINEL)
+
+
+def test_dirac_with_an_empty_out(api):
+    for shape in [(0, 3, 3), (3, 0, 3), (0, 0, 0)]:
+        assert api.dirac(out=np.empty(shape)).shape == shape
+
+
+def test_child_of_an_int_seed():
+    assert fastinit.child(5, 1).spawn_key == (1,)
+    assert fastinit.child(5, 1).entropy == 5
+    with pytest.raises(TypeError, match="ss"):
+        fastinit.child(np.random.default_rng(0), 1)
+    with pytest.raises(ValueError, match="index"):
+        fastinit.child(5, -1)
+
+
+@pytest.mark.parametrize("args", [
+    ["sweep", "--init", "zeros", "--out", "{tmp}/x.csv", "--threads", "0"],
+    ["sweep", "--init", "zeros", "--out", "{tmp}/x.csv", "--threads", "-1"],
+    ["bench", "--depth", "0"],
+    ["bench", "--batch", "0"],
+    ["demo", "--seed", "-1", "--out", "{tmp}/demo"],
+    ["sweep", "--init", "zeros", "--out", "/nonexistent/dir/x.csv"],
+    ["run", "--layers", "8x2", "--plot", "/nonexistent/dir/x.png"],
+    ["sweep", "--init", "zeros", "--out", "{tmp}/x.csv", "--plot", "/nonexistent/dir/x.png"],
+    ["phase", "--grid", "100000"],
+])
+def test_cli_usage_errors_exit_2_with_one_line(tmp_path, args):
+    result = fastinit_cli(*(a.format(tmp=tmp_path) for a in args), check=False)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "x.csv.tmp" not in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_missing_out_folder_names_the_file_not_a_temporary(tmp_path):
+    result = fastinit_cli("sweep", "--init", "zeros", "--out", "/nonexistent/dir/x.csv", check=False)
+    assert "/nonexistent/dir" in result.stderr and ".tmp" not in result.stderr
+
+
+@pytest.mark.parametrize("returned, error, message", [
+    (lambda fi, fo: [[0.1] * fo] * fi, TypeError,
+     r"weight_init returned list for layer 1; it must return a numpy.ndarray"),
+    (lambda fi, fo: np.full((fi, fo), "a"), TypeError,
+     r"weight_init returned dtype <U1 for layer 1"),
+    (lambda fi, fo: np.full((fi, fo), 1 + 1j), TypeError,
+     r"weight_init returned dtype complex128 for layer 1"),
+])
+def test_a_callable_returning_no_real_matrix_is_named(api, returned, error, message):
+    with pytest.raises(error, match=message):
+        api.forward_prop([3, 3], returned, batch=4, rng=0)
+
+
+def test_a_callable_s_integer_matrix_is_used_in_the_network_dtype(api):
+    result = api.forward_prop([3], lambda fi, fo: np.ones((fi, fo), np.int64), batch=4,
+                              X=np.ones((4, 2), np.float32), dtype="float32", rng=0)
+    assert result.acts[0].dtype == np.float32
+    np.testing.assert_allclose(result.acts[0], np.tanh(2.0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_correlated_run_keeps_activations_only_when_asked(api, keep):
+    result = api.forward_prop([20, 20], "lecun_normal", batch=30, rng=1,
+                              input_correlation=0.5, keep_activations=keep)
+    assert len(result.acts) == (2 if keep else 0)
+    assert all(0 < s.correlation < 1 for s in result.layers)

@@ -13,15 +13,9 @@ import pytest
 import fastinit
 from fastinit import sweep as sweeps
 
-from conftest import same_records
+from conftest import fastinit_cli, same_records
 
 
-def fastinit_cli(*args, cwd, check=True):
-    result = subprocess.run([sys.executable, "-m", "fastinit", *map(str, args)],
-                            capture_output=True, text=True, cwd=cwd)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def test_run_json_is_the_engine_result(tmp_path):

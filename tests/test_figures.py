@@ -355,3 +355,75 @@ def test_classic_figure_shows_the_collapse_and_honours_hist_range(tmp_path):
     fig = plot.classic_figure(zeros, "z", tmp_path / "z.png")
     assert [t.get_text() for ax in fig.axes[2:] for t in ax.texts] == \
         ["every value\nexactly 0"] * 3  # said in the panel, not an empty axis
+
+
+def _layers(std, saturated=None, dead=None, grad=None):
+    """Per-layer records as a sweep file gives them (finding reads mappings and LayerStats)."""
+    n = len(std)
+    rows = [{"layer": i + 1, "std": std[i],
+             "saturated": math.nan if saturated is None else saturated[i],
+             "dead": 0.0 if dead is None else dead[i]} for i in range(n)]
+    if grad is not None:
+        for row, g in zip(rows, grad):
+            row["grad_std"] = g
+    return rows
+
+
+@pytest.mark.parametrize("layers, expected", [
+    (_layers([0.0, 0.0]), "every activation is exactly 0 at every layer: no signal passes, "
+     "and the units of a layer all get the same gradient"),
+    (_layers([0.2, 0.02, 0.0005]),
+     "std 0.2 at layer 1 collapses to 0.0005 by layer 3 (x0.05 per layer)"),
+    (_layers([0.6, 0.3]), "std decays from 0.6 at layer 1 to 0.3 at layer 2 (x0.5 per layer)"),
+    (_layers([0.6, 0.39]), "std decays from 0.6 at layer 1 to 0.39 at layer 2 (x0.65 per layer)"),
+    (_layers([0.6, 0.41]), "std steady near 0.41 (layer 1: 0.6)"),     # within 1.5x: steady
+    (_layers([0.5, 0.76]), "std grows from 0.5 at layer 1 to 0.76 at layer 2 (x1.5 per layer)"),
+    (_layers([0.5, 0.74]), "std steady near 0.74 (layer 1: 0.5)"),
+    (_layers([0.7]), "std steady near 0.7 (layer 1: 0.7)"),              # one layer: no rate
+    (_layers([0.9, 0.9, 0.9], saturated=[0.2, 0.5, 0.91]),
+     "std steady near 0.9 (layer 1: 0.9); 91% of values saturated from layer 2"),
+    (_layers([0.9, 0.9], saturated=[0.49, 0.3]), "std steady near 0.9 (layer 1: 0.9)"),
+    (_layers([0.8, 0.8, 0.8], dead=[0.5, 0.6, 0.61]),
+     "std steady near 0.8 (layer 1: 0.8); 61% of layer 3's values exactly 0"),
+    (_layers([0.8, 0.8], dead=[0.7, 0.6]), "std steady near 0.8 (layer 1: 0.8)"),
+    (_layers([0.8, 0.8], saturated=[0.0, 0.0], dead=[0.9, 0.9]),  # tanh's zeros: no ReLU
+     "std steady near 0.8 (layer 1: 0.8)"),
+    (_layers([0.8, 0.8, 0.8], grad=[1e-4, 0.01, 1.0]),
+     "std steady near 0.8 (layer 1: 0.8); gradient at layer 1: 0.0001x the top's (vanishes)"),
+    (_layers([0.8, 0.8], grad=[0.002, 2.0]),        # exactly 1e-3 of the top: not vanished
+     "std steady near 0.8 (layer 1: 0.8); gradient at layer 1: 0.001x the top's"),
+    (_layers([0.8, 0.8], grad=[3000.0, 2.0]),
+     "std steady near 0.8 (layer 1: 0.8); gradient at layer 1: 1.5e+03x the top's (explodes)"),
+    (_layers([0.8, 0.8], grad=[2000.0, 2.0]),
+     "std steady near 0.8 (layer 1: 0.8); gradient at layer 1: 1e+03x the top's"),
+    (_layers([0.8, 0.8], grad=[0.5, 0.0]), "std steady near 0.8 (layer 1: 0.8)"),  # no top
+    (_layers([0.8, 0.8], grad=[math.nan, 1.0]), "std steady near 0.8 (layer 1: 0.8)"),
+    (_layers([0.0, 0.5]), "std grows from 0 at layer 1 to 0.5 at layer 2"),  # no rate from 0
+    (_layers([0.0005]), "std 0.0005 at layer 1 collapses to 0.0005 by layer 1"),
+    (_layers([0.2, 0.001]),                              # exactly 1e-3: decayed, not collapsed
+     "std decays from 0.2 at layer 1 to 0.001 at layer 2 (x0.005 per layer)"),
+    (_layers([1.5, 1.0]), "std steady near 1 (layer 1: 1.5)"),     # exactly 1.5x: still steady
+    (_layers([0.8, 0.8, 0.8], grad=[1e-4, math.nan, 1.0]),  # only the first and last count
+     "std steady near 0.8 (layer 1: 0.8); gradient at layer 1: 0.0001x the top's (vanishes)"),
+    (_layers([0.8, 0.8, 0.8], grad=[0.5, 0.0, 1.0]),
+     "std steady near 0.8 (layer 1: 0.8); gradient at layer 1: 0.5x the top's"),
+    (_layers([0.8, math.inf]), "the activations overflowed (std not finite)"),
+    (_layers([math.nan, 0.5]), "the activations overflowed (std not finite)"),
+    ([], ""),
+])
+def test_finding_says_what_the_numbers_say(layers, expected):
+    # the rules as documented in fastinit.results.finding, the numbers worked by hand
+    from fastinit.results import finding
+    assert finding(layers) == expected
+
+
+def test_finding_reads_a_propagations_layers_like_records():
+    result = fastinit.forward_prop([300] * 6, fastinit.get_initializer("normal", std=0.01),
+                                   batch=100, rng=1, backward=True)
+    stds = [layer.std for layer in result.layers]
+    grads = [layer.grad_std for layer in result.layers]
+    assert result.finding() == (
+        f"std {stds[0]:.2g} at layer 1 collapses to {stds[-1]:.1g} by layer 6 "
+        f"(x{(stds[-1] / stds[0]) ** 0.2:.2g} per layer); gradient at layer 1: "
+        f"{grads[0] / grads[-1]:.2g}x the top's (vanishes)")
+    assert result.finding() == fastinit.results.finding(result.to_records())

@@ -8,6 +8,8 @@ from scipy import stats
 
 import fastinit
 import fastinit.reference as reference
+from fractions import Fraction
+from hypothesis import given, settings, strategies as st
 
 DTYPES = ["float64", "float32"]
 # (shape, layout, fan_in, fan_out) worked out by hand
@@ -320,3 +322,81 @@ def test_every_scheme_has_its_formula_documented():
         assert not raw[0].isspace() and raw.count("Common parameters\n    -----") == 1, name
         assert doc.index(formula) < doc.index("Common parameters"), name
         assert "seed=" in doc and "region : tuple of slices" in doc, name
+
+
+SENTINEL = 123.0
+
+
+# The defects found by fuzzing and independent validation (issue 10), by section.
+
+# -- values inside their interval -------------------------------------------------------------
+
+@pytest.mark.parametrize("a, b", [(1.00000001, 1.00000002), (1e-46, 2e-46)])
+def test_float32_truncated_normal_without_a_float32_in_the_interval(api, a, b):
+    out = np.full(5, SENTINEL, np.float32)
+    with pytest.raises(ValueError, match="no float32 value"):
+        api.truncated_normal(out=out, a=a, b=b, rng=0)
+    assert np.all(out == SENTINEL)
+    assert api.truncated_normal((5,), a=a, b=b, rng=0).dtype == np.float64  # float64 has one
+
+
+def test_float32_uniform_stays_at_or_above_low(api):
+    w = api.uniform((10**7,), low=-0.1, high=0.1, dtype="float32", rng=3).astype(np.float64)
+    assert w.min() >= -0.1 and w.max() < 0.1
+
+
+def test_float32_uniform_never_reaches_high(api):
+    w = api.uniform((10**5,), low=1.0, high=1.0000001, dtype="float32", rng=0)
+    assert np.all(w.astype(np.float64) < 1.0000001) and np.all(w == 1.0)
+
+
+def test_uniform_in_compat_mode_is_clamped_too():
+    w = fastinit.uniform((10**5,), low=1.0, high=1.0000001, dtype="float32",
+                         rng=np.random.default_rng(0))
+    assert np.all(w == 1.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda f, out: f.normal(out=out, std=1e300),
+    lambda f, out: f.normal(out=out, mean=-1e39),
+    lambda f, out: f.uniform(out=out, low=-1e300, high=1e300),
+    lambda f, out: f.truncated_normal(out=out, std=1e300),
+    lambda f, out: f.constant(out=out, value=1e39),
+])
+def test_parameters_that_overflow_float32_are_refused(api, call):
+    out = np.full(4, SENTINEL, np.float32)
+    with pytest.raises(ValueError, match="not representable in float32"):
+        call(api, out)
+    assert np.all(out == SENTINEL)
+
+
+# -- Keras's variance_scaling -----------------------------------------------------------------
+
+def test_variance_scaling_normal_is_keras_truncated_normal(api):
+    shape = (300, 200)
+    normal = api.variance_scaling(shape, scale=2.0, distribution="normal", rng=5)
+    truncated = api.variance_scaling(shape, scale=2.0, distribution="truncated_normal", rng=5)
+    assert np.array_equal(normal, truncated)
+    # Keras: stddev = sqrt(scale / fan_in) / .87962566103423978, cut at 2 stddev
+    std = math.sqrt(2.0 / 300) / 0.87962566103423978
+    assert np.abs(normal).max() <= 2 * std
+    untruncated = api.variance_scaling(shape, scale=2.0, distribution="untruncated_normal",
+                                       rng=5)
+    assert np.abs(untruncated).max() > 2 * std
+    assert np.array_equal(untruncated, api.normal(shape, std=math.sqrt(2.0 / 300), rng=5))
+
+
+# -- torch's sparse counts --------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 23), cols=st.integers(1, 23),
+       sparsity=st.sampled_from([0.0, 0.1, 0.15, 0.3, 1 / 3, 0.37, 0.5, 0.7, 0.99, 1.0]),
+       layout=st.sampled_from(["in_out", "out_in"]))
+def test_sparse_zero_counts_follow_torchs_rule(rows, cols, sparsity, layout):
+    # torch.nn.init.sparse_ on a (rows, cols) tensor: ceil(sparsity * rows) zeros per column
+    # (the decimal as written: 0.3 of 10 is 3); in_out holds the transpose of that tensor
+    shape = (rows, cols) if layout == "out_in" else (cols, rows)
+    w = fastinit.sparse(shape, sparsity=sparsity, std=1.0, layout=layout, rng=1)
+    torch_tensor = w if layout == "out_in" else w.T
+    expected = math.ceil(Fraction(repr(sparsity)) * rows)
+    assert ((torch_tensor == 0).sum(axis=0) == expected).all()

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from scipy import stats
+from conftest import same_law
 
 jax = pytest.importorskip("jax")
 jnp = jax.numpy
@@ -13,10 +13,6 @@ fj = pytest.importorskip("fastinit.jax")
 inits = jax.nn.initializers
 
 
-def same_law(ours, theirs):
-    ours = np.asarray(ours, np.float64).ravel()
-    theirs = np.asarray(theirs, np.float64).ravel()
-    return stats.ks_2samp(ours, theirs).pvalue > 1e-3
 
 
 @pytest.mark.parametrize("name, args, shape", [

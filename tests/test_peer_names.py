@@ -12,13 +12,11 @@ import pytest
 from scipy import stats
 
 import fastinit
+from conftest import same_law
 
 KS_P = 1e-3  # both samples are fixed by their seeds: the p-value is a fixed number
 
 
-def same_law(ours, theirs):
-    ours, theirs = np.asarray(ours, np.float64).ravel(), np.asarray(theirs, np.float64).ravel()
-    return stats.ks_2samp(ours, theirs).pvalue > KS_P
 
 
 # -- seed= and He's PyTorch conventions --------------------------------------------------------

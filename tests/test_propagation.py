@@ -7,6 +7,10 @@ import pytest
 
 import fastinit
 import fastinit.reference as reference
+import subprocess
+import sys
+import threading
+import warnings
 
 STATS = ("std", "min", "max", "preact_std")
 
@@ -81,7 +85,6 @@ def test_user_callable_drawing_from_np_random():
 
 def test_user_callable_runs_in_layer_order_on_the_calling_thread():
     # the engine calls it for layer l + 1 while layer l's kernel runs on a helper thread
-    import threading
     calls = []
 
     def init_fn(fan_in, fan_out):
@@ -290,8 +293,6 @@ def test_bad_input(api, call, error, match):
 
 def test_demo_command_writes_tables_csv_and_figures(tmp_path):
     import csv
-    import subprocess
-    import sys
     out = tmp_path / "demo"
     result = subprocess.run([sys.executable, "-m", "fastinit", "demo", "--out", str(out)],
                             capture_output=True, text=True, check=True, cwd=tmp_path)
@@ -528,3 +529,66 @@ def test_data_range_edges_of_values_a_few_ulps_apart():
     # NumPy refuses 30 bins over 2 ulps; the widened edges hold both values, in one bin or two
     # neighbours (the docstring's "one bin or a few")
     assert counts.sum() == 2 and np.ptp(np.flatnonzero(counts)) <= 1
+
+
+# The defects found by fuzzing and independent validation (issue 10), by section.
+
+# -- block_bytes ------------------------------------------------------------------------------
+
+def test_block_bytes_changes_only_the_last_bits_and_says_so():
+    kwargs = dict(batch=64, rng=4, keep_activations=False, bins=0)
+    whole = fastinit.forward_prop([200, 300], "he_normal", **kwargs)
+    blocked = fastinit.forward_prop([200, 300], "he_normal", block_bytes=200 * 8 * 7,
+                                    **kwargs)
+    for a, b in zip(whole.layers, blocked.layers):
+        assert a.std == pytest.approx(b.std, rel=1e-12)
+        assert a.preact_std == pytest.approx(b.preact_std, rel=1e-12)
+    doc = " ".join(fastinit.forward_prop.__doc__.split())
+    assert "the same numbers" not in doc and "last bits" in doc
+
+
+# -- valid configurations that crashed --------------------------------------------------------
+
+def test_zero_variance_network_with_correlated_inputs(api):
+    result = api.forward_prop([8, 8], "zeros", input_correlation=0.5, rng=0)
+    for layer in result.layers:  # every output is 0: the cosine is 0 / 0, measured and predicted
+        assert math.isnan(layer.correlation) and math.isnan(layer.predicted_correlation)
+
+
+def test_constant_layer_has_a_histogram(api):
+    result = api.forward_prop([200, 129], fastinit.get_initializer("constant", value=0.01),
+                              activation="linear", batch=1, rng=0)
+    for layer in result.layers:
+        assert layer.hist.sum() == layer.width
+        assert np.all(np.diff(layer.bin_edges) > 0)
+        assert layer.bin_edges[0] <= layer.min and layer.max <= layer.bin_edges[-1]
+
+
+def test_histograms_agree_on_a_near_constant_layer():
+    init = fastinit.get_initializer("constant", value=0.01)
+    kwargs = dict(activation="linear", batch=3, rng=0)
+    engine = fastinit.forward_prop([50, 40], init, **kwargs)
+    spec = reference.forward_prop([50, 40], init, **kwargs)
+    for e, r in zip(engine.layers, spec.layers):
+        assert np.array_equal(e.hist, r.hist)
+
+
+def test_huge_bias_gives_a_result(api):
+    with pytest.warns(RuntimeWarning, match="overflowed"):
+        result = api.forward_prop([8, 8], "he_normal", activation="linear", bias=1e308, rng=0)
+    assert math.isnan(result.layers[-1].mean)
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh", "relu"])
+def test_overflow_gives_the_same_nonfinite_statistics_in_engine_and_reference(activation):
+    X = np.full((4, 8), 1e200)
+    results = []
+    for f in (fastinit, reference):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results.append(f.forward_prop([8, 8, 8], "he_normal", X=X, rng=0,
+                                          activation=activation))
+        assert all(issubclass(w.category, RuntimeWarning) for w in caught)
+    names = ("mean", "std", "min", "max", "preact_std", "dead")
+    engine, spec = ([[getattr(layer, k) for k in names] for layer in r.layers] for r in results)
+    np.testing.assert_allclose(np.array(engine), np.array(spec), rtol=1e-9)

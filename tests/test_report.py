@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from test_cli import fastinit_cli
+from conftest import fastinit_cli
 
 pytest.importorskip("matplotlib")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

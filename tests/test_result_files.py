@@ -3,6 +3,7 @@ its type, histograms in CSV, files named anyhow, malformed rows, what counts as 
 configuration, and the settings a resume refuses, by name."""
 import json
 import math
+import os
 import re
 
 import numpy as np
@@ -12,7 +13,7 @@ from fastinit import result_files, sweep as sweeps
 from fastinit.result_files import (
     COLUMNS, check_resumable, complete_configs, read_records, write_records,
 )
-from conftest import same_records
+from conftest import fastinit_cli, same_records
 
 OPTIONS = {"histograms": False, "bins": 30, "backward": False}
 
@@ -393,3 +394,63 @@ def test_parquet_resume_numbers_on_past_a_kept_part_after_a_dropped_one(tmp_path
     assert len(rows) == len(set(rows)) == 9  # every row exactly once
     same_records([r for r in back if not r["error"]],
                  [r for r in first.records if not r["error"]])
+
+
+# The defects found by fuzzing and independent validation (issue 10), by section.
+
+# -- sweep files ------------------------------------------------------------------------------
+
+SMALL_CLI = ["--depth", "2", "--width", "8", "--batch", "4", "--quiet"]
+
+
+@pytest.mark.parametrize("first, second, message", [
+    ([], ["--histograms"], "without histograms"),
+    (["--histograms"], [], "with histograms"),
+    ([], ["--backward"], "without backward"),
+    (["--init", "zeros,ones"], ["--init", "zeros"], "does not have"),
+])
+def test_resume_with_other_settings_is_refused(tmp_path, first, second, message):
+    out = tmp_path / "x.csv"
+    init = [] if "--init" in first else ["--init", "zeros"]
+    assert fastinit_cli("sweep", *init, *first, *SMALL_CLI, "--out", str(out), check=False).returncode == 0
+    before = out.read_bytes()
+    init = [] if "--init" in second else ["--init", "zeros"]
+    result = fastinit_cli("sweep", *init, *second, *SMALL_CLI, "--out", str(out), "--resume", check=False)
+    assert result.returncode == 2 and message in result.stderr
+    assert out.read_bytes() == before
+
+
+def test_resume_with_other_bins_is_refused(tmp_path):
+    out = tmp_path / "x.jsonl"
+    sweeps.sweep(init="zeros", depth=2, width=8, batch=4, out=out, histograms=True, bins=5)
+    with pytest.raises(ValueError, match="5"):
+        sweeps.sweep(init="zeros", depth=2, width=8, batch=4, out=out, histograms=True,
+                     bins=6, resume=True)
+
+
+def test_a_binary_file_to_resume_is_a_usage_error(tmp_path):
+    out = tmp_path / "x.csv"
+    out.write_bytes(bytes(range(256)) * 4)
+    result = fastinit_cli("sweep", "--init", "zeros", *SMALL_CLI, "--out", str(out), "--resume", check=False)
+    assert result.returncode == 2 and "x.csv" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_text_file_that_is_no_result_file_is_kept(tmp_path):
+    out = tmp_path / "notes.jsonl"
+    out.write_text("my notes\nmore notes\n")
+    with pytest.raises(ValueError, match="not a fastinit sweep file"):
+        sweeps.sweep(init="zeros", depth=2, width=8, batch=4, out=out, resume=True)
+    assert out.read_text() == "my notes\nmore notes\n"
+
+
+def test_a_failed_rewrite_leaves_no_temporary(tmp_path, monkeypatch):
+    out = tmp_path / "x.csv"
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(result_files, "_csv_header", full_disk)
+    with pytest.raises(OSError):
+        sweeps.sweep(init="zeros", depth=2, width=8, batch=4, out=out)
+    assert os.listdir(tmp_path) == []

@@ -8,6 +8,7 @@ from scipy import integrate
 
 import fastinit
 from fastinit import theory
+from scipy import optimize, special
 
 
 def quad_expectation(f, q):
@@ -268,3 +269,85 @@ def test_zero_variance_layers_predict_outputs_fully_correlated():
     # zeros init, no bias: both pre-activations are 0, both outputs sigmoid(0) = 1/2
     network = [(10, 10, 0.0, 0.0, "sigmoid")] * 2
     assert theory.predict_correlation(network, 0.3) == [1.0, 1.0]
+
+
+# The defects found by fuzzing and independent validation (issue 10), by section.
+
+# -- mean-field theory ------------------------------------------------------------------------
+
+def _independent_depth_scale(sigma_w2, sigma_b2):
+    """xi_c of tanh by the paper's definitions, with scipy's probabilists' Hermite nodes."""
+    z, w = special.roots_hermitenorm(150)
+    w = w / math.sqrt(2 * math.pi)
+
+    def second_moment(q):
+        return np.sum(w * np.tanh(math.sqrt(q) * z) ** 2)
+
+    q = optimize.brentq(lambda q: sigma_w2 * second_moment(q) + sigma_b2 - q, 1e-9, 100.0,
+                        xtol=1e-14)
+
+    def joint(f, c):
+        u1 = math.sqrt(q) * z[:, None]
+        u2 = math.sqrt(q) * (c * z[:, None] + math.sqrt(1 - c * c) * z[None, :])
+        return np.sum(f(u1) * f(u2) * w[:, None] * w[None, :])
+
+    def dtanh(x):
+        return 1 / np.cosh(x) ** 2
+
+    def map_minus_c(c):
+        return (sigma_w2 * joint(np.tanh, c) + sigma_b2) / q - c
+
+    chi_1 = sigma_w2 * np.sum(w * dtanh(math.sqrt(q) * z) ** 2)
+    c_star = 1.0 if chi_1 < 1 else optimize.brentq(map_minus_c, 0.0, 1 - 1e-7, xtol=1e-13)
+    chi_c = chi_1 if c_star == 1.0 else sigma_w2 * joint(dtanh, c_star)
+    return -1 / math.log(chi_c)
+
+
+@pytest.mark.parametrize("sigma_w2, sigma_b2", [(2.5, 0.05), (1.8, 0.3), (0.5, 0.05),
+                                                (1.2, 0.2)])
+def test_depth_scale_correlation_is_the_papers(sigma_w2, sigma_b2):
+    expected = _independent_depth_scale(sigma_w2, sigma_b2)
+    got = theory.depth_scale_correlation(sigma_w2, sigma_b2, "tanh")
+    assert got > 0
+    assert got == pytest.approx(expected, rel=1e-6)
+
+
+def test_depth_scale_in_the_chaotic_example_of_the_issue():
+    assert theory.depth_scale_correlation(2.5, 0.05, "tanh") == pytest.approx(11.8, abs=0.05)
+
+
+def test_leaky_relu_theory_uses_the_slope_it_is_given():
+    # closed forms for phi(x) = x (x > 0), a x (x <= 0) at a = 0.2, not the default 0.01:
+    # E[phi(sqrt(q) z)] = sqrt(q / 2pi) (1 - a), E[phi^2] = q (1 + a^2) / 2,
+    # E[phi'^2] = (1 + a^2) / 2, so chi_1 = sigma_w^2 (1 + a^2) / 2, the critical line is
+    # sigma_w^2 = 2 / (1 + a^2) and q* = sigma_b^2 / (1 - sigma_w^2 (1 + a^2) / 2);
+    # E[phi(u) phi(v)] = a^2 c q + a (1 - a) c q + (1 - a)^2 q (sin t + (pi - t) c) / 2pi,
+    # t = arccos c (Cho & Saul's arc-cosine kernel for the ReLU part)
+    a, q, w2, b2 = 0.2, 1.7, 1.5, 0.1
+    half = (1 + a * a) / 2
+    mean, std = theory.moments(q, "leaky_relu", slope=a)
+    assert mean == pytest.approx(math.sqrt(q / (2 * math.pi)) * (1 - a), rel=1e-9)
+    assert std ** 2 + mean ** 2 == pytest.approx(q * half, rel=1e-9)
+    assert theory.variance_map(q, w2, b2, "leaky_relu", slope=a) == \
+        pytest.approx(w2 * q * half + b2, rel=1e-9)
+    assert theory.fixed_point(w2, b2, "leaky_relu", slope=a) == \
+        pytest.approx(b2 / (1 - w2 * half), rel=1e-6)
+    assert theory.chi_1(w2, b2, "leaky_relu", slope=a) == pytest.approx(w2 * half, rel=1e-9)
+    line = theory.critical_line([0.0, 0.3], "leaky_relu", slope=a)
+    np.testing.assert_allclose(line, 1 / half, rtol=1e-6)
+    for c in (-0.5, 0.3, 0.9):
+        t = math.acos(c)
+        expected = a * a * c * q + a * (1 - a) * c * q + (1 - a) ** 2 * q * (
+            math.sin(t) + (math.pi - t) * c) / (2 * math.pi)
+        assert float(theory.joint_expectation(c, q, "leaky_relu", slope=a)) == \
+            pytest.approx(expected, rel=1e-6, abs=1e-9)
+    # and the network prediction carries the slope through (negative_slope=): He's gain for
+    # this slope makes sigma_w^2 = 1 / half, so q = 1 / half at every layer, and the activation
+    # std is sqrt(q half - mean^2) = sqrt(1 - q (1 - a)^2 / 2pi)
+    predicted = theory.predict([400] * 3, fastinit.get_initializer("he_normal", a=a),
+                               activation="leaky_relu", negative_slope=a)
+    np.testing.assert_allclose(predicted["q"], [1 / half] * 3, rtol=1e-12)
+    np.testing.assert_allclose(predicted["std"], [math.sqrt(
+        1 - (1 - a) ** 2 / (2 * math.pi * half))] * 3, rtol=1e-9)
+    np.testing.assert_allclose(predicted["mean"], [math.sqrt(1 / (2 * math.pi * half)) * (
+        1 - a)] * 3, rtol=1e-9)

@@ -6,8 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
+import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
+
+import fastinit
+from conftest import fastinit_cli
 
 # The CPU ticks (1/100 s) that threads other than the main one use in the 0.3 s after five
 # threaded NumPy matmuls: OpenBLAS's idle threads spin 2**28 cycles (~0.1 s) by default.
@@ -75,3 +81,174 @@ def test_the_users_settings_win(tmp_path):
     assert seen["wait"] == "ACTIVE" and seen["timeout"] == "24"
     assert "OPENBLAS_THREAD_TIMEOUT=24" in seen["config"]["blas idle"]
     assert "environment" in seen["config"]["waiting"]
+
+
+TOO_MANY_THREADS = [100000, 2**31 - 1, 2**40]
+
+
+# The defects found by fuzzing and independent validation (issue 10), by section.
+
+# -- num_threads ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("threads", TOO_MANY_THREADS)
+@pytest.mark.parametrize("call", [
+    lambda f, n: f.normal((10,), rng=1, num_threads=n),
+    lambda f, n: f.uniform((10,), low=0.0, high=1.0, rng=1, num_threads=n),
+    lambda f, n: f.orthogonal((4, 4), rng=1, num_threads=n),
+    lambda f, n: f.identity((4, 4), num_threads=n),
+    lambda f, n: f.dirac((3, 3, 3), num_threads=n),
+    lambda f, n: f.sparse((4, 4), sparsity=0.5, num_threads=n),
+    lambda f, n: f.Stream(0).normal(np.empty(4), num_threads=n),
+    lambda f, n: f.forward_prop([4, 4], "he_normal", batch=2, rng=0, num_threads=n),
+    lambda f, n: f.forward_prop([4, 4], "he_normal", batch=2, rng=0, num_threads=n,
+                                keep_activations=False),
+])
+def test_too_many_threads_is_a_value_error(api, call, threads):
+    with pytest.raises(ValueError, match="num_threads"):
+        call(api, threads)
+
+
+def test_the_thread_cap_itself_runs():
+    from fastinit._validation import MAX_THREADS
+    a = fastinit.normal((10000,), rng=3, num_threads=MAX_THREADS)
+    assert np.array_equal(a, fastinit.normal((10000,), rng=3, num_threads=1))
+
+
+def test_cli_refuses_too_many_threads(tmp_path):
+    result = fastinit_cli("sweep", "--init", "zeros", "--out", str(tmp_path / "x.csv"),
+                          "--threads", "100000", check=False)
+    assert result.returncode == 2 and "--threads" in result.stderr
+
+
+# -- BLAS threads -----------------------------------------------------------------------------
+
+def _blas_threads():
+    return [(i["filepath"], i["num_threads"]) for i in threadpool_info()
+            if i["user_api"] == "blas"]
+
+
+def test_blas_limit_is_restored_when_blocks_exit_out_of_order():
+    from fastinit._blas_threads import blas_single_threaded
+    before = _blas_threads()
+    first, second = blas_single_threaded(), blas_single_threaded()
+    first.__enter__()
+    second.__enter__()
+    assert all(n == 1 for _, n in _blas_threads())
+    first.__exit__(None, None, None)  # the first one in leaves first
+    assert all(n == 1 for _, n in _blas_threads())  # the second still runs kernels
+    second.__exit__(None, None, None)
+    assert _blas_threads() == before
+
+
+def test_concurrent_forward_props_leave_blas_as_they_found_it():
+    before = _blas_threads()
+    errors = []
+
+    def work(seed):
+        try:
+            for i in range(20):  # kernels long enough that the calls overlap
+                fastinit.forward_prop([256, 256], "he_normal", batch=512, rng=seed * 100 + i,
+                                      keep_activations=i % 2 == 0)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert _blas_threads() == before
+
+
+# -- Ctrl-C -----------------------------------------------------------------------------------
+
+CTRL_C = """
+import os, signal, sys, threading, time
+import numpy as np
+import fastinit
+from fastinit import sweep as sweeps
+calls = {
+    "fill": lambda: fastinit.truncated_normal((10**8,), a=6.0, b=7.0, rng=0),
+    "network": lambda: fastinit.forward_prop([4000] * 8, "lecun_normal", rng=0,
+                                             keep_activations=False, bins=0),
+    "layers": lambda: fastinit.forward_prop([4000] * 8, "lecun_normal", rng=0),
+    "orthogonal": lambda: fastinit.orthogonal((5000, 5000), rng=0),
+    "sweep": lambda: sweeps.sweep(init="lecun_normal", depth=20, width=64, batch=256,
+                                  seeds=50000, progress=False),
+    # issue 25: a Generator's one long call, a tall QR's long LAPACK calls and copies, the
+    # backward pass's pre-activations (gelu) and the perturbed second run
+    "compat": lambda: fastinit.normal((2 * 10**8,), dtype="float32",
+                                      rng=np.random.default_rng(0)),
+    "orthogonal_tall": lambda: fastinit.orthogonal((8192, 4096), rng=0),
+    "backward": lambda: fastinit.forward_prop([4000] * 4, "he_normal", activation="gelu",
+                                              rng=0, backward=True),
+    "perturbation": lambda: fastinit.forward_prop([4000] * 4, "he_normal", rng=0,
+                                                  perturbation=0.1),
+}
+fastinit.normal((10,), rng=0)  # imports and thread pools ready
+# a shell starts background jobs with SIGINT ignored, and Python keeps it so: Ctrl-C as usual
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sent = []
+def interrupt():
+    sent.append(time.perf_counter())
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Timer(float(sys.argv[2]), interrupt).start()
+try:
+    calls[sys.argv[1]]()
+    print("finished")
+except KeyboardInterrupt:
+    time.sleep(0.05)
+    print("interrupted", time.perf_counter() - sent[0], threading.active_count())
+"""
+
+
+@pytest.mark.parametrize("case, delay", [
+    ("fill", 0.3), ("network", 0.3), ("layers", 0.3), ("orthogonal", 0.3), ("sweep", 0.3),
+    ("compat", 1.5), ("orthogonal_tall", 2.0), ("backward", 2.0), ("perturbation", 1.5)])
+def test_ctrl_c_is_answered_within_a_second(case, delay, tmp_path):
+    # with a busy process beside it, as on a laptop or a CI machine running other work: a
+    # kernel whose waiting threads spun would starve the thread that must answer (issue 26)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        result = subprocess.run([sys.executable, "-c", CTRL_C, case, str(delay)],
+                                capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    finally:
+        busy.kill()
+        busy.wait()
+    words = result.stdout.split()
+    assert words[0] == "interrupted", result.stdout + result.stderr
+    latency, threads = float(words[1]), int(words[2])
+    assert latency < 1.0
+    assert threads == 1  # no helper thread left running
+
+
+POOL_CTRL_C = """
+import os, signal, sys, threading, time
+from concurrent.futures import ProcessPoolExecutor
+from fastinit import sweep as sweeps
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sent = []
+def interrupt():
+    sent.append(time.perf_counter())
+    os.kill(os.getpid(), signal.SIGINT)
+start = time.perf_counter()
+try:
+    with ProcessPoolExecutor(2) as pool:
+        threading.Timer(3.0, interrupt).start()
+        sweeps.sweep(init="lecun_normal", depth=10, width=500, batch=1000, seeds=400,
+                     executor=pool, progress=False)
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted", time.perf_counter() - sent[0])
+"""
+
+
+def test_ctrl_c_cancels_a_process_pools_pending_chunks(tmp_path):
+    # 400 networks of 10 x 500 take a minute on 2 cores; after Ctrl-C only the chunks already
+    # running (about a second of work each) finish before the pool's `with` lets go
+    result = subprocess.run([sys.executable, "-c", POOL_CTRL_C], capture_output=True,
+                            text=True, timeout=600, cwd=tmp_path)
+    words = result.stdout.split()
+    assert words[0] == "interrupted", result.stdout + result.stderr
+    assert float(words[1]) < 8.0
