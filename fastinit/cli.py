@@ -12,8 +12,7 @@ import sys
 from fastinit.results import MEASURED, PERTURBED, PREDICTED, format_value
 
 # The classic study (CS231n): 10 layers of 500 units, batch 1000, under six initializations:
-# (label, initializer name, its parameters, activation).
-# the classic study: (label, initializer spec, activation)
+# (label, initializer spec, activation).
 CLASSIC = [
     ("zeros", "zeros", "tanh"),
     ("normal std 0.01", "normal:std=0.01", "tanh"),
@@ -430,12 +429,14 @@ def report(args):
 def _results_arg(path):
     """The report's input is a sweep's result file: say so in the report's words (the check
     inside read_records speaks of a sweep's ``out``)."""
-    suffix = os.path.splitext(path.rstrip("/" + os.sep))[1].lower()
-    if suffix not in (".csv", ".jsonl", ".parquet"):
+    from fastinit.result_files import _suffix
+    try:
+        _suffix(path)
+    except ValueError:
         hint = (f"; {path} looks like a grid: run it with fastinit sweep --config {path} "
-                "--out sweep.csv, then report sweep.csv") if suffix == ".toml" else ""
+                "--out sweep.csv, then report sweep.csv") if path.endswith(".toml") else ""
         raise UsageError(f"FILE must be a sweep's result file (.csv, .jsonl, or a .parquet "
-                         f"folder), got {path!r}{hint}")
+                         f"folder), got {path!r}{hint}") from None
 
 
 def _report_out_arg(args):

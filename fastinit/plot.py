@@ -329,7 +329,7 @@ def sweep_overlay(records, path=None, stat="std", theory=True):
     fig = _figure(max(6, 4.2 * inits), 1.6 + 3.2 * activations)
     layout = _grid_of_panels(fig, panels, sharey=True)
     everything = [r[stat] for r in rows]
-    legend, order = {}, {}
+    legend = {}  # label -> (its series' sort key, a line to show)
     for (init, activation), series in panels.items():
         ax = layout[(init, activation)]
         keys = list(series)
@@ -346,8 +346,7 @@ def sweep_overlay(records, path=None, stat="std", theory=True):
             label = _series_label(key, varying)
             (line,) = ax.plot(index, mean, linestyle="none", marker=marker(activation), ms=4,
                               color=colour, label=label, zorder=2 + 0.01 * depth_rank)
-            legend.setdefault(label, line)
-            order.setdefault(label, _order(key))
+            legend.setdefault(label, (_order(key), line))
             predicted = [_mean(r.get("predicted_" + stat, math.nan) for r in layers[n])
                          for n in index]
             if theory and not any(math.isnan(v) for v in predicted):
@@ -359,8 +358,8 @@ def sweep_overlay(records, path=None, stat="std", theory=True):
     if stat == "std":
         _std_axis(next(iter(layout.values())), everything)
     if len(legend) > 1:
-        labels = sorted(legend, key=lambda label: order[label])
-        fig.legend([legend[label] for label in labels], labels, loc="outside lower center",
+        labels = sorted(legend, key=lambda label: legend[label][0])
+        fig.legend([legend[label][1] for label in labels], labels, loc="outside lower center",
                    ncols=min(len(legend), 6), fontsize=8)
     seeds = _seed_count(records)
     if seeds > 1:
@@ -458,8 +457,7 @@ def sweep_heatmap(records, path=None, stat="std", x="depth", y="width", layer=-1
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         ax.set_title(f"{key[0]} · {key[1]}", fontsize=10)
-    extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
-              (True, True): "both"}[below, above]
+    extend = "both" if below and above else "min" if below else "max" if above else "neither"
     label = f"{stat} (log scale)"
     if below:
         label += f"; v: below {norm.vmin:.2g}"

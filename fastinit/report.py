@@ -130,6 +130,7 @@ def configuration_summaries(records):
     sweep's order: the configuration, ``seeds``, the last layer's statistics averaged over
     seeds (AVERAGED), ``std min`` and ``std max`` over seeds, and ``finding``, computed from
     the per-layer seed averages (fastinit.results.finding)."""
+    from fastinit.plot import _mean  # NaN and None left out
     from fastinit.results import finding
     groups = {}
     for r in records:
@@ -153,11 +154,6 @@ def configuration_summaries(records):
                      **averaged[-1], "std min": min(stds) if stds else math.nan,
                      "std max": max(stds) if stds else math.nan, "finding": line})
     return rows
-
-
-def _mean(values):
-    values = [v for v in values if not _missing(v)]
-    return sum(values) / len(values) if values else math.nan
 
 
 def sweep_report(records, path, source=""):

@@ -192,7 +192,7 @@ def describe_layers(layers):
 
 
 def _field(layer, name):
-    value = layer[name] if isinstance(layer, Mapping) else getattr(layer, name)
+    value = layer.get(name) if isinstance(layer, Mapping) else getattr(layer, name)
     return math.nan if value is None else float(value)
 
 
@@ -239,9 +239,7 @@ def finding(layers):
     dead = _field(layers[-1], "dead")
     if math.isnan(saturated[-1]) and dead > 0.6:
         parts.append(f"{dead:.0%} of layer {depth}'s values exactly 0")
-    grad = [_field(layer, "grad_std") for layer in layers] if \
-        all("grad_std" in layer if isinstance(layer, Mapping) else True for layer in layers) \
-        else [math.nan]
+    grad = [_field(layer, "grad_std") for layer in layers]  # NaN without a backward pass
     if math.isfinite(grad[0]) and math.isfinite(grad[-1]) and grad[-1] > 0:
         ratio = grad[0] / grad[-1]
         verdict = " (vanishes)" if ratio < VANISHED else " (explodes)" if ratio > EXPLODED \
