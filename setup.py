@@ -8,7 +8,9 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-EXTENSIONS = ["fastinit._openmp", "fastinit._fill", "fastinit._propagate", "fastinit._backward"]
+# The compiled layer: fastinit/_kernels/*.pyx, their C headers in fastinit/_kernels/src/.
+EXTENSIONS = [f"fastinit._kernels.{name}"
+              for name in ("openmp", "shared", "fill", "propagate", "backward")]
 
 OPENMP_PROBE = textwrap.dedent("""
     #include <omp.h>
@@ -63,7 +65,7 @@ class BuildExt(build_ext):
 
 
 extensions = [
-    Extension(name, [name.replace(".", "/") + ".pyx"], include_dirs=["fastinit"])
+    Extension(name, [name.replace(".", "/") + ".pyx"], include_dirs=["fastinit/_kernels/src"])
     for name in EXTENSIONS
 ]
 

@@ -6,7 +6,7 @@ import numpy as np
 
 import fastinit
 import fastinit.reference as reference
-from fastinit.timing import plain_numpy_network
+from fastinit.cli.bench import plain_numpy_network
 
 try:
     import torch

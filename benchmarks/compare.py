@@ -2,7 +2,7 @@
 
     python benchmarks/compare.py [--repeats 7]
 
-Each contender is timed in blocks of calls (fastinit.timing.blocked_medians: several calls of
+Each contender is timed in blocks of calls (fastinit.cli.bench.blocked_medians: several calls of
 one, then of the next, ``--rounds`` times over) and its median kept. Ratios read "baseline time
 / fastinit time": above 1 means fastinit is faster. Run it as users run fastinit, with no tuning
 variable set, but unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE where a machine sets them for old
@@ -16,11 +16,11 @@ import os
 import subprocess
 import sys
 
-# fastinit before NumPy, as fastinit._thread_policy asks (then OpenBLAS's idle threads sleep
+# fastinit before NumPy, as fastinit._kernels.threads asks (then OpenBLAS's idle threads sleep
 # soon after each call instead of spinning for 0.1 s beside the next contender)
 import fastinit  # noqa: E402
-from fastinit import _thread_policy  # noqa: E402
-from fastinit.timing import blocked_medians  # noqa: E402
+from fastinit._kernels import threads as _thread_policy  # noqa: E402
+from fastinit.cli.bench import blocked_medians  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 

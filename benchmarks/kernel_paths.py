@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from fastinit import _fill
+from fastinit._kernels import fill as _fill
 from fastinit.laws import Normal, Uniform
 
 PATHS = {2: "AVX-512", 1: "AVX2", 0: "portable C"}

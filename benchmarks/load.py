@@ -4,7 +4,7 @@ under the same load and, for the classic workload, a plain NumPy loop.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/load.py
 
-Contenders are timed in blocks (fastinit.timing.blocked_medians), default arguments as users
+Contenders are timed in blocks (fastinit.cli.bench.blocked_medians), default arguments as users
 call them. Targets (issue 26): under one busy process every call <= 1.3x its num_threads=1
 time and the classic workload >= 1.5x the NumPy loop; under two, no call above 2.5x its quiet
 time.
@@ -17,7 +17,7 @@ import time
 import fastinit  # before NumPy, as fastinit asks: its waiting and BLAS idle policies apply
 
 import numpy as np  # noqa: E402
-from fastinit.timing import blocked_medians, plain_numpy_network  # noqa: E402
+from fastinit.cli.bench import blocked_medians, plain_numpy_network  # noqa: E402
 
 
 def busy(n):

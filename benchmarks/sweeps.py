@@ -15,7 +15,7 @@ from cases import SMALL_SWEEP as SMALL  # noqa: E402
 from cases import numpy_sweep_loop as numpy_loop  # noqa: E402
 
 from fastinit import sweep as sweeps  # noqa: E402
-from fastinit.timing import blocked_medians  # noqa: E402
+from fastinit.cli.bench import blocked_medians  # noqa: E402
 MEDIUM = dict(init="lecun_normal", activation="tanh", depth=10, width=500, batch=1000)
 
 

@@ -7,7 +7,7 @@ NumPy, giving the same numbers: the executable spec.
 The engine's compiled modules are imported when first used (``forward_prop``, ``Stream``,
 ``show_config``), so that ``fastinit.reference`` works in a tree without them.
 """
-from fastinit import _thread_policy
+from fastinit._kernels import threads as _thread_policy
 
 _thread_policy.apply()  # before anything loads the kernels (and with them libgomp)
 

@@ -7,7 +7,7 @@ def _kernels_importable():
     """Whether the compiled kernels load. From a source checkout's root after a non-editable
     install, ``python -m fastinit`` imports the source folder, which has none."""
     try:
-        from fastinit import _openmp  # noqa: F401
+        from fastinit._kernels import openmp  # noqa: F401
     except ImportError:
         return False
     return True

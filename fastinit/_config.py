@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import scipy
 
-from fastinit import _fill, _openmp, _thread_policy
+from fastinit._kernels import fill, openmp, threads
 from fastinit.sources import STREAM_VERSION
 
 
@@ -24,11 +24,11 @@ def config():
         "platform": platform.platform(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
-        "openmp": _openmp.openmp_enabled(),
-        "kernels": f"philox4x32-10 ({_fill.philox_path()} path), stream version {STREAM_VERSION}",
-        "threads": _openmp.effective_num_threads(None),
-        "waiting": _thread_policy.state(),
-        "blas idle": _thread_policy.blas_idle_state(),
+        "openmp": openmp.openmp_enabled(),
+        "kernels": f"philox4x32-10 ({fill.philox_path()} path), stream version {STREAM_VERSION}",
+        "threads": openmp.effective_num_threads(None),
+        "waiting": threads.state(),
+        "blas idle": threads.blas_idle_state(),
         "blas": ", ".join(blas) or "unknown",
     }
 

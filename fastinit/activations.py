@@ -2,11 +2,13 @@
 specs all read.
 
 A row says everything the rest of the package needs about an activation: its name, the
-kernels' code for it (``fastinit/_propagate.pyx`` has one branch per code in ``activate`` and
-``derivative_times``), its NumPy function and derivative, its derivative read back from its
-output where that is possible, its bounded range (the default histogram range) and its
-saturation rule. Adding an activation is one row here, one function body in NumPy and one in
-the kernel.
+kernels' code for it (defined in C in ``fastinit/_kernels/shared.pxd``, one branch per code in
+``activate`` in ``propagate.pyx`` and ``derivative_times`` in ``backward.pyx``; a test holds
+the compiled codes and constants against this table), its NumPy function and derivative, its
+derivative read back from its output where that is possible, its bounded range (the default
+histogram range), its saturation rule, the negative-side slope of the piecewise-linear ones
+(the theory's closed forms), PyTorch's recommended gain and the figures' marker. Adding an
+activation is one row here, its code in ``shared.pxd`` and one branch in each kernel.
 """
 import functools
 import math
@@ -32,6 +34,11 @@ class Activation:
     from_output: Optional[Callable] = None
     range: Optional[Tuple[float, float]] = None  # bounded output: the default histogram range
     saturation: Optional[Tuple[float, float]] = None  # h < below or h > above is saturated
+    # max(x, 0) + a min(x, 0): a from the user's negative slope (ReLU's closed forms in theory)
+    negative_slope: Optional[Callable[[float], float]] = None
+    dead_zeros: bool = False  # exact zeros are dead units (the figures show their share)
+    gain: Optional[float] = None  # torch.nn.init.calculate_gain's (None: torch has none)
+    marker: str = "o"  # the figures' marker
 
     @property
     def needs_preactivation(self):
@@ -64,25 +71,29 @@ def _as(h, values):
 
 TABLE = {a.name: a for a in (
     Activation("tanh", 1, lambda x, s=None: np.tanh(x), lambda x, s=None: 1.0 - np.tanh(x) ** 2,
-               lambda h, s=None: 1.0 - h * h, range=(-1.0, 1.0), saturation=(-0.99, 0.99)),
+               lambda h, s=None: 1.0 - h * h, range=(-1.0, 1.0), saturation=(-0.99, 0.99),
+               gain=5.0 / 3.0, marker="o"),
     Activation("relu", 2, lambda x, s=None: np.maximum(x, 0.0),
-               lambda x, s=None: (x > 0).astype(float), lambda h, s=None: _as(h, h > 0)),
+               lambda x, s=None: (x > 0).astype(float), lambda h, s=None: _as(h, h > 0),
+               negative_slope=lambda s: 0.0, dead_zeros=True, gain=math.sqrt(2.0), marker="s"),
     Activation("leaky_relu", 3, lambda x, s: np.where(x > 0, x, s * x),
-               lambda x, s: np.where(x > 0, 1.0, s), lambda h, s: _as(h, np.where(h > 0, 1.0, s))),
+               lambda x, s: np.where(x > 0, 1.0, s), lambda h, s: _as(h, np.where(h > 0, 1.0, s)),
+               negative_slope=lambda s: s, marker="v"),  # gain: fans.calculate_gain's formula
     Activation("sigmoid", 4, _sigmoid, _dsigmoid, lambda h, s=None: h * (1.0 - h),
-               range=(0.0, 1.0), saturation=(0.01, 0.99)),
+               range=(0.0, 1.0), saturation=(0.01, 0.99), gain=1.0, marker="^"),
     Activation("linear", 0, lambda x, s=None: x, lambda x, s=None: np.ones_like(x),
-               lambda h, s=None: np.ones_like(h)),
+               lambda h, s=None: np.ones_like(h), gain=1.0, marker="D"),
     Activation("selu", 5,
                lambda x, s=None: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(
                    np.minimum(x, 0))),
                lambda x, s=None: SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(
                    np.minimum(x, 0))),
-               lambda h, s=None: _as(h, np.where(h > 0, SELU_SCALE, h + SELU_SCALE * SELU_ALPHA))),
+               lambda h, s=None: _as(h, np.where(h > 0, SELU_SCALE, h + SELU_SCALE * SELU_ALPHA)),
+               gain=3.0 / 4.0, marker="X"),
     Activation("elu", 6, lambda x, s=None: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
                lambda x, s=None: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
-               lambda h, s=None: _as(h, np.where(h > 0, 1.0, h + 1.0))),
-    Activation("gelu", 7, _gelu, _dgelu),
+               lambda h, s=None: _as(h, np.where(h > 0, 1.0, h + 1.0)), marker="<"),
+    Activation("gelu", 7, _gelu, _dgelu, marker="P"),
 )}
 NAMES = tuple(TABLE)
 

@@ -2,6 +2,7 @@
 import math
 import numbers
 
+from fastinit import activations
 from fastinit._validation import as_shape, choice
 
 LAYOUTS = ("in_out", "out_in")
@@ -60,21 +61,12 @@ def fan_sum(shape, layout):
     return 2 * select_fan(shape, "fan_avg", layout)
 
 
-# Gain: the factor restoring unit second moment through the nonlinearity (PyTorch's table).
-_GAINS = {
-    "linear": 1.0,
-    "identity": 1.0,
-    "conv1d": 1.0,
-    "conv2d": 1.0,
-    "conv3d": 1.0,
-    "conv_transpose1d": 1.0,
-    "conv_transpose2d": 1.0,
-    "conv_transpose3d": 1.0,
-    "sigmoid": 1.0,
-    "tanh": 5.0 / 3.0,
-    "relu": math.sqrt(2.0),
-    "selu": 3.0 / 4.0,
-}
+# Gain: the factor restoring unit second moment through the nonlinearity (PyTorch's table):
+# the activations' gains from their table, and PyTorch's linear layer names, which have 1.
+_LAYER_NAMES = ("identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                "conv_transpose2d", "conv_transpose3d")
+_GAINS = {**{row.name: row.gain for row in activations.TABLE.values() if row.gain is not None},
+          **dict.fromkeys(_LAYER_NAMES, 1.0)}
 
 
 def calculate_gain(nonlinearity, param=None):

@@ -167,7 +167,7 @@ class TruncatedNormal:
         return -z if flip else z
 
     def params(self, dtype):
-        """The kernel's parameter vector (see fastinit/_fill.pyx)."""
+        """The kernel's parameter vector (see fastinit/_kernels/fill.pyx)."""
         representable(self.mean, dtype, "mean")
         representable(self.std, dtype, "std")
         alpha, beta = self.standard_bounds()

@@ -14,9 +14,12 @@ in scripts, threads and notebooks, where the returned figure displays itself), w
 """
 import math
 
-# One marker per activation, so that curves differ by more than colour.
-MARKERS = {"tanh": "o", "relu": "s", "leaky_relu": "v", "linear": "D", "sigmoid": "^",
-           "gelu": "P", "selu": "X", "elu": "<", "swish": ">", "softplus": "h"}
+from fastinit.activations import TABLE, Activation
+
+# One marker per activation (its table row's), so that curves differ by more than colour; a
+# name the table lacks (an old result file's) gets a plain row.
+_UNKNOWN = Activation("?", -1, None, None)
+
 # The swept columns a sweep figure facets or labels by; "seed" is always the band.
 FACETS = ("init", "activation")
 SERIES = ("depth", "width", "batch", "dtype", "bias")
@@ -43,8 +46,14 @@ def _finish(fig, path):
     return fig
 
 
+def _row(activation):
+    """The activation's table row (a plain one for a name the table lacks: an old file's)."""
+    return TABLE.get(activation, _UNKNOWN)
+
+
 def marker(activation):
-    return MARKERS.get(activation, "o")
+    """The activation's marker in every figure (its table row's)."""
+    return _row(activation).marker
 
 
 def _layer_ticks(ax):
@@ -82,7 +91,7 @@ def _saturation(stats):
     dead units); NaN when neither applies."""
     if math.isfinite(stats.saturated):
         return stats.saturated, "saturated"
-    if stats.activation in ("relu",) and math.isfinite(stats.dead):
+    if _row(stats.activation).dead_zeros and math.isfinite(stats.dead):
         return stats.dead, "exactly 0"
     return math.nan, ""
 

@@ -12,8 +12,10 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from fastinit import _backward, _fill, _openmp, _propagate, activations
-from fastinit._blas_threads import blas_single_threaded
+from fastinit import activations
+from fastinit._kernels import backward as _backward, fill as _fill, openmp as _openmp
+from fastinit._kernels import propagate as _propagate
+from fastinit._kernels.threads import blas_single_threaded
 from fastinit._validation import integer
 from fastinit.backends import ENGINE
 from fastinit.gradients import backward_pass
@@ -22,8 +24,8 @@ from fastinit.laws import KERNEL_PARAMS, Normal, kernel_params
 from fastinit.network import check_block_bytes, plan_from, run_perturbed
 from fastinit.predictions import attach_predictions
 from fastinit.results import MEASURED, Propagation, attach, checked_stats, layer_stats
-from fastinit.seeding import child_keys, seed_sequence, seeds_child_keys
-from fastinit.streams import Stream
+from fastinit.seeding import seed_sequence
+from fastinit.streams import Stream, child_keys, seeds_child_keys
 
 BLOCK_BYTES = 256 * 2**20  # weight matrices larger than this are drawn in row blocks
 

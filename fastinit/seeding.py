@@ -4,7 +4,7 @@ How to reproduce any fill by hand
 ---------------------------------
 ``rng`` follows SPEC 7: ``None`` (fresh OS entropy), an int ``s`` (``SeedSequence(s)``), a
 ``SeedSequence``, or a ``numpy.random.Generator`` (compat mode: the Generator's own draws, see
-fastinit.streams.GeneratorSource).
+fastinit.sources.GeneratorSource).
 
 An int or SeedSequence ``ss`` selects the Philox4x32-10 key ``ss.generate_state(2, uint32)``
 (k0, k1). 32-bit word ``j`` of a fastinit stream is then Random123's
@@ -102,44 +102,8 @@ def entropy_words(value):
     return [w for item in value for w in entropy_words(item)]
 
 
-def child_keys(ss, indices, suffix=()):
-    """The Philox keys (n, 2) of ``child(ss, i)`` for every ``i`` in ``indices`` (of each one's
-    descendant ``suffix`` when given: ``suffix=(1,)`` is ``child(child(ss, i), 1)``), all mixed
-    in one C call (fastinit/_seed_sequence.h) instead of a SeedSequence object per child.
-    ``ss``: a SeedSequence or an int standing for one."""
-    from fastinit import _fill
-    if type(ss) is int and ss >= 0:
-        head = _assembled_head(ss, (), 4)
-        pool_size = 4
-    else:
-        ss = seed_sequence(ss, "ss")
-        pool_size = ss.pool_size
-        try:
-            head = _assembled_head(ss.entropy, tuple(ss.spawn_key), pool_size)
-        except TypeError:  # entropy given as a list: nothing to remember it by
-            head = _assembled_head.__wrapped__(ss.entropy, tuple(ss.spawn_key), pool_size)
-    children = np.asarray(indices, np.uint64).reshape(-1)
-    tail = _NO_WORDS if not suffix else np.array(entropy_words(suffix), np.uint32)
-    return _fill.child_keys(head, children, tail, pool_size,
-                            np.empty((children.size, 2), np.uint32))
-
-
-def seeds_child_keys(seeds, children):
-    """The Philox keys (len(seeds), children, 2) of ``child(SeedSequence(s), j)`` for every
-    int seed ``s`` in [0, 2**64) and j < children: a sweep's networks keyed in one C call."""
-    from fastinit import _fill
-    seeds = [integer(s, "seeds") for s in seeds]
-    if any(not 0 <= s < 2**64 for s in seeds):
-        raise ValueError("seeds must be in [0, 2**64)")
-    return _fill.seed_child_keys(np.array(seeds, np.uint64),
-                                 np.empty((len(seeds), children, 2), np.uint32))
-
-
-_NO_WORDS = np.empty(0, np.uint32)
-
-
 @functools.lru_cache(maxsize=4096)
-def _assembled_head(entropy, spawn_key, pool_size):
+def assembled_head(entropy, spawn_key, pool_size):
     """The words NumPy mixes for a child of SeedSequence(entropy, spawn_key, pool_size), up to
     the child's own index: the run entropy's words padded with zeros to the pool size, then
     the spawn key's (read-only: cached)."""

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from fastinit.activations import dphi, phi
+from fastinit.activations import dphi, get, phi
 from fastinit.initializers import Initializer, get_initializer
 from fastinit.laws import Constant, Normal, Uniform
 
@@ -56,7 +56,7 @@ def fixed_point(sigma_w2, sigma_b2, activation, slope=0.01, q0=1.0, iterations=2
     shape = np.broadcast(np.asarray(sigma_w2), np.asarray(sigma_b2)).shape
     sigma_w2 = np.broadcast_to(np.asarray(sigma_w2, float), shape)
     sigma_b2 = np.broadcast_to(np.asarray(sigma_b2, float), shape)
-    if activation in ("tanh", "sigmoid"):
+    if get(activation).range is not None:  # bounded within [-1, 1]: phi^2 <= 1
         lo, hi = np.zeros(shape), sigma_w2 + sigma_b2 + 1e-300
         for _ in range(45):  # q* to ~1e-13 of its bracket
             mid = 0.5 * (lo + hi)
@@ -109,8 +109,8 @@ def _pair_grid(c, nodes=96):
 def joint_expectation(c, q, activation, slope=0.01, nodes=96):
     """E[phi(u1) phi(u2)] for (u1, u2) ~ N(0, q [[1, c], [c, 1]]). Closed forms for ReLU and
     leaky ReLU, quadrature split at the kinks (_pair_grid) for the others."""
-    if activation in ("relu", "leaky_relu"):
-        a = 0.0 if activation == "relu" else slope
+    if get(activation).negative_slope is not None:
+        a = get(activation).negative_slope(slope)
         c = np.asarray(c, float)
         # leaky(x) = relu(x) - a relu(-x)
         return (1 + a * a) * _relu_kernel(c, q) - 2 * a * _relu_kernel(-c, q)
@@ -153,8 +153,8 @@ def joint_derivative_expectation(c, q, activation, slope=0.01, nodes=96):
     and leaky ReLU (P(u1 > 0, u2 > 0) = (pi - arccos c) / (2 pi)), quadrature split at the
     kinks (_pair_grid) for the others (SELU's and ELU's derivatives jump at 0)."""
     c = float(min(max(c, -1.0), 1.0))
-    if activation in ("relu", "leaky_relu"):
-        a = 0.0 if activation == "relu" else slope
+    if get(activation).negative_slope is not None:
+        a = get(activation).negative_slope(slope)
         same = (math.pi - math.acos(c)) / (2 * math.pi)  # both positive, or both negative
         mixed = math.acos(c) / (2 * math.pi)
         return same * (1 + a * a) + 2 * a * mixed

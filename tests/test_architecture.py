@@ -5,6 +5,7 @@ import ast
 import doctest
 import importlib
 import inspect
+import math
 import pathlib
 import subprocess
 import sys
@@ -17,7 +18,8 @@ import fastinit.reference as reference
 from fastinit import activations
 
 PACKAGE = pathlib.Path(fastinit.__file__).parent
-COMPILED = ("fastinit._fill", "fastinit._propagate", "fastinit._backward", "fastinit._openmp")
+COMPILED = tuple(f"fastinit._kernels.{name}"
+                 for name in ("fill", "propagate", "backward", "openmp", "shared"))
 
 HIDE_COMPILED = f"""
 import importlib.abc, sys
@@ -52,7 +54,8 @@ def _imports_of_package_names(path):
             found.append((node.lineno, "fastinit"))
         if isinstance(node, ast.ImportFrom) and node.module == "fastinit" and node.level == 0:
             for alias in node.names:
-                if not (PACKAGE / f"{alias.name}.py").exists() and not list(
+                if not (PACKAGE / f"{alias.name}.py").exists() and not (
+                        PACKAGE / alias.name / "__init__.py").exists() and not list(
                         PACKAGE.glob(f"{alias.name}.*.so")) and not (
                         PACKAGE / f"{alias.name}.pyx").exists():
                     found.append((node.lineno, alias.name))
@@ -64,6 +67,69 @@ def _imports_of_package_names(path):
                          ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_module_reaches_back_into_the_package_init(path):
     assert _imports_of_package_names(path) == []
+
+
+# The package's layers, bottom first (README, "Layout"): a module imports only modules of its own
+# layer or of layers below it, lazy imports inside functions included. The first five layers
+# are the spec, pure NumPy; the compiled kernels sit above them, used only by the engine.
+LAYERS = [
+    ("foundation", ["_version", "_validation", "_ziggurat", "activations", "tensors"]),
+    ("stream and laws", ["laws", "seeding", "sources", "backends", "fans"]),
+    ("schemes", ["regions", "structured", "initializers", "text_specs", "torch_style"]),
+    ("networks and theory", ["theory", "predictions", "gradients", "network", "results",
+                             "plot"]),
+    ("reference", ["reference"]),
+    ("kernels", ["_kernels"]),
+    ("engine", ["streams", "propagation"]),
+    ("front ends", ["torch", "jax", "keras"]),
+    ("sweeps", ["sweep"]),
+    ("application", ["cli", "_config", "__main__", "__init__"]),
+]
+LAYER_OF = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in units}
+
+
+def _unit(module):
+    """The layer unit of a dotted module name below fastinit: its first component."""
+    return module.split(".")[1] if "." in module else "__init__"
+
+
+def _imported_modules(path):
+    """(line, fastinit module) of every import of a fastinit module in a .py or .pyx file."""
+    text = path.read_text()
+    found = []
+    if path.suffix == ".py":
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
+                    node.module + ".").startswith("fastinit."):
+                found += [(node.lineno, f"{node.module}.{a.name}") if node.module == "fastinit"
+                          else (node.lineno, node.module) for a in node.names]
+            elif isinstance(node, ast.Import):
+                found += [(node.lineno, a.name) for a in node.names
+                          if a.name.startswith("fastinit.")]
+    else:  # Cython: import and cimport lines
+        for number, line in enumerate(text.splitlines(), 1):
+            words = line.split()
+            if len(words) > 3 and words[0] == "from" and words[1].startswith("fastinit"):
+                found.append((number, words[1] if words[1] != "fastinit" else
+                              f"fastinit.{words[3].rstrip(',')}"))
+    return found
+
+
+SOURCES = sorted([*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.pyx")])
+
+
+def test_every_module_has_a_layer():
+    units = {_unit(".".join(("fastinit", *p.relative_to(PACKAGE).with_suffix("").parts)))
+             for p in SOURCES}
+    assert units == set(LAYER_OF)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_import_runs_back_up_a_layer(path):
+    unit = _unit(".".join(("fastinit", *path.relative_to(PACKAGE).with_suffix("").parts)))
+    upward = [(line, module) for line, module in _imported_modules(path)
+              if LAYER_OF[_unit(module)] > LAYER_OF[unit]]
+    assert upward == [], f"{path.name} ({LAYERS[LAYER_OF[unit]][0]}) imports from above"
 
 
 @pytest.mark.parametrize("name", ["he_normal", "xavier_uniform", "orthogonal", "sparse",
@@ -111,6 +177,30 @@ def test_activation_codes_are_distinct_and_every_row_is_complete():
         assert np.all(np.isfinite(row.phi(x, 0.1))) and np.all(np.isfinite(row.dphi(x, 0.1)))
         if row.range is not None:
             assert row.range[0] <= row.phi(x, 0.1).min() <= row.phi(x, 0.1).max() <= row.range[1]
+
+
+def test_the_kernels_codes_and_constants_are_the_tables():
+    # the kernels define their codes and constants in C (_kernels/shared.pxd) and export them
+    from fastinit._kernels import shared
+    codes, constants = shared.activation_constants()
+    assert codes == {name: row.code for name, row in activations.TABLE.items()}
+    assert constants == {"selu_scale": activations.SELU_SCALE,
+                         "selu_alpha": activations.SELU_ALPHA, "sqrt1_2": math.sqrt(0.5)}
+
+
+def test_figures_gains_and_theory_read_the_activation_table():
+    from fastinit import plot
+    rows = activations.TABLE.values()
+    assert len({row.marker for row in rows}) == len(activations.TABLE)  # told apart in print
+    assert all(plot.marker(row.name) == row.marker for row in rows)
+    # the theory bisects q* in [0, sigma_w^2 + sigma_b^2] for a bounded activation: |phi| <= 1
+    assert all(-1 <= row.range[0] < row.range[1] <= 1 for row in rows if row.range)
+    for row in rows:
+        if row.gain is not None:
+            assert fastinit.calculate_gain(row.name) == row.gain
+    # torch's gains (torch.nn.init.calculate_gain), written out: the table's must be these
+    assert {row.name: row.gain for row in rows if row.gain is not None} == {
+        "linear": 1.0, "sigmoid": 1.0, "tanh": 5 / 3, "relu": math.sqrt(2), "selu": 0.75}
 
 
 def test_layer_outputs_index_like_the_notebook_and_from_the_end():

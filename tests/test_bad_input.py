@@ -9,7 +9,7 @@ import pytest
 
 import fastinit
 import fastinit.reference
-from fastinit import _openmp
+from fastinit._kernels import openmp as _openmp
 from conftest import fastinit_cli
 
 SENTINEL = 123.0

@@ -127,7 +127,8 @@ def test_sweep_with_a_failing_configuration_exits_1_and_keeps_the_rest(tmp_path)
 
 DIE_AFTER_WRITES = """
 import os, signal, sys
-from fastinit import cli, result_files
+from fastinit import cli
+from fastinit.sweep import result_files
 write, writes = result_files.ResultFile.write, []
 def write_then_die(self, records):
     # the test seam: the 40th configuration's rows are torn in half, then the process is killed
@@ -172,7 +173,8 @@ def test_sweep_killed_with_sigkill_is_repaired_by_resume(tmp_path):
 
 DIE_IN_A_PART = """
 import os, signal, sys
-from fastinit import cli, result_files
+from fastinit import cli
+from fastinit.sweep import result_files
 result_files.PART_ROWS = 24  # a part every 3 configurations of 8 layers
 flush, flushes = result_files.ParquetFolder.flush, []
 def flush_then_die(self):
@@ -268,7 +270,7 @@ def test_bench_states_its_workload_and_explains_its_columns(tmp_path):
 
 
 def test_bench_estimate_scales_with_the_work(monkeypatch):
-    from fastinit import timing
+    from fastinit.cli import bench as timing
     # one timed call at the largest width, then width**2 scaling: wider rows, more seconds
     small = timing.estimate_seconds([16, 32], depth=2, batch=20, rounds=1)
     large = timing.estimate_seconds([16, 32, 2048], depth=2, batch=20, rounds=1)
@@ -452,8 +454,9 @@ def test_sweep_off_a_terminal_prints_a_progress_line_now_and_then(tmp_path, monk
     # issue 29: a 31 s sweep printed nothing when stderr was not a terminal. Off a terminal
     # (capsys is not one) the CLI prints a line every PROGRESS_SECONDS: 0 here, so every
     # network but the last gives one
-    from fastinit import cli, sweep as sweeps
-    monkeypatch.setattr(sweeps, "PROGRESS_SECONDS", 0.0)
+    from fastinit import cli
+    from fastinit.sweep import runner
+    monkeypatch.setattr(runner, "PROGRESS_SECONDS", 0.0)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["sweep", "--init", "lecun_normal", "--depth", "2", "--width", "4",
                      "--batch", "3", "--seeds", "3", "--threads", "1", "--out", "s.csv"]) == 0
@@ -463,7 +466,7 @@ def test_sweep_off_a_terminal_prints_a_progress_line_now_and_then(tmp_path, monk
     assert cli.main(["sweep", "--init", "lecun_normal", "--depth", "2", "--width", "4",
                      "--batch", "3", "--seeds", "3", "--out", "q.csv", "--quiet"]) == 0
     assert "sweep:" not in capsys.readouterr().err
-    monkeypatch.setattr(sweeps, "PROGRESS_SECONDS", 3600.0)  # a short sweep: silent
+    monkeypatch.setattr(runner, "PROGRESS_SECONDS", 3600.0)  # a short sweep: silent
     assert cli.main(["sweep", "--init", "lecun_normal", "--depth", "2", "--width", "4",
                      "--batch", "3", "--seeds", "3", "--out", "r.csv"]) == 0
     assert "sweep:" not in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pytest
 
 import fastinit
 from fastinit.cli import main
-from fastinit.cli_parser import build_parser
+from fastinit.cli.parser import build_parser
 from fastinit.initializers import SCHEMES
 
 

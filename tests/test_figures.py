@@ -285,7 +285,7 @@ def test_results_display_in_a_notebook(tmp_path, network, sweep_records):
     fig = network.plot("t", tmp_path / "n.png")
     assert_not_blank(tmp_path / "n.png")
     assert fig.axes[1].get_title() == "layer std"
-    from fastinit.sweep import SweepResult
+    from fastinit.sweep.runner import SweepResult
     result = SweepResult(sweep_records)
     html = result._repr_html_()
     assert "16 configurations" in html and html.count("<tr>") == 1 + 16

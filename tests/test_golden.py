@@ -12,7 +12,7 @@ import pytest
 
 import fastinit
 import fastinit.reference as reference
-from fastinit import _fill
+from fastinit._kernels import fill as _fill
 
 PARAMS = {"constant": {"value": 0.25}, "sparse": {"sparsity": 0.3},
           "uniform": {"low": -0.5, "high": 2.0}}

@@ -1,5 +1,5 @@
 """float16 and bfloat16 fills: each value drawn in float32 and rounded to nearest even in the
-kernel (fastinit/_half.h). The rounding is checked against NumPy's float16 cast and torch's
+kernel (fastinit/_kernels/src/half.h). The rounding is checked against NumPy's float16 cast and torch's
 bfloat16 cast on every path; fills against the float32 fill rounded the same way, and against
 the reference, which rounds with NumPy (ml_dtypes for bfloat16)."""
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 
 import fastinit
 import fastinit.reference as reference
-from fastinit import _fill
+from fastinit._kernels import fill as _fill
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 BF16 = np.dtype(ml_dtypes.bfloat16)

@@ -442,7 +442,7 @@ def test_network_stages_are_thread_count_invariant(widths, keep):
 @pytest.mark.parametrize("bins, lo, hi", [(30, -1.0, 1.0), (7, 0.0, 1.0), (1, -3.0, 2.5),
                                           (128, -0.3, 0.7), (200, -2.0, 2.0), (13, 1e-3, 5.1)])
 def test_histogram_kernel_counts_exactly_like_numpy(dtype, bins, lo, hi):
-    from fastinit import _propagate
+    from fastinit._kernels import propagate as _propagate
     edges = np.histogram_bin_edges(np.empty(0), bins, range=(lo, hi))
     rng = np.random.default_rng(bins)
     near = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])

@@ -106,7 +106,8 @@ def test_sweep_report_summary_is_each_configurations_last_layer(tmp_path):
     # per seed. Depths 2 and 5 with different stds per layer: any other layer differs.
     from html import unescape
     import numpy as np
-    from fastinit import report, sweep as sweeps
+    from fastinit import sweep as sweeps
+    from fastinit.cli import report
     result = sweeps.sweep(init=["lecun_normal", "normal:std=1"], depth=[2, 5], width=6,
                           batch=8, seeds=3, progress=False)
     last, first = {}, {}
@@ -139,7 +140,8 @@ def test_sweep_report_summary_is_each_configurations_last_layer(tmp_path):
 
 def test_reports_open_with_findings_computed_from_the_numbers(tmp_path):
     # issue 29: reports conclude; each initialization gets a line saying what happened
-    from fastinit import report, sweep as sweeps
+    from fastinit import sweep as sweeps
+    from fastinit.cli import report
     result = sweeps.sweep(init=["normal:std=0.01", "normal:std=1", "zeros"], depth=8,
                           width=200, batch=100, seeds=2, progress=False)
     report.sweep_report(result.records, tmp_path / "r.html")

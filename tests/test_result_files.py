@@ -1,4 +1,4 @@
-"""The sweep result-file format on its own (fastinit.result_files): every column read back with
+"""The sweep result-file format on its own (fastinit.sweep.result_files): every column read back with
 its type, histograms in CSV, files named anyhow, malformed rows, what counts as a complete
 configuration, and the settings a resume refuses, by name."""
 import json
@@ -9,8 +9,11 @@ import re
 import numpy as np
 import pytest
 
-from fastinit import result_files, sweep as sweeps
-from fastinit.result_files import (
+from fastinit import sweep as sweeps
+from fastinit.sweep import runner
+
+from fastinit.sweep import result_files
+from fastinit.sweep.result_files import (
     COLUMNS, check_resumable, complete_configs, read_records, write_records,
 )
 from conftest import fastinit_cli, same_records
@@ -152,7 +155,7 @@ def test_parquet_resume_drops_a_part_with_a_failure_and_keeps_every_row_once(tmp
     with pytest.raises(ValueError, match="configurations"):  # other settings: refused
         sweeps.sweep(**dict(grid, depth=3), out=path, resume=True)
     calls = []
-    monkeypatch.setattr(sweeps, "run_config", counting(sweeps.run_config, calls))
+    monkeypatch.setattr(runner, "run_config", counting(runner.run_config, calls))
     sweeps.sweep(**grid, out=path, resume=True, num_threads=1)
     back = read_records(path)
     assert not (path / "part-000099.parquet.tmp").exists()
@@ -278,7 +281,7 @@ def test_parquet_stores_seeds_up_to_two_to_the_64_losslessly(tmp_path):
 def test_a_seed_parquet_cannot_store_is_refused_before_any_work(tmp_path, monkeypatch):
     pytest.importorskip("pyarrow")
     ran = []
-    monkeypatch.setattr(sweeps, "run_chunk", lambda *a: ran.append(a))
+    monkeypatch.setattr(runner, "run_chunk", lambda *a: ran.append(a))
     with pytest.raises(ValueError, match=r"seeds: 18446744073709551616 does not fit a "
                                          r"\.parquet result.*\.csv or \.jsonl"):
         sweeps.sweep(**SMALL, seeds=[1, 2**64], out=tmp_path / "s.parquet")
@@ -293,7 +296,8 @@ def test_a_seed_parquet_cannot_store_is_refused_before_any_work(tmp_path, monkey
 KILLED_WRITER = r"""
 import os, sys
 import pyarrow.parquet
-from fastinit import result_files, sweep
+from fastinit import sweep
+from fastinit.sweep import result_files
 real = pyarrow.parquet.write_table
 def dying(table, where, **kw):
     real(table, where, **kw)

@@ -1,13 +1,12 @@
-"""Keys of child streams mixed in C (fastinit/_seed_sequence.h) against NumPy's own
+"""Keys of child streams mixed in C (fastinit/_kernels/src/seed_sequence.h) against NumPy's own
 SeedSequence: the oracle is ``np.random.SeedSequence(...).spawn(...)`` and ``generate_state``."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastinit.seeding import (
-    NAME_TAG, child, child_keys, entropy_words, named_child, philox_key, seeds_child_keys,
-)
+from fastinit.seeding import NAME_TAG, child, entropy_words, named_child, philox_key
+from fastinit.streams import child_keys, seeds_child_keys
 
 ODD_ENTROPY = [0, 1, 2**32 - 1, 2**32, 2**64 + 5, 2**127 + 2**64 + 3, 10**40, [], [0],
                [1, 2, 3], [2**40, 7], list(range(9)), np.arange(6, dtype=np.uint32)]

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _fill, _propagate, activations
+from fastinit._kernels import fill as _fill, propagate as _propagate
+from fastinit import activations
 from fastinit.streams import Stream
 
 

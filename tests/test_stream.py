@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit import _fill, _ziggurat
+from fastinit._kernels import fill as _fill
+from fastinit import _ziggurat
 from fastinit.laws import Normal, TruncatedNormal, Uniform
 from fastinit.reference import Stream as ReferenceStream
 from fastinit.reference._stream import ExtraWords, philox4x32_10
@@ -149,7 +150,7 @@ def test_multidimensional_out_is_filled_in_c_order():
 
 
 def test_omp_num_threads_is_honoured(tmp_path):
-    code = ("from fastinit import _openmp; import fastinit; "
+    code = ("from fastinit._kernels import openmp as _openmp; import fastinit; "
             "print(_openmp.effective_num_threads(None), _openmp.effective_num_threads(5))")
     for threads in ("1", "3"):
         env = dict(os.environ, OMP_NUM_THREADS=threads)

@@ -11,6 +11,7 @@ import pytest
 import fastinit
 from fastinit import propagation
 from fastinit import sweep as sweeps
+from fastinit.sweep import runner
 from conftest import same_records
 from fastinit.sweep import Config
 
@@ -74,7 +75,7 @@ def test_seed_groups_in_one_call_are_the_per_network_path_bit_for_bit(threads):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(propagation._FusedNetwork, "run_seeds_totals",
                       lambda self, seeds, n: calls.append(len(seeds)) or original(self, seeds, n))
-        chunk = sweeps.run_chunk(configs, options)
+        chunk = runner.run_chunk(configs, options)
     assert sorted(calls) == [5] * 8  # lecun/uniform x tanh/sigmoid x two dtypes, 5 seeds each
     assert [config for config, _ in chunk] == configs
     for config, records in chunk:
@@ -99,7 +100,7 @@ def test_same_records_on_any_thread_count_and_in_a_process_pool():
 def test_large_configurations_run_on_the_engine_threads_with_the_same_records(monkeypatch):
     configs = sweeps.grid("he_normal", activation="relu", depth=2, width=32, batch=20, seeds=3)
     small = sweeps.sweep(configs, num_threads=2)
-    monkeypatch.setattr(sweeps, "SMALL_LAYER_FLOPS", 0)  # everything counts as large
+    monkeypatch.setattr(runner, "SMALL_LAYER_FLOPS", 0)  # everything counts as large
     large = sweeps.sweep(configs, num_threads=2)
     same_records(small.records, large.records)
 
@@ -273,7 +274,7 @@ def test_progress_bar_goes_to_stderr_when_asked(capsys):
 ])
 def test_chunks_hold_about_a_second_of_work(shape, workers, expected):
     configs = sweeps.grid(init="lecun_normal", **{"seeds": 1000, **shape})
-    assert sweeps.chunk_size_for(configs, workers) == expected
+    assert runner.chunk_size_for(configs, workers) == expected
 
 
 def test_a_configuration_alone_in_its_seed_group_is_laid_out_once():
@@ -292,7 +293,7 @@ def test_a_configuration_alone_in_its_seed_group_is_laid_out_once():
                                               (1000, 64, 8)])
 def test_guided_chunks_shrink_to_single_networks_at_the_end(n, size, workers):
     configs = list(range(n))
-    chunks = sweeps.guided_chunks(configs, size, workers)
+    chunks = runner.guided_chunks(configs, size, workers)
     assert [c for chunk in chunks for c in chunk] == configs  # every network once, in order
     sizes = [len(chunk) for chunk in chunks]
     assert max(sizes) <= size and sizes == sorted(sizes, reverse=True)

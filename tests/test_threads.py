@@ -1,4 +1,4 @@
-"""How fastinit's threads and BLAS's share the cores (fastinit._thread_policy): libgomp's
+"""How fastinit's threads and BLAS's share the cores (fastinit._kernels.threads): libgomp's
 waiting threads sleep, and OpenBLAS's idle threads stop spinning soon after a call, when
 fastinit is imported before those libraries load; what the user set in the environment wins.
 Each case runs in a fresh interpreter, since both libraries read the environment once."""
@@ -128,7 +128,7 @@ def _blas_threads():
 
 
 def test_blas_limit_is_restored_when_blocks_exit_out_of_order():
-    from fastinit._blas_threads import blas_single_threaded
+    from fastinit._kernels.threads import blas_single_threaded
     before = _blas_threads()
     first, second = blas_single_threaded(), blas_single_threaded()
     first.__enter__()

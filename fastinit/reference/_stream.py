@@ -1,4 +1,4 @@
-"""The stream in plain NumPy: the executable spec of fastinit/_fill.pyx (layout in
+"""The stream in plain NumPy: the executable spec of fastinit/_kernels/fill.pyx (layout in
 fastinit/sources.py). Philox4x32-10 itself is here too, vectorised over blocks: 32x32-bit
 products fit in uint64, so NumPy computes every round exactly."""
 import math

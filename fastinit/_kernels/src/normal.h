@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "_simd.h"
+#include "simd.h"
 
 #define FI_MASK52 ((UINT64_C(1) << 52) - 1)
 #define FI_MASK23 ((UINT32_C(1) << 23) - 1)

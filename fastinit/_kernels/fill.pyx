@@ -14,23 +14,23 @@ from cython cimport floating
 from cython.parallel cimport prange
 from scipy.special.cython_special cimport ndtri_exp
 
-from fastinit._interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
-from fastinit._openmp cimport omp_get_max_threads
+from fastinit._kernels.interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
+from fastinit._kernels.openmp cimport omp_get_max_threads
 
 import numpy as np
 from fastinit import _ziggurat
 
-cdef extern from "_philox.h" nogil:
+cdef extern from "philox.h" nogil:
     void fi_philox_block(const uint32_t* key, uint32_t c0, uint32_t c1, uint32_t c2,
                          uint32_t c3, uint32_t* out)
     void fi_philox_words32(const uint32_t* key, uint64_t first, size_t n, uint32_t* out,
                            uint32_t* scratch)
     void fi_philox_counters(const uint32_t* key, const uint32_t* ctr, size_t n, uint32_t* out)
 
-cdef extern from "_simd.h" nogil:
+cdef extern from "simd.h" nogil:
     int fi_simd_path()
 
-cdef extern from "_uniform.h" nogil:
+cdef extern from "uniform.h" nogil:
     void fi_uniform_d(const uint64_t* words, size_t n, double shift, double scale, double lo,
                       double hi, double* out, int nt)
     void fi_uniform_f(const uint32_t* words, size_t n, double shift, double scale, float lo,
@@ -41,7 +41,7 @@ cdef extern from "_uniform.h" nogil:
     size_t fi_truncate_map_d(double* z, size_t n, const double* q, uint32_t* idx)
     size_t fi_truncate_map_f(float* z, size_t n, const double* q, uint32_t* idx)
 
-cdef extern from "_normal.h" nogil:
+cdef extern from "normal.h" nogil:
     size_t fi_normal_d(const uint64_t* words, size_t n, const uint64_t* K, const double* W,
                        double shift, double scale, double* out, uint32_t* rejects)
     size_t fi_normal_f(const uint32_t* halves, size_t n, const uint32_t* K, const float* W,
@@ -49,16 +49,16 @@ cdef extern from "_normal.h" nogil:
                        uint32_t* rejects)
 
 
-cdef extern from "_seed_sequence.h" nogil:
+cdef extern from "seed_sequence.h" nogil:
     enum: FI_SS_MAX_POOL
     void fi_seed_sequence_key(const uint32_t* head, size_t n_head, const uint32_t* tail,
                               size_t n_tail, int pool_size, uint32_t* key)
 
-cdef extern from "_half.h" nogil:
+cdef extern from "half.h" nogil:
     void fi_store_bfloat16(const float* values, uint16_t* out, size_t n, int nt)
     void fi_store_float16(const float* values, uint16_t* out, size_t n, int nt)
 
-include "_simd.pxi"
+include "simd_switch.pxi"
 
 
 cdef enum:
@@ -413,7 +413,7 @@ def fill_rows(stored[:, ::1] out, const uint32_t[::1] key, uint64_t offset,
     cut into the same work items as fill()'s, all rows' items shared by the threads.
 
     uint16 ``out`` holds float16 (or, with ``bfloat16``, bfloat16) words: each work item is
-    drawn in float32 and rounded to nearest even (_half.h); ``params`` then carry the bounds
+    drawn in float32 and rounded to nearest even (src/half.h); ``params`` then carry the bounds
     as values of the 16-bit type, so that rounding never leaves them."""
     cdef Py_ssize_t rows = out.shape[0], cols = out.shape[1]
     cdef Py_ssize_t per_row = (cols + CHUNK - 1) // CHUNK
@@ -474,7 +474,7 @@ cdef void fill_range(floating* out, Py_ssize_t n, uint64_t offset, const uint32_
                      fi_interrupt* interrupt, int nt) noexcept nogil:
     """fill() without the GIL or any check, for other kernels: elements offset .. offset+n-1.
     Stops early, with interrupt.stop set, when a signal handler raises. ``nt``: write with
-    streaming stores (for buffers far larger than the caches: see _uniform.h)."""
+    streaming stores (for buffers far larger than the caches: see src/uniform.h)."""
     cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK
     cdef Py_ssize_t c
     if nchunks == 1:  # one work item: no thread team to wake
@@ -499,7 +499,7 @@ def child_keys(const uint32_t[::1] head, const uint64_t[::1] children,
     """keys[i] = the Philox key of the SeedSequence whose assembled entropy words are ``head``,
     then ``children[i]``'s (one word below 2**32, else two), then ``suffix``: for a head made
     by fastinit.seeding.child_keys, the key of ``child(ss, children[i])`` (and its children
-    ``suffix``). NumPy's mixing, in C (_seed_sequence.h)."""
+    ``suffix``). NumPy's mixing, in C (src/seed_sequence.h)."""
     if not 4 <= pool_size <= FI_SS_MAX_POOL or suffix.shape[0] > 30:
         raise ValueError("pool_size must be in [4, 64] and the suffix at most 30 words")
     if keys.shape[0] != children.shape[0] or keys.shape[1] != 2:

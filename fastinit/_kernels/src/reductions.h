@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <math.h>
-#include "_simd.h"
+#include "simd.h"
 
 #define FI_LANES 8
 

@@ -1,5 +1,5 @@
-# Ctrl-C inside long kernels: see _interrupt.h.
-cdef extern from "_interrupt.h" nogil:
+# Ctrl-C inside long kernels: see src/interrupt.h.
+cdef extern from "interrupt.h" nogil:
     ctypedef struct fi_interrupt:
         int stop
     void fi_interrupt_init(fi_interrupt* it)

@@ -15,8 +15,8 @@ from cython cimport floating
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport uint32_t, uint64_t
 
-from fastinit._fill cimport fill_range
-from fastinit._interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
+from fastinit._kernels.fill cimport fill_range
+from fastinit._kernels.interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
 
 import numpy as np
 
@@ -40,7 +40,14 @@ cdef class LayerPass:
         self.edges = np.empty(0) if edges is None else np.ascontiguousarray(edges, np.float64)
 
 
-include "_kernels.pxi"
+from fastinit._kernels.shared cimport (
+    BIG_WEIGHTS, CHUNK_ELEMENTS, ELU, GELU, ITEM_ROWS, ITEMS_PER_BATCH, LEAKY_RELU, LINEAR,
+    MAX_ITEM_ROWS, MIN_ITEM_ROWS, RELU, SELU, SELU_ALPHA, SELU_SCALE, SIGMOID, SQRT1_2, TANH,
+    chunk_sqdev, chunk_sum, fi_count_d, fi_count_f, fi_histogram_fast_d, fi_histogram_fast_f,
+    fi_range_d, fi_range_f, gemm, gemm_rows,
+)
+
+include "simd_switch.pxi"
 
 
 cdef inline void chunk_histogram(const floating* x, Py_ssize_t n, const double* edges, int bins,
@@ -79,7 +86,7 @@ def _linear_step(const double[::1] edges):
     return step if step > 0 and np.array_equal(inner, np.asarray(edges)[:bins]) else 0.0
 
 
-cdef extern from "_activations.h" nogil:
+cdef extern from "activations.h" nogil:
     void fi_tanh_d(double* h, size_t n)
     void fi_tanh_f(float* h, size_t n)
     void fi_sigmoid_d(double* h, size_t n)
@@ -585,7 +592,7 @@ cdef check_layout_dtype(NetworkLayout layout, object dtype):
 def forward_network(const floating[:, ::1] x0, NetworkLayout layout,
                     const uint32_t[:, ::1] keys, int num_threads, list outputs=None):
     """A whole network in one call without the GIL: per layer, the weights drawn in place
-    (fastinit._fill.fill_range from the layer's key and law), the GEMM and the fused pass,
+    (fastinit._kernels.fill.fill_range from the layer's key and law), the GEMM and the fused pass,
     exactly as forward_layer on a whole weight matrix does. One weight buffer serves every
     layer.
 

@@ -1,4 +1,4 @@
-"""The ``fastinit`` command line: demo, run, sweep, report, phase, bench.
+"""The ``fastinit`` commands: demo, run, sweep, report, phase, bench (options: fastinit.cli.parser).
 
 Exit status: 0 on success, 2 on bad usage (one line on stderr, no traceback), 1 when a run
 fails (for a sweep: when any configuration failed; the others are still written).
@@ -87,10 +87,10 @@ def demo(args):
     """The classic study: a table per initialization, a CSV of every layer, the figure of all
     initializations, one figure per network and, with --report, one HTML page of it all."""
     from fastinit import text_specs as specs
-    from fastinit.grid import Config
+    from fastinit.sweep.grid import Config
     from fastinit.propagation import forward_prop
-    from fastinit.result_files import write_records
-    from fastinit.sweep import _records
+    from fastinit.sweep.result_files import write_records
+    from fastinit.sweep.runner import config_records
     _positive_arg(args.seed, "--seed", minimum=0)
     try:
         os.makedirs(args.out, exist_ok=True)
@@ -121,7 +121,7 @@ def demo(args):
         if not args.quiet:
             print(f"== {label} · {activation} ==\n{result.report()}\n-> {result.finding()}\n",
                   flush=True)
-        rows += _records(config, result.layers, False)
+        rows += config_records(config, result.layers, False)
     # the sweep file format: `fastinit report` reads it like any sweep's
     write_records(os.path.join(args.out, "classic_study.csv"), rows, ".csv")
     written = ["classic_study.csv"]
@@ -160,7 +160,7 @@ def _demo_figures(plot, runs, args, subtitle):
                                            os.path.join(args.out, filename), subtitle))
         written.append(filename)
     if args.report:
-        from fastinit import report
+        from fastinit.cli import report
         report.demo_report(runs, comparison, classic, os.path.join(args.out, "report.html"),
                            {"study": "the classic initialization study (CS231n)",
                             "network": subtitle, "initialization": "normal draws from the "
@@ -324,12 +324,13 @@ def _executor(args):
 def sweep(args):
     """A grid of networks to a CSV/JSON-lines file, on all cores or a Dask cluster."""
     from fastinit import sweep as sweeps
+    from fastinit.sweep.result_files import check_out_path
     try:
         grid = _sweep_grid(args)
         configs = sweeps.grid(**grid)
         if args.workers is not None and args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
-        sweeps.check_out_path(args.out)
+        check_out_path(args.out)
     except ValueError as error:
         raise UsageError(str(error)) from None
     out_folder = os.path.dirname(os.path.abspath(args.out.rstrip("/" + os.sep)))
@@ -402,8 +403,8 @@ def phase(args):
 
 def report(args):
     """A sweep's result file as one self-contained HTML page."""
-    from fastinit import report as reports
-    from fastinit.result_files import read_records
+    from fastinit.cli import report as reports
+    from fastinit.sweep.result_files import read_records
     _results_arg(args.results)
     _output_file_arg(args.out, "--out")
     _report_out_arg(args)
@@ -429,7 +430,7 @@ def report(args):
 def _results_arg(path):
     """The report's input is a sweep's result file: say so in the report's words (the check
     inside read_records speaks of a sweep's ``out``)."""
-    from fastinit.result_files import _suffix
+    from fastinit.sweep.result_files import _suffix
     try:
         _suffix(path)
     except ValueError:
@@ -449,7 +450,7 @@ def _report_out_arg(args):
     if os.path.isfile(args.out) and not args.force:
         with open(args.out, "rb") as f:
             head = f.read(4096)
-        from fastinit.report import GENERATOR_TAG
+        from fastinit.cli.report import GENERATOR_TAG
         if GENERATOR_TAG.encode() not in head:
             raise UsageError(f"--out {args.out} exists and is not a fastinit report; give "
                              "another name, or --force to overwrite it")
@@ -457,7 +458,7 @@ def _report_out_arg(args):
 
 def bench(args):
     """Engine vs the NumPy reference and a plain NumPy loop, side by side."""
-    from fastinit import timing
+    from fastinit.cli import bench as timing
     from fastinit._config import config
     _positive_arg(args.depth, "--depth")
     _positive_arg(args.batch, "--batch")
@@ -501,7 +502,7 @@ def _progress(args):
 
 
 def main(argv=None):
-    from fastinit.cli_parser import build_parser
+    from fastinit.cli.parser import build_parser
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

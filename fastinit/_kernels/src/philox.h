@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "_simd.h"
+#include "simd.h"
 
 #define FI_PHILOX_M0 0xD2511F53u
 #define FI_PHILOX_M1 0xCD9E8D57u

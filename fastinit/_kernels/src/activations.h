@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 #include <string.h>
-#include "_simd.h"
+#include "simd.h"
 
 /* exp(x) for x <= 0 (0 below -708): x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a Pade approximant,
  * 2^n put straight into the exponent bits. */
@@ -104,7 +104,7 @@ static inline double fi_sigmoid(double x)
     return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 
-/* In-place loops over a chunk, vectorised (see _simd.h). */
+/* In-place loops over a chunk, vectorised (see simd.h). */
 #define FI_DEFINE_INPLACE(NAME, FUNCTION, T)                                                  \
     FI_VECTOR_CLONES static void NAME(T *h, size_t n)                                         \
     {                                                                                         \

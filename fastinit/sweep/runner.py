@@ -1,12 +1,12 @@
 """Sweeps: many networks over a grid of configurations, one record per (configuration, layer).
 
-A configuration is a ``Config`` (fastinit.grid): initializer spec, activation, depth, width,
+A configuration is a ``Config`` (fastinit.sweep.grid): initializer spec, activation, depth, width,
 batch, dtype, bias and seed. Its records depend on nothing else (the seed fixes every draw, the
 kernels give the same numbers on any thread count), so a sweep gives the same records run in
 this process, on a process pool or on a Dask cluster, in any order.
 
 Results can stream to a CSV or JSON-lines file as each configuration finishes
-(fastinit.result_files); ``resume=True`` reads the file back and runs only what is missing.
+(fastinit.sweep.result_files); ``resume=True`` reads the file back and runs only what is missing.
 """
 import collections
 import concurrent.futures
@@ -16,19 +16,19 @@ import sys
 import time
 from dataclasses import asdict, replace
 
-from fastinit import _openmp, text_specs as specs
-from fastinit.grid import Config, grid
-from fastinit.result_files import (
-    STAT_COLUMNS, check_out_path, open_result, read_records, write_records,
-)
+from fastinit import text_specs as specs
+from fastinit._kernels import openmp as _openmp
 from fastinit.results import html_table
 from fastinit.sources import STREAM_VERSION
+from fastinit.sweep.grid import Config, grid
+from fastinit.sweep.result_files import (
+    STAT_COLUMNS, check_out_path, open_result, write_records,
+)
 
 # configurations this small run one per thread (engine on one thread each); larger ones run one
 # at a time on all threads. The cut: a layer's GEMM under ~0.5 GFLOP
 SMALL_LAYER_FLOPS = 5e8
 HTML_ROWS = 50  # rows a notebook's table of a SweepResult shows
-__all__ = ["Config", "SweepResult", "grid", "read_records", "run_config", "sweep"]
 
 
 def _arguments(config, num_threads, histograms, bins, backward):
@@ -57,10 +57,10 @@ def run_config(config, *, num_threads=1, histograms=False, bins=30, backward=Fal
         result = forward_prop(**_arguments(config, num_threads, histograms, bins, backward))
     except _FAILURES as error:
         return _failure(config, error)
-    return _records(config, result.layers, histograms)
+    return config_records(config, result.layers, histograms)
 
 
-def _records(config, layers, histograms):
+def config_records(config, layers, histograms):
     base = asdict(config)
     records = []
     for layer in layers:
@@ -97,7 +97,7 @@ def run_chunk(configs, options):
             continue
         histograms = options.get("histograms", False)
         done.update(zip(members, network.seed_records(
-            members, totals, hists, lambda c, layers: _records(c, layers, histograms))))
+            members, totals, hists, lambda c, layers: config_records(c, layers, histograms))))
     return [(config, done[config]) for config in configs]
 
 
@@ -276,7 +276,7 @@ def sweep(configs=None, *, init=None, activation="tanh", depth=10, width=500, ba
     of them. The records are the same either way, bit for bit.
 
     out: a .csv or .jsonl file, written as each configuration finishes, or a .parquet folder
-    of parts for big sweeps (fastinit.result_files; needs pyarrow). resume: keep the file's
+    of parts for big sweeps (fastinit.sweep.result_files; needs pyarrow). resume: keep the file's
     complete configurations and run only the rest (failed ones run again); without resume the
     file is overwritten. histograms: add per-layer ``hist`` and ``bin_edges``.
     progress: a progress bar on stderr (default: when stderr is a terminal); "lines": a line
@@ -379,7 +379,7 @@ def _run_on_executor(executor, todo, options, chunk_size, finished):
 
 
 def _run_locally(todo, options, threads, finished):
-    from fastinit._blas_threads import blas_single_threaded
+    from fastinit._kernels.threads import blas_single_threaded
     small = [c for c in todo if c.layer_flops <= SMALL_LAYER_FLOPS]
     large = [c for c in todo if c.layer_flops > SMALL_LAYER_FLOPS]
     # small networks that differ only by seed: whole chunks in one call, one network per thread

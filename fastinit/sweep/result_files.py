@@ -22,7 +22,7 @@ import re
 import time
 
 from fastinit import text_specs as specs
-from fastinit.grid import Config
+from fastinit.sweep.grid import Config
 from fastinit.results import BACKWARD, MEASURED, PREDICTED, nan_to_none
 from fastinit.sources import STREAM_VERSION
 

@@ -1,6 +1,6 @@
-# Included by every extension module that includes _simd.h: the switch for its own copy of the
-# hand-written vector paths (fi_simd_level is static to each module).
-cdef extern from "_simd.h":
+# Included by each kernel module (fill, propagate, backward): the switch for its own copy of the
+# hand-written vector paths (fi_simd_level in src/simd.h is static to each module).
+cdef extern from "simd.h":
     int fi_simd_level
 
 

@@ -2,13 +2,21 @@
 """Backward kernels: one layer of the backward pass (fastinit.gradients.backward_pass without
 the GIL) and the plain parallel product it needs. Inputs are validated by fastinit.propagation.
 """
+from cython cimport floating
 from cython.parallel cimport prange
 
-from fastinit._interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
+from fastinit._kernels.interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
 
 import numpy as np
 
-include "_kernels.pxi"
+from fastinit._kernels.shared cimport (
+    BIG_WEIGHTS, CHUNK_ELEMENTS, ELU, GELU, ITEM_ROWS, ITEMS_PER_BATCH, LEAKY_RELU, LINEAR,
+    MAX_ITEM_ROWS, MIN_ITEM_ROWS, RELU, SELU, SELU_ALPHA, SELU_SCALE, SIGMOID, SQRT1_2, TANH,
+    chunk_sqdev, chunk_sum, fi_count_d, fi_count_f, fi_histogram_fast_d, fi_histogram_fast_f,
+    fi_range_d, fi_range_f, gemm, gemm_rows,
+)
+
+include "simd_switch.pxi"
 
 
 def matmul(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,

@@ -1,5 +1,7 @@
-# Shared by the propagation kernels (_propagate.pyx) and the backward kernels (_backward.pyx):
-# included, so each module has its own copy of these small inline helpers.
+# The C-level helpers the propagation kernels (propagate.pyx) and the backward kernels
+# (backward.pyx) share: constants, the one BLAS call (shared.pyx), chunk reductions.
+# cimported (``from fastinit._kernels.shared cimport ...``); the inline helpers and the
+# reductions header are compiled into each module that uses them.
 from cython cimport floating
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
@@ -25,22 +27,22 @@ cdef enum:
     GELU = 7
 
 
-cdef double SELU_SCALE = 1.0507009873554804934193349852946
-cdef double SELU_ALPHA = 1.6732632423543772848170429916717
-cdef double SQRT1_2 = 0.70710678118654752440
+# The activations' constants, one C definition (verbatim in every module that cimports them);
+# shared.pyx exports them so that a test holds them against fastinit.activations.
+cdef extern from *:
+    """
+    #define FI_SELU_SCALE 1.0507009873554804934193349852946
+    #define FI_SELU_ALPHA 1.6732632423543772848170429916717
+    #define FI_SQRT1_2 0.70710678118654752440
+    """
+    const double SELU_SCALE "FI_SELU_SCALE"
+    const double SELU_ALPHA "FI_SELU_ALPHA"
+    const double SQRT1_2 "FI_SQRT1_2"
 
 
 cdef void gemm(const char* transa, const char* transb, int m, int n, int k,
                const floating* a, int lda, const floating* b, int ldb, floating beta,
-               floating* c, int ldc) noexcept nogil:
-    """Column-major c (m x n) = op(a) @ op(b) + beta * c: the one place BLAS is called."""
-    cdef floating one = 1
-    if floating is double:
-        dgemm(<char*>transa, <char*>transb, &m, &n, &k, &one, <double*>a, &lda, <double*>b,
-              &ldb, &beta, c, &ldc)
-    else:
-        sgemm(<char*>transa, <char*>transb, &m, &n, &k, &one, <float*>a, &lda, <float*>b,
-              &ldb, &beta, c, &ldc)
+               floating* c, int ldc) noexcept nogil
 
 
 cdef inline void gemm_rows(const floating* a, int lda, const floating* b, floating* c, int m,
@@ -49,7 +51,7 @@ cdef inline void gemm_rows(const floating* a, int lda, const floating* b, floati
     gemm(b"N", b"N", n, m, k, b, n, a, lda, beta, c, n)
 
 
-cdef extern from "_reductions.h" nogil:
+cdef extern from "reductions.h" nogil:
     double fi_sum_d(const double* x, size_t n)
     double fi_sum_f(const float* x, size_t n)
     double fi_sqdev_d(const double* x, size_t n, double mean)
@@ -64,10 +66,6 @@ cdef extern from "_reductions.h" nogil:
                              double scale, double step, long long* hist)
     void fi_histogram_fast_f(const float* x, size_t n, const double* edges, int bins,
                              double scale, double step, long long* hist)
-
-
-
-include "_simd.pxi"
 
 
 cdef inline double chunk_sum(const floating* x, Py_ssize_t n) noexcept nogil:

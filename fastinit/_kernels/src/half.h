@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 #include <string.h>
-#include "_simd.h"
+#include "simd.h"
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #endif

@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <math.h>
 #include <stdint.h>
-#include "_philox.h"
-#include "_simd.h"
+#include "philox.h"
+#include "simd.h"
 
 static void fi_uniform_scalar_d(const uint64_t *w, size_t start, size_t n, double shift,
                                 double scale, double lo, double hi, double *out)
