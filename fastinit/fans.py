@@ -5,7 +5,9 @@ import numbers
 from fastinit import activations
 from fastinit._validation import as_shape, choice
 
-LAYOUTS = ("in_out", "out_in")
+IN_OUT, OUT_IN = "in_out", "out_in"  # (*kernel, in, out): Keras, JAX, X @ W; (out, in, *kernel): PyTorch
+LAYOUTS = (IN_OUT, OUT_IN)
+FAN_MODES = ("fan_in", "fan_out", "fan_avg")
 
 
 class ArgumentTypeError(ValueError, TypeError):
@@ -34,10 +36,10 @@ def split_axes(shape, layout="in_out"):
     shape = as_shape(shape)
     if len(shape) < 2:
         form = ("(fan_in, fan_out), or (*kernel, in, out) for a convolution" if layout ==
-                "in_out" else "(fan_out, fan_in), or (out, in, *kernel) for a convolution")
+                IN_OUT else "(fan_out, fan_in), or (out, in, *kernel) for a convolution")
         raise ValueError(f"fans need a weight shape of at least 2 dimensions: {form} "
                          f"(layout={layout!r}); got shape {shape}")
-    if layout == "in_out":
+    if layout == IN_OUT:
         return shape[:-2], shape[-2], shape[-1]
     return shape[2:], shape[1], shape[0]
 
@@ -45,9 +47,7 @@ def split_axes(shape, layout="in_out"):
 def select_fan(shape, mode, layout):
     """The fan a scheme divides by: ``fan_in``, ``fan_out`` or ``fan_avg = (fan_in + fan_out) / 2``
     (1 for a weight with no elements, which draws nothing)."""
-    modes = ("fan_in", "fan_out", "fan_avg")
-    if mode not in modes:
-        raise ValueError(f"mode must be one of {modes}, got {mode!r}")
+    choice(mode, "mode", FAN_MODES)
     fan_in, fan_out = compute_fans(shape, layout)
     if min(fan_in, fan_out) <= 0:
         # a zero fan is a zero-element weight: nothing is drawn, whatever the law, so it is

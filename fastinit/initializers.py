@@ -20,11 +20,12 @@ import math
 
 from fastinit._validation import choice, real
 from fastinit.backends import ENGINE, LAWS, Call
-from fastinit.fans import calculate_gain, fan_sum, select_fan
+from fastinit.fans import OUT_IN, calculate_gain, fan_sum, select_fan
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Constant, Normal, TruncatedNormal, Uniform
 from fastinit.regions import fill_region
-from fastinit.tensors import is_torch_tensor, tensor_target
+from fastinit.seeding import rng_or_seed
 from fastinit.structured import dirac, identity, orthogonal, sparse
+from fastinit.tensors import is_torch_tensor, tensor_target
 
 COMMON_PARAMETERS = """
     Common parameters
@@ -69,13 +70,13 @@ def scheme(function):
     @functools.wraps(function)
     def scheme_call(*args, seed=None, region=None, **kwargs):
         if seed is not None:
-            kwargs["rng"] = seed_as_rng(seed, kwargs.get("rng"))
+            kwargs["rng"] = rng_or_seed(kwargs.get("rng"), seed)
         tensor = kwargs.get("out")
         if not is_torch_tensor(tensor):
             return _fill(function, args, region, kwargs)
         with tensor_target(tensor) as kwargs["out"]:  # its fans read in torch's layout
             if takes_layout:
-                kwargs.setdefault("layout", "out_in")
+                kwargs.setdefault("layout", OUT_IN)
             _fill(function, args, region, kwargs)
         return tensor
     SCHEMES[function.__name__] = scheme_call
@@ -86,13 +87,6 @@ def _fill(function, args, region, kwargs):
     if region is not None:
         return fill_region(function, *args, region=region, **kwargs)
     return function(*args, **kwargs)
-
-
-def seed_as_rng(seed, rng):
-    """``seed=`` is another name for ``rng=``: give one of them."""
-    if rng is not None:
-        raise TypeError("give rng= or seed= (the same argument under Keras's name), not both")
-    return seed
 
 
 SCHEMES = {}
@@ -371,8 +365,7 @@ class Initializer:
 
     def __call__(self, shape=None, *, rng=None, seed=None, region=None, dtype=None, out=None,
                  num_threads=None):
-        if seed is not None:
-            rng = seed_as_rng(seed, rng)
+        rng = rng_or_seed(rng, seed)
         return SCHEMES[self.name](shape, rng=rng, region=region, dtype=dtype, out=out,
                                   num_threads=num_threads, backend=self.backend, **self.params)
 

@@ -32,7 +32,7 @@ from fastinit import initializers, text_specs
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Normal, TruncatedNormal, Uniform
 from fastinit._validation import in_words, real
 from fastinit.initializers import Initializer, get_initializer
-from fastinit.seeding import named_child, seed_sequence
+from fastinit.seeding import named_child, rng_or_seed, seed_sequence
 
 __all__ = ["constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
            "compute_fans", "delta_orthogonal", "init_params", "lecun_normal", "lecun_uniform",
@@ -333,11 +333,7 @@ def init_params(params, rng=None, rules=None, *, seed=None):
     leaf drawn anew: the first rule whose glob matches the leaf's path ("Dense_0/kernel"), else
     Flax's default for its name; each from the stream of ``rng`` keyed by the path, so adding a
     layer leaves the others unchanged. A leaf with no rule is a ValueError naming it."""
-    if seed is not None:
-        if rng is not None:
-            raise TypeError("give rng= or seed=, not both")
-        rng = seed
-    root = seed_sequence(rng)
+    root = seed_sequence(rng_or_seed(rng, seed))
     rules = {**dict(rules or {}), **{k: v for k, v in FLAX_DEFAULTS.items()
                                       if k not in (rules or {})}}
     leaves, tree = jax.tree_util.tree_flatten_with_path(params)

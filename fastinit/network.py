@@ -1,5 +1,6 @@
 """The network forward_prop runs, checked and described once for the engine and the reference:
-``plan(...)`` turns every argument into a Plan (or raises a ValueError/TypeError naming it);
+both hand their arguments on as one ``ForwardArgs``, and ``plan(args, backend)`` turns them
+into a Plan (or raises a ValueError/TypeError naming it);
 the Plan draws the input, the upstream gradient and the perturbation noise, and knows each
 layer's seeds and histogram edges. Pure NumPy: the reference imports it without the kernels.
 
@@ -13,7 +14,8 @@ import functools
 import math
 import numbers
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +26,35 @@ from fastinit.laws import Normal
 from fastinit.predictions import attach_correlation_predictions
 from fastinit.seeding import child, resolve_rng
 from fastinit.sources import GeneratorSource, is_compat
+
+
+@dataclass(frozen=True)
+class ForwardArgs:
+    """forward_prop's arguments as the caller gave them, unchecked: what the engine's and the
+    reference's forward_prop hand on (their signatures are these fields, in this order, with
+    these defaults: a test holds them together). ``plan`` checks them."""
+    hidden_layer_sizes: Any
+    weight_init: Any
+    activation: Any = "tanh"
+    X: Any = None
+    batch: Any = 1000
+    input_dim: Any = None
+    rng: Any = None
+    dtype: Any = "float64"
+    bias: Any = 0.0
+    keep_activations: Any = True
+    bins: Any = 30
+    hist_range: Any = None
+    negative_slope: Any = 0.01
+    num_threads: Any = None
+    block_bytes: Any = None  # None: the engine's BLOCK_BYTES; the reference ignores it
+    backward: Any = False
+    upstream: Any = None
+    perturbation: Any = None
+    input_correlation: Any = None
+
+
+FORWARD_ARGUMENTS = tuple(field.name for field in fields(ForwardArgs))
 
 
 @dataclass
@@ -147,43 +178,31 @@ def _bin_edges(bins, lo, hi):
 
 # -- plan: every argument checked --------------------------------------------------------------
 
-def plan(hidden_layer_sizes, weight_init, *, activation, X, batch, input_dim, rng, dtype, bias,
-         keep_activations, bins, hist_range, negative_slope, num_threads, backend,
-         backward=False, upstream=None, perturbation=None, input_correlation=None):
-    """Check every argument of forward_prop and normalise it into a Plan."""
-    widths = _widths(hidden_layer_sizes)
+def plan(args, backend):
+    """Check every argument of forward_prop (a ForwardArgs) and normalise it into a Plan for
+    ``backend`` (block_bytes is the caller's: check_block_bytes)."""
+    widths = _widths(args.hidden_layer_sizes)
     depth = len(widths)
-    init = _weight_init(weight_init, backend)
-    dtype = float_dtype(dtype)
-    bias_spec = _bias(bias, backend)
-    X, batch, input_dim = _input(X, batch, input_dim, widths, dtype)
-    bins, hist_range = _histogram(bins, hist_range)
+    init = _weight_init(args.weight_init, backend)
+    dtype = float_dtype(args.dtype)
+    bias_spec = _bias(args.bias, backend)
+    X, batch, input_dim = _input(args.X, args.batch, args.input_dim, widths, dtype)
+    bins, hist_range = _histogram(args.bins, args.hist_range)
     if isinstance(bias_spec, Initializer):
         _bias_law(bias_spec, widths[0])
     if init is not None:
         init.law((input_dim, widths[0]))  # a bad parameter fails here, before any work
-    source = resolve_rng(rng)
-    perturbation, input_correlation = _second_input(perturbation, input_correlation, init,
-                                                    source)
-    return Plan(widths=widths, weight_inits=[init or weight_init] * depth,
-                activations=_activations(activation, depth), biases=[bias_spec] * depth, X=X,
-                batch=batch, input_dim=input_dim, source=source, dtype=dtype,
-                keep_activations=bool(keep_activations), bins=bins, hist_range=hist_range,
-                negative_slope=real(negative_slope, "negative_slope"),
-                threads=checked_num_threads(num_threads), backward=bool(backward),
-                upstream=_upstream(upstream, backward, batch, widths[-1], dtype),
+    source = resolve_rng(args.rng)
+    perturbation, input_correlation = _second_input(args.perturbation, args.input_correlation,
+                                                    init, source)
+    return Plan(widths=widths, weight_inits=[init or args.weight_init] * depth,
+                activations=_activations(args.activation, depth), biases=[bias_spec] * depth,
+                X=X, batch=batch, input_dim=input_dim, source=source, dtype=dtype,
+                keep_activations=bool(args.keep_activations), bins=bins, hist_range=hist_range,
+                negative_slope=real(args.negative_slope, "negative_slope"),
+                threads=checked_num_threads(args.num_threads), backward=bool(args.backward),
+                upstream=_upstream(args.upstream, args.backward, batch, widths[-1], dtype),
                 perturbation=perturbation, input_correlation=input_correlation)
-
-
-PLAN_ARGUMENTS = ("activation", "X", "batch", "input_dim", "rng", "dtype", "bias",
-                  "keep_activations", "bins", "hist_range", "negative_slope", "num_threads",
-                  "backward", "upstream", "perturbation", "input_correlation")
-
-
-def plan_from(arguments, backend):
-    """plan() of forward_prop's own arguments (its ``locals()`` on entry), for ``backend``."""
-    return plan(arguments["hidden_layer_sizes"], arguments["weight_init"], backend=backend,
-                **{name: arguments[name] for name in PLAN_ARGUMENTS})
 
 
 def check_block_bytes(block_bytes):

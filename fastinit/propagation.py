@@ -4,7 +4,6 @@ the checks, the results and the predictions are shared with the NumPy reference
 (fastinit.network, fastinit.results, fastinit.predictions); this module only calls kernels.
 """
 import functools
-import inspect
 import math
 import types
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -21,7 +20,7 @@ from fastinit.backends import ENGINE
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
 from fastinit.laws import KERNEL_PARAMS, Normal, kernel_params
-from fastinit.network import check_block_bytes, plan_from, run_perturbed
+from fastinit.network import ForwardArgs, check_block_bytes, plan, run_perturbed
 from fastinit.predictions import attach_predictions
 from fastinit.results import MEASURED, Propagation, attach, checked_stats, layer_stats
 from fastinit.seeding import seed_sequence
@@ -100,10 +99,16 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     >>> result.layers[0].layer, round(result.layers[0].dead, 1)
     (1, 0.5)
     """
-    compiled = _compiled_network(locals())
+    args = ForwardArgs(
+        hidden_layer_sizes, weight_init, activation=activation, X=X, batch=batch,
+        input_dim=input_dim, rng=rng, dtype=dtype, bias=bias, keep_activations=keep_activations,
+        bins=bins, hist_range=hist_range, negative_slope=negative_slope, num_threads=num_threads,
+        block_bytes=block_bytes, backward=backward, upstream=upstream, perturbation=perturbation,
+        input_correlation=input_correlation)
+    compiled = _compiled_network(args)
     if compiled is not None:
         return compiled.run(rng, num_threads)
-    p = plan_from(locals(), ENGINE)
+    p = plan(args, ENGINE)
     p.threads = _openmp.effective_num_threads(p.threads)
     block_bytes = check_block_bytes(block_bytes)
     # The kernels call BLAS from every OpenMP thread, one block of rows each: BLAS itself must
@@ -185,11 +190,10 @@ def _layout_key(value):
 def _compile(key):
     """The _FusedNetwork of forward_prop's layout arguments ``key`` (validated as
     forward_prop validates them), or None when the network does not run in one fused call."""
-    arguments = {name: _unkey(value) for name, value in zip(_LAYOUT_ARGUMENTS, key)}
-    arguments.update(X=None, rng=0, backward=False, upstream=None, perturbation=None,
-                     input_correlation=None)
-    p = plan_from(arguments, ENGINE)
-    block_bytes = integer(arguments["block_bytes"], "block_bytes")
+    args = ForwardArgs(**{name: _unkey(value) for name, value in zip(_LAYOUT_ARGUMENTS, key)},
+                       rng=0)
+    p = plan(args, ENGINE)
+    block_bytes = integer(args.block_bytes, "block_bytes")
     if block_bytes <= 0 or not _fusable(p, block_bytes) or any(
             isinstance(bias, Initializer) for bias in p.biases):
         return None
@@ -208,34 +212,27 @@ def _unkey(value):
 def fused_network(hidden_layer_sizes, weight_init, **arguments):
     """The laid-out network forward_prop would reuse for these arguments (its defaults for
     the rest), or None when such a call takes the general path."""
-    return _compiled_network({**_FORWARD_DEFAULTS, **arguments,
-                              "hidden_layer_sizes": hidden_layer_sizes,
-                              "weight_init": weight_init})
+    return _compiled_network(ForwardArgs(hidden_layer_sizes, weight_init,
+                                         **{"block_bytes": BLOCK_BYTES, **arguments}))
 
 
-def _compiled_network(arguments):
+def _compiled_network(args):
     """The checked, laid-out network for a forward_prop call that only needs the fused kernel
     and a SeedSequence (no X, no backward pass, no second input, constant biases), cached by
     its layout; None for any other call, which takes the general path."""
-    if arguments["X"] is not None or arguments["backward"] or arguments["upstream"] is not None \
-            or arguments["perturbation"] is not None \
-            or arguments["input_correlation"] is not None:
+    if args.X is not None or args.backward or args.upstream is not None \
+            or args.perturbation is not None or args.input_correlation is not None:
         return None
-    rng = arguments["rng"]
+    rng = args.rng
     if rng is not None and type(rng) is not int and not isinstance(rng, np.random.SeedSequence):
         return None
-    key = tuple(_layout_key(arguments[name]) for name in _LAYOUT_ARGUMENTS)
+    key = tuple(_layout_key(getattr(args, name)) for name in _LAYOUT_ARGUMENTS)
     if None in key:
         return None
     try:
         return _compile(key)
     except (TypeError, ValueError):  # the general path raises it, with its own context
         return None
-
-
-_FORWARD_DEFAULTS = {name: parameter.default for name, parameter in
-                     inspect.signature(forward_prop).parameters.items()
-                     if parameter.default is not inspect.Parameter.empty}
 
 
 def kept_outputs(batch, widths, dtype):

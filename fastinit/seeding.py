@@ -28,6 +28,17 @@ from fastinit._validation import integer
 _RNG_TYPES = "None, an int, a numpy.random.SeedSequence or a numpy.random.Generator"
 
 
+def rng_or_seed(rng, seed):
+    """The stream a call asked for: ``seed=`` (Keras's and JAX's word) is another name for
+    ``rng=``; giving both is a TypeError."""
+    if seed is None:
+        return rng
+    if rng is not None:
+        raise TypeError("give rng= or seed= (the same argument under Keras's and JAX's name), "
+                        "not both")
+    return seed
+
+
 def resolve_rng(rng, name="rng"):
     """``rng`` as a SeedSequence (the fast counter-based path) or a Generator (compat mode)."""
     if rng is None:

@@ -9,7 +9,7 @@ import scipy.linalg.lapack
 
 from fastinit._validation import integer, real
 from fastinit.backends import Call
-from fastinit.fans import split_axes
+from fastinit.fans import IN_OUT, split_axes
 from fastinit.laws import Normal, representable
 
 # The QR runs as LAPACK calls on panels of QR_PANEL columns, each applied to at most QR_COLUMNS
@@ -26,7 +26,7 @@ def _matrix_shape(shape, layout):
     """(rows, cols) of an N-d weight seen as a matrix: in_out flattens the leading dims into
     rows (Keras), out_in the trailing ones into cols (PyTorch)."""
     kernel, fan_in, fan_out = split_axes(shape, layout)
-    if layout == "in_out":
+    if layout == IN_OUT:
         return math.prod(kernel) * fan_in, fan_out
     return fan_out, fan_in * math.prod(kernel)
 
@@ -153,7 +153,7 @@ def dirac(shape=None, *, groups=1, layout="in_out", rng=None, dtype=None, out=No
     center = tuple(k // 2 for k in kernel)
     for g in range(groups):
         for d in range(min(per_group, in_ch)):
-            if layout == "in_out":
+            if layout == IN_OUT:
                 out[center + (d, g * per_group + d)] = 1.0
             else:
                 out[(g * per_group + d, d) + center] = 1.0
@@ -182,7 +182,7 @@ def sparse(shape=None, *, sparsity, std=0.01, layout="in_out", rng=None, dtype=N
     if call.law_only:
         return None
     out = call.draw(law)
-    inputs_first = out if layout == "in_out" else out.T  # (fan_in, fan_out) view
+    inputs_first = out if layout == IN_OUT else out.T  # (fan_in, fan_out) view
     # the decimal the user wrote, exactly: 0.3 of 10 is 3 zeros, not ceil(3.0000000000000004)
     num_zeros = math.ceil(Fraction(repr(sparsity)) * inputs_first.shape[1])
     keys = call.source.uniform_keys(inputs_first.shape)

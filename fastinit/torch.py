@@ -29,10 +29,11 @@ import torch
 from torch import nn
 
 from fastinit import text_specs
+from fastinit.fans import OUT_IN
 from fastinit.initializers import Initializer, get_initializer
 from fastinit.laws import kernel_params
 from fastinit.tensors import tensor_buffer
-from fastinit.seeding import named_child, seed_sequence
+from fastinit.seeding import named_child, rng_or_seed, seed_sequence
 
 __all__ = ["default_rules", "init_module", "parameter_rules"]
 
@@ -51,7 +52,7 @@ def _kaiming_sqrt5(module):
     """nn.Linear's and nn.ConvNd's reset_parameters: kaiming_uniform_(a=sqrt(5)) on the
     weight, which is U(+-1/sqrt(fan_in)), and U(+-1/sqrt(fan_in)) on the bias."""
     bound = 1 / math.sqrt(_fan_in(module.weight)) if _fan_in(module.weight) > 0 else 0.0
-    return {"weight": get_initializer("he_uniform", a=math.sqrt(5), layout="out_in"),
+    return {"weight": get_initializer("he_uniform", a=math.sqrt(5), layout=OUT_IN),
             "bias": _uniform(bound)}
 
 
@@ -61,11 +62,11 @@ def _ones_zeros(module):
 
 def _multihead_attention(module):
     # nn.MultiheadAttention._reset_parameters; out_proj is an nn.Linear, initialized as one
-    xavier = get_initializer("xavier_uniform", layout="out_in")
+    xavier = get_initializer("xavier_uniform", layout=OUT_IN)
     rules = {"in_proj_weight": xavier, "q_proj_weight": xavier, "k_proj_weight": xavier,
              "v_proj_weight": xavier, "in_proj_bias": get_initializer("zeros"),
-             "bias_k": get_initializer("xavier_normal", layout="out_in"),
-             "bias_v": get_initializer("xavier_normal", layout="out_in")}
+             "bias_k": get_initializer("xavier_normal", layout=OUT_IN),
+             "bias_v": get_initializer("xavier_normal", layout=OUT_IN)}
     if module.in_proj_bias is not None:  # and it zeroes its out_proj's bias
         rules["out_proj.bias"] = get_initializer("zeros")
     return rules
@@ -74,7 +75,7 @@ def _multihead_attention(module):
 def _transformer(module):
     # nn.Transformer._reset_parameters: xavier_uniform_ on every parameter of 2 or more
     # dimensions, below it
-    xavier = get_initializer("xavier_uniform", layout="out_in")
+    xavier = get_initializer("xavier_uniform", layout=OUT_IN)
     return {name: xavier for name, p in module.named_parameters() if p.dim() > 1}
 
 
@@ -227,11 +228,7 @@ def init_module(module, rules=None, rng=None, *, seed=None, num_threads=None):
     channels-last or strided); a zero-element parameter is left as it is (torch: a no-op).
     An error names the parameter it is about. Returns ``module``."""
     _check_module(module)
-    if seed is not None:
-        if rng is not None:
-            raise TypeError("give rng= or seed=, not both")
-        rng = seed
-    root = seed_sequence(rng)
+    root = seed_sequence(rng_or_seed(rng, seed))
     chosen = parameter_rules(module, rules)
     parameters = dict(module.named_parameters())
     for name, init in chosen.items():  # every parameter checked before any is written
@@ -270,7 +267,7 @@ def _check_parameter(name, init, parameter):
         return
     try:  # the scheme's checks on this shape and dtype, drawing nothing
         dtype = tensor_buffer(torch.empty(0, dtype=parameter.dtype)).dtype
-        law = init.law(tuple(parameter.shape), layout="out_in")
+        law = init.law(tuple(parameter.shape), layout=OUT_IN)
         if law is not None:
             kernel_params(law, dtype)
     except (ValueError, TypeError) as error:

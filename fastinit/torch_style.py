@@ -18,9 +18,11 @@ import warnings
 
 from fastinit import initializers as schemes
 from fastinit._validation import in_words
+from fastinit.fans import OUT_IN
+from fastinit.seeding import rng_or_seed
 from fastinit.tensors import fill_target, is_torch_tensor
 
-TORCH_LAYOUT = "out_in"
+TORCH_LAYOUT = OUT_IN
 
 
 def _fill(tensor, scheme, draw, names=None):
@@ -52,8 +54,7 @@ def _torch_seed(tensor, rng, seed, generator):
     """The rng of a torch-named call: rng= or seed= as given; else a 64-bit seed drawn from
     ``generator`` or, for a torch tensor, from torch's default generator (one draw, as one
     of torch's own inits advances it); else None (fresh entropy, as NumPy)."""
-    if seed is not None:
-        rng = schemes.seed_as_rng(seed, rng)
+    rng = rng_or_seed(rng, seed)
     if generator is not None:
         if rng is not None:
             raise TypeError("give rng=/seed= or generator=, not both")

@@ -147,6 +147,29 @@ def test_public_functions_are_defined_under_their_own_name(name):
         assert list(bound) == [p for p in parameters if p != "backend"]
 
 
+def test_both_forward_props_hand_on_exactly_their_signature():
+    # the engine's and the reference's forward_prop take ForwardArgs' fields, in its order,
+    # with its defaults (block_bytes: the engine's default is BLOCK_BYTES, which None means)
+    from dataclasses import MISSING, fields
+    from fastinit import propagation
+    from fastinit.network import ForwardArgs
+    expected = [(f.name, None if f.default is MISSING else f.default)
+                for f in fields(ForwardArgs)]
+    for function, block_bytes in [(fastinit.forward_prop, propagation.BLOCK_BYTES),
+                                  (reference.forward_prop, None)]:
+        parameters = inspect.signature(function).parameters.values()
+        got = [(p.name, None if p.default is inspect.Parameter.empty else p.default)
+               for p in parameters]
+        assert got == [(n, block_bytes if n == "block_bytes" else d) for n, d in expected]
+    # and every argument reaches the plan: a wrong one is named in the error
+    for name, bad in [("batch", 0), ("bins", -1), ("negative_slope", "x"), ("num_threads", 0),
+                      ("input_correlation", 2.0), ("dtype", "int8")]:
+        for api in (fastinit, reference):
+            with pytest.raises((TypeError, ValueError), match=name if name != "dtype" else
+                               "dtype"):
+                api.forward_prop([3], "he_normal", **{name: bad})
+
+
 def test_an_initializer_shows_its_parameters():
     init = fastinit.get_initializer("he_normal", nonlinearity="tanh")
     assert repr(init) == "Initializer('he_normal', nonlinearity='tanh')"

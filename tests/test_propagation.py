@@ -354,7 +354,7 @@ def test_repeated_call_path_is_the_one_call_path_bit_for_bit(monkeypatch, rng, c
     # a call with a drawn input and constant biases reuses its laid-out network (cached by
     # its layout arguments): the same numbers as _run_fused on the call's own plan
     from fastinit import propagation
-    from fastinit.network import plan_from
+    from fastinit.network import ForwardArgs, plan
     config = dict(config)
     init = config.pop("weight_init", "he_normal")
     kwargs = dict(batch=70, rng=rng, **config)
@@ -368,13 +368,8 @@ def test_repeated_call_path_is_the_one_call_path_bit_for_bit(monkeypatch, rng, c
     repeated = [fastinit.forward_prop([40, 30, 50], init, **kwargs) for _ in range(2)]
     assert len(seen) == 2 and seen[0] is seen[1], "the second call did not reuse the layout"
     monkeypatch.undo()
-    arguments = dict(hidden_layer_sizes=[40, 30, 50], weight_init=init, X=None,
-                     batch=70, input_dim=None, rng=kwargs["rng"], dtype="float64", bias=0.0,
-                     keep_activations=True, bins=30, hist_range=None, negative_slope=0.01,
-                     num_threads=None, backward=False, upstream=None, perturbation=None,
-                     input_correlation=None, activation="tanh")
-    arguments.update(config)
-    one_call = propagation._run_fused(plan_from(arguments, propagation.ENGINE))
+    args = ForwardArgs([40, 30, 50], init, batch=70, rng=kwargs["rng"], **config)
+    one_call = propagation._run_fused(plan(args, propagation.ENGINE))
     for run in repeated:
         assert [repr(s.record()) for s in run.layers] == \
                [repr(s.record()) for s in one_call.layers]

@@ -244,14 +244,11 @@ def _bias_arg(text):
     return value if isinstance(value, float) else specs.initializer(value, "--bias")
 
 
-SWEEP_KEYS = ("init", "activation", "depth", "width", "batch", "dtype", "bias", "seeds")
-
-
 def _sweep_grid(args):
-    """The grid's values: the TOML file's, overridden by the flags given."""
+    """The grid's values: the defaults, then the TOML file's, then the flags given."""
     from fastinit import text_specs as specs
-    values = {"init": None, "activation": "tanh", "depth": "10", "width": "500",
-              "batch": "1000", "dtype": "float64", "bias": "0", "seeds": "1"}
+    from fastinit.sweep.grid import DEFAULTS, KEYS as SWEEP_KEYS
+    values = {"init": None, **DEFAULTS}
     if args.config:
         values.update(_read_toml(args.config))
     for key in SWEEP_KEYS:
@@ -278,6 +275,7 @@ def _sweep_grid(args):
 
 
 def _read_toml(path):
+    from fastinit.sweep.grid import KEYS as SWEEP_KEYS
     try:
         import tomllib
     except ImportError:  # Python < 3.11

@@ -4,6 +4,7 @@ import argparse
 
 from fastinit.activations import NAMES as ACTIVATIONS
 from fastinit.initializers import SCHEMES
+from fastinit.sweep.grid import DEFAULTS
 
 INIT_HELP = ("an initializer spec NAME or NAME:key=value,...; NAME one of "
              + ", ".join(SCHEMES) + " (e.g. he_normal, normal:std=0.01, "
@@ -99,15 +100,19 @@ def _add_sweep(commands):
             ("init", "initializer specs, e.g. lecun_normal,normal:std=0.01|1 (| lists a "
              "parameter's values); NAME one of " + ", ".join(SCHEMES), None),
             ("activation", "activations, e.g. tanh,relu; one of " + ", ".join(ACTIVATIONS),
-             "tanh"),
-            ("depth", "depths, e.g. 10,50", "10"), ("width", "widths, e.g. 64,500", "500"),
-            ("batch", "batch sizes, e.g. 1000", "1000"),
-            ("dtype", "float32 and/or float64", "float64"),
-            ("bias", "biases: constants or specs, e.g. 0,normal:std=0.05", "0")):
-        stated = f"default: {default}" if default else "required, here or in --config"
+             DEFAULTS["activation"]),
+            ("depth", "depths, e.g. 10,50", DEFAULTS["depth"]),
+            ("width", "widths, e.g. 64,500", DEFAULTS["width"]),
+            ("batch", "batch sizes, e.g. 1000", DEFAULTS["batch"]),
+            ("dtype", "float32 and/or float64", DEFAULTS["dtype"]),
+            ("bias", "biases: constants or specs, e.g. 0,normal:std=0.05", DEFAULTS["bias"])):
+        stated = (f"default: {default:g}" if isinstance(default, float) else
+                  f"default: {default}" if default is not None else
+                  "required, here or in --config")
         p.add_argument(f"--{key}", default=None, metavar="LIST",
                        help=f"comma-separated {what} ({stated})")
-    p.add_argument("--seeds", default=None, metavar="N", help="run seeds 0..N-1 (default: 1)")
+    p.add_argument("--seeds", default=None, metavar="N",
+                   help=f"run seeds 0..N-1 (default: {DEFAULTS['seeds']})")
     p.add_argument("--config", metavar="FILE.toml",
                    help="grid values from a TOML file (flags override it)")
     p.add_argument("--out", required=True, metavar="FILE",

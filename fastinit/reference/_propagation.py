@@ -5,7 +5,7 @@ from fastinit import activations
 from fastinit.backends import REFERENCE
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
-from fastinit.network import check_block_bytes, plan_from, run_perturbed
+from fastinit.network import ForwardArgs, check_block_bytes, plan, run_perturbed
 from fastinit.predictions import attach_predictions
 from fastinit.reference._stream import Stream
 from fastinit.results import Propagation, attach, layer_stats
@@ -19,7 +19,13 @@ def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, 
     """Same signature and result as fastinit.forward_prop (block_bytes is ignored: the
     reference always draws whole matrices; num_threads is checked, and NumPy's own threads
     do the work)."""
-    p = plan_from(locals(), REFERENCE)
+    args = ForwardArgs(
+        hidden_layer_sizes, weight_init, activation=activation, X=X, batch=batch,
+        input_dim=input_dim, rng=rng, dtype=dtype, bias=bias, keep_activations=keep_activations,
+        bins=bins, hist_range=hist_range, negative_slope=negative_slope, num_threads=num_threads,
+        block_bytes=block_bytes, backward=backward, upstream=upstream, perturbation=perturbation,
+        input_correlation=input_correlation)
+    p = plan(args, REFERENCE)
     check_block_bytes(block_bytes)
     if p.perturbation is not None or p.input_correlation is not None:
         return run_perturbed(p, _run, Stream)

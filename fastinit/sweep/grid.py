@@ -1,7 +1,8 @@
 """The grid of a sweep: Config, one network's settings, and ``grid``, every combination of
-the values given."""
+the values given. Config's field defaults are a sweep's defaults, written once: ``grid``,
+``sweep`` and the command line read them (``DEFAULTS``)."""
 import itertools
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 
 from fastinit import text_specs as specs
 
@@ -33,6 +34,13 @@ class Config:
         return 2.0 * self.batch * self.width * self.width
 
 
+SEEDS = 1  # a grid's seeds: a count N (seeds 0..N-1) or a list
+# A sweep's default for each grid key but ``init`` (which has none).
+DEFAULTS = {**{f.name: f.default for f in fields(Config)
+               if f.default is not MISSING and f.name != "seed"}, "seeds": SEEDS}
+KEYS = ("init", *DEFAULTS)  # the grid's keys, in grid()'s order
+
+
 def _as_list(value, name):
     if isinstance(value, (str, bytes, int, float)) or value is None:
         return [value]
@@ -42,8 +50,8 @@ def _as_list(value, name):
     return values
 
 
-def grid(init, *, activation="tanh", depth=10, width=500, batch=1000, dtype="float64",
-         bias=0.0, seeds=1):
+def grid(init, *, activation=Config.activation, depth=Config.depth, width=Config.width,
+         batch=Config.batch, dtype=Config.dtype, bias=Config.bias, seeds=SEEDS):
     """Every combination of the given values, as a list of Config in a fixed order (init
     slowest, seed fastest). Each argument is one value or a list; ``init`` and ``bias`` entries
     are specs, which may list alternatives ("normal:std=0.01|0.1|1" is three); ``seeds`` is a

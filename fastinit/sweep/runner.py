@@ -20,7 +20,7 @@ from fastinit import text_specs as specs
 from fastinit._kernels import openmp as _openmp
 from fastinit.results import html_table
 from fastinit.sources import STREAM_VERSION
-from fastinit.sweep.grid import Config, grid
+from fastinit.sweep.grid import SEEDS, Config, grid
 from fastinit.sweep.result_files import (
     STAT_COLUMNS, check_out_path, open_result, write_records,
 )
@@ -261,8 +261,9 @@ def _executor_workers(executor):
     return getattr(executor, "_max_workers", None) or os.cpu_count() or 1
 
 
-def sweep(configs=None, *, init=None, activation="tanh", depth=10, width=500, batch=1000,
-          dtype="float64", bias=0.0, seeds=1, executor=None, num_threads=None, out=None,
+def sweep(configs=None, *, init=None, activation=Config.activation, depth=Config.depth,
+          width=Config.width, batch=Config.batch, dtype=Config.dtype, bias=Config.bias,
+          seeds=SEEDS, executor=None, num_threads=None, out=None,
           resume=False, chunk_size=None, histograms=False, bins=30, backward=False,
           progress=None):
     """Run every configuration of a grid (see ``grid``; or give ``configs``, a list of Config)
