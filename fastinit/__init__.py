@@ -1,7 +1,7 @@
 """fastinit: neural-network weight initializers on counter-based parallel RNG kernels.
 
-Every scheme fills a float32/float64 buffer in place from Philox4x32-10 on all cores; the same
-seed gives the same bytes on any thread count. ``fastinit.reference`` is the same API in plain
+Every scheme fills a float64, float32, float16 or bfloat16 buffer in place from Philox4x32-10
+on all cores; the same seed gives the same bytes on any thread count. ``fastinit.reference`` is the same API in plain
 NumPy, giving the same numbers: the executable spec.
 
 The engine's compiled modules are imported when first used (``forward_prop``, ``Stream``,
@@ -29,6 +29,13 @@ from fastinit.torch_style import (
     constant_, dirac_, eye_, kaiming_normal_, kaiming_uniform_, normal_, ones_, orthogonal_,
     sparse_, trunc_normal_, uniform_, xavier_normal_, xavier_uniform_, zeros_,
 )
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported on first use at run time (__getattr__); type checkers see them
+    from fastinit._config import show_config
+    from fastinit.propagation import forward_prop
+    from fastinit.streams import Stream
 
 _ENGINE = {"forward_prop": "fastinit.propagation", "Stream": "fastinit.streams",
            "show_config": "fastinit._config"}

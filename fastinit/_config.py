@@ -1,6 +1,9 @@
 """What this build is and how it will run."""
+from __future__ import annotations
+
 import platform
 import sys
+from typing import TextIO
 
 import numpy as np
 import scipy
@@ -33,8 +36,19 @@ def config():
     }
 
 
-def show_config(file=None):
-    """Print the version, whether the kernels have OpenMP and how many threads they use."""
+def show_config(file: TextIO | None = None) -> None:
+    """Print the version, whether the kernels have OpenMP and how many threads they use, and
+    what waiting threads and BLAS's idle threads do.
+
+    Parameters
+    ----------
+    file : file object, optional
+        Where to print (default: sys.stdout).
+
+    Returns
+    -------
+    None
+    """
     facts = config()
     lines = [f"fastinit {facts.pop('fastinit')}"]
     facts["openmp"] = "on" if facts["openmp"] else "off (single-threaded build)"

@@ -6,7 +6,10 @@ loads a compiled module. ``LAWS`` draws nothing: a scheme called with it returns
 would draw from (or None for the structured schemes), which is how the propagation engine
 fuses a layer's draw into its kernel.
 """
+from __future__ import annotations
+
 import importlib
+from typing import Any
 
 from fastinit import sources
 from fastinit.laws import kernel_params
@@ -42,7 +45,11 @@ class Call:
     checked before anything is drawn or written. ``draw(law)`` fills the output from the
     law (or, under LAWS, returns the law)."""
 
-    def __init__(self, shape, out, dtype, rng, num_threads, backend):
+    out: Any  # the array being filled (None under LAWS)
+    shape: tuple[int, ...]
+
+    def __init__(self, shape: Any, out: Any, dtype: Any, rng: Any, num_threads: Any,
+                 backend: Any) -> None:
         self.backend = ENGINE if backend is None else backend
         if not isinstance(self.backend, Backend):
             raise TypeError(f"backend must be a fastinit.backends.Backend, got {backend!r}")
@@ -58,7 +65,7 @@ class Call:
     def law_only(self):
         return self.backend is LAWS
 
-    def draw(self, law, because=None):
+    def draw(self, law: Any, because: str | None = None) -> Any:
         """Fill the output from ``law``. ``because`` names the user's argument the law's
         parameters come from ("gain=1e+300"): a law the dtype cannot hold is then a ValueError
         that names it first."""

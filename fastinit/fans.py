@@ -1,6 +1,9 @@
 """Fans and gains: the two numbers every variance-preserving scheme is built from."""
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Sequence
 
 from fastinit import activations
 from fastinit._validation import as_shape, choice
@@ -14,15 +17,25 @@ class ArgumentTypeError(ValueError, TypeError):
     """An argument of the wrong type where a peer (torch) raises ValueError: caught by either."""
 
 
-def compute_fans(shape, layout="in_out"):
+def compute_fans(shape: Sequence[int], layout: str = IN_OUT) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight of ``shape``.
-
-    layout="in_out" (the default, Keras/JAX and the classic ``X @ W``): ``(in, out)`` for a dense
-    weight, ``(*kernel, in, out)`` for a convolution kernel.
-    layout="out_in" (PyTorch): ``(out, in)`` and ``(out, in, *kernel)``.
 
     For a kernel both fans are multiplied by the receptive field ``prod(kernel)``:
     ``fan_in = in * prod(kernel)``, ``fan_out = out * prod(kernel)``.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The weight's shape, at least 2 dimensions.
+    layout : {"in_out", "out_in"}, default "in_out"
+        "in_out" (Keras/JAX and the classic ``X @ W``): ``(in, out)`` for a dense weight,
+        ``(*kernel, in, out)`` for a convolution kernel; "out_in" (PyTorch): ``(out, in)``
+        and ``(out, in, *kernel)``.
+
+    Returns
+    -------
+    (int, int)
+        ``(fan_in, fan_out)``.
     """
     kernel, fan_in, fan_out = split_axes(shape, layout)
     receptive_field = math.prod(kernel)
@@ -69,8 +82,8 @@ _GAINS = {**{row.name: row.gain for row in activations.TABLE.values() if row.gai
           **dict.fromkeys(_LAYER_NAMES, 1.0)}
 
 
-def calculate_gain(nonlinearity, param=None):
-    """Recommended gain for ``nonlinearity``.
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """Recommended gain for ``nonlinearity`` (torch.nn.init.calculate_gain's table).
 
     ============================  =============================
     linear, identity, conv*, sigmoid  1
@@ -79,6 +92,19 @@ def calculate_gain(nonlinearity, param=None):
     leaky_relu                    sqrt(2 / (1 + negative_slope^2)), slope = param (default 0.01)
     selu                          3/4
     ============================  =============================
+
+    Parameters
+    ----------
+    nonlinearity : str
+        An activation of the table, or a PyTorch layer name that has gain 1 (identity,
+        conv1d, conv2d, conv3d, conv_transpose1d/2d/3d).
+    param : float, optional
+        leaky_relu's negative slope (default 0.01).
+
+    Returns
+    -------
+    float
+        The gain.
     """
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param

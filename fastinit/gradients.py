@@ -15,7 +15,7 @@ def derivative(h, activation, slope, z=None):
     """phi'(z) from the layer's output h = phi(z), in h's dtype (z is needed only where the
     activation table has no ``from_output``: gelu)."""
     row = activations.get(activation)
-    if row.needs_preactivation:
+    if row.from_output is None:  # needs_preactivation
         return row.dphi(z, slope).astype(h.dtype)
     return row.from_output(h, slope)
 
@@ -27,7 +27,7 @@ def backward_pass(p, inputs, outputs, weights, biases, upstream, matmul=np.matmu
     matmul(a, b): the product to use (the engine passes its own, parallel one).
     """
     G = upstream
-    stats = [None] * len(outputs)
+    stats: list[dict[str, float] | None] = [None] * len(outputs)
     for layer in reversed(range(len(outputs))):
         W = weights(layer)
         z = None

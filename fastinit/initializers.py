@@ -1,8 +1,9 @@
 """Every initialization scheme: one short function each, its formula in the docstring.
 
 Each public scheme takes ``shape`` or ``out=`` (returning the filled array), its own
-parameters, then ``rng=`` (SPEC 7: None, int, SeedSequence or Generator), ``dtype=`` (float32
-or float64, default float64), ``num_threads=`` and ``backend=`` (fastinit.backends: the engine
+parameters, then ``rng=`` (SPEC 7: None, int, SeedSequence or Generator; ``seed=`` is the same
+under Keras's name), ``region=``, ``dtype=`` (float64 by default, float32, or float16/bfloat16
+drawn in float32 and rounded), ``num_threads=`` and ``backend=`` (fastinit.backends: the engine
 by default; fastinit.reference binds its NumPy one). The fans are computed in one place
 (fastinit.fans); the structured schemes (orthogonal, identity, dirac, sparse) are in
 fastinit.structured.
@@ -14,12 +15,17 @@ fastinit.structured.
 >>> fastinit.get_initializer("he_normal", nonlinearity="tanh")
 Initializer('he_normal', nonlinearity='tanh')
 """
+from __future__ import annotations
+
 import functools
 import inspect
 import math
+from typing import Any, Callable, TypeVar
 
+from fastinit._docs import numpydoc as _numpydoc
+from fastinit._typing import Array, DType, RNG, Shape
 from fastinit._validation import choice, real
-from fastinit.backends import ENGINE, LAWS, Call
+from fastinit.backends import ENGINE, LAWS, Backend, Call
 from fastinit.fans import OUT_IN, calculate_gain, fan_sum, select_fan
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Constant, Normal, TruncatedNormal, Uniform
 from fastinit.regions import fill_region
@@ -27,31 +33,70 @@ from fastinit.seeding import rng_or_seed
 from fastinit.structured import dirac, identity, orthogonal, sparse
 from fastinit.tensors import is_torch_tensor, tensor_target
 
-COMMON_PARAMETERS = """
-    Common parameters
-    -----------------
-    shape : tuple of int, optional
-        The weight's shape; give it or ``out``. Fans follow ``layout``: "in_out" (the
-        default: ``(in, out)`` or ``(*kernel, in, out)``, Keras/JAX and ``X @ W``) or
-        "out_in" (PyTorch: ``(out, in, *kernel)``).
-    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
+# Every scheme's parameters, described once: its docstring's numpydoc Parameters section is
+# built from these, in the order of its signature ((scheme, name) entries are one scheme's own).
+PARAMETER_DOCS = {
+    "shape": """tuple of int, optional
+        The weight's shape; give it or ``out``. Fans follow ``layout``.""",
+    "layout": """{"in_out", "out_in"}, default "in_out"
+        How the shape is read: "in_out" is ``(in, out)`` or ``(*kernel, in, out)`` (Keras,
+        JAX and ``X @ W``), "out_in" is ``(out, in, *kernel)`` (PyTorch).""",
+    "value": """float
+        The value of every element.""",
+    "low": """float, optional
+        The lower bound (give both bounds, or neither for +-1/sqrt(fan_in)).""",
+    "high": """float, optional
+        The upper bound (excluded).""",
+    "mean": "float, default 0.0",
+    "std": """float, default 1.0
+        The standard deviation (of the law before truncation).""",
+    ("truncated_normal", "a"): """float, default -2.0
+        The lower bound, absolute (not in units of std).""",
+    ("truncated_normal", "b"): """float, default 2.0
+        The upper bound, absolute.""",
+    "gain": """float, default 1.0
+        A factor on the standard deviation (fastinit.calculate_gain gives the usual ones).""",
+    "mode": """{"fan_in", "fan_out"}, default "fan_in"
+        Which fan the variance is divided by.""",
+    ("variance_scaling", "mode"): """{"fan_in", "fan_out", "fan_avg"}, default "fan_in"
+        Which fan the variance is divided by (fan_avg: their mean).""",
+    "nonlinearity": """str, optional
+        The gain's nonlinearity (calculate_gain): "relu" by default, "leaky_relu" when a
+        negative slope is given without it (as torch's kaiming_* with ``a``).""",
+    "negative_slope": """float, optional
+        The leaky ReLU's negative slope.""",
+    "a": """float, optional
+        PyTorch's name for ``negative_slope`` (give one of the two).""",
+    "scale": """float, default 1.0
+        The variance's numerator: Var W = scale / fan.""",
+    "distribution": """{"truncated_normal", "untruncated_normal", "normal", "uniform"}
+        The law (default "truncated_normal"; "normal" is Keras's name for it).""",
+    "sparsity": """float
+        The fraction of each column's entries set to zero.""",
+    ("sparse", "std"): """float, default 0.01
+        The standard deviation of the non-zero entries.""",
+    "groups": """int, default 1
+        The number of groups the channels are split into.""",
+    "rng": """None, int, numpy.random.SeedSequence or numpy.random.Generator
         An int or SeedSequence draws from the counter-based stream (the same bytes on any
-        thread count); a Generator draws its own numbers (compat mode). ``seed=`` is accepted
-        as another name for it (give one of the two).
-    region : tuple of slices or (start, stop) pairs, optional
+        thread count); a Generator draws its own numbers (compat mode); None, fresh entropy.""",
+    "seed": """None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Keras's and JAX's name for ``rng`` (give one of the two).""",
+    "region": """tuple of slices or (start, stop) pairs, optional
         Draw only this block of the tensor of ``shape`` (the leading dimensions; the rest are
-        whole): the same values the block holds in the whole tensor (fastinit.regions).
-        ``out``, if given, has the block's shape.
-    dtype : float32 or float64, default float64
-    out : numpy.ndarray or torch.Tensor, optional
-        A C-contiguous float32/float64 array filled in place and returned. A CPU torch
-        tensor is filled through its memory, and its fans read in torch's layout
-        (``layout="out_in"``) unless ``layout`` is given.
-    num_threads : int, optional
-        Threads for the fill (default: OMP_NUM_THREADS or one per core).
-    backend : fastinit.backends.Backend, optional
-        Where the draws happen (the engine; fastinit.reference passes its NumPy backend).
-
+        whole): the values the block holds in the whole tensor (fastinit.regions). ``out``, if
+        given, has the block's shape.""",
+    "dtype": '{"float64", "float32", "float16", "bfloat16"}, default "float64"',
+    "out": """numpy.ndarray or torch.Tensor, optional
+        A C-contiguous array filled in place and returned. A CPU torch tensor is filled through
+        its memory, its fans read in torch's layout (``layout="out_in"``) unless ``layout`` is
+        given.""",
+    "num_threads": """int, optional
+        Threads for the fill (default: OMP_NUM_THREADS or one per core).""",
+    "backend": """fastinit.backends.Backend, optional
+        Where the draws happen (the engine; fastinit.reference passes its NumPy backend).""",
+}
+RETURNS = """
     Returns
     -------
     numpy.ndarray
@@ -59,11 +104,21 @@ COMMON_PARAMETERS = """
 """
 
 
-def scheme(function):
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def numpydoc(function: Callable[..., Any], docs: dict[Any, str] | None = None,
+             returns: str = RETURNS) -> str:
+    """A scheme's docstring in numpydoc sections, its parameters described by ``docs``
+    (default PARAMETER_DOCS): fastinit._docs.numpydoc."""
+    return _numpydoc(function, PARAMETER_DOCS if docs is None else docs, returns)
+
+
+def scheme(function: F) -> F:
     """Register a public scheme, give its docstring the parameters every scheme shares, accept
     ``seed=`` (Keras's and JAX's word) as another name for ``rng=``, and ``region=`` for a
     block of the tensor (fastinit.regions)."""
-    function.__doc__ = (function.__doc__ or "").rstrip() + "\n" + COMMON_PARAMETERS
+    function.__doc__ = numpydoc(function)
 
     takes_layout = "layout" in inspect.signature(function).parameters
 
@@ -80,7 +135,7 @@ def scheme(function):
             _fill(function, args, region, kwargs)
         return tensor
     SCHEMES[function.__name__] = scheme_call
-    return scheme_call
+    return scheme_call  # type: ignore[return-value]  # the same signature (functools.wraps)
 
 
 def _fill(function, args, region, kwargs):
@@ -89,14 +144,15 @@ def _fill(function, args, region, kwargs):
     return function(*args, **kwargs)
 
 
-SCHEMES = {}
+SCHEMES: dict[str, Callable[..., Any]] = {}
 
 
 # -- constants -------------------------------------------------------------------------------
 
 @scheme
-def constant(shape=None, *, value, rng=None, dtype=None, out=None, num_threads=None,
-             backend=None):
+def constant(shape: Shape | None = None, *, value: float, rng: RNG = None, seed: RNG = None,
+             region: Any = None, dtype: DType = None, out: Any = None,
+             num_threads: int | None = None, backend: Backend | None = None) -> Array:
     """W = value everywhere.
 
     >>> fastinit.constant((2, 2), value=0.5).tolist()
@@ -107,13 +163,17 @@ def constant(shape=None, *, value, rng=None, dtype=None, out=None, num_threads=N
 
 
 @scheme
-def zeros(shape=None, *, rng=None, dtype=None, out=None, num_threads=None, backend=None):
+def zeros(shape: Shape | None = None, *, rng: RNG = None, seed: RNG = None, region: Any = None,
+          dtype: DType = None, out: Any = None, num_threads: int | None = None,
+          backend: Backend | None = None) -> Array:
     """W = 0 (the "zero init" that never breaks symmetry)."""
     return Call(shape, out, dtype, rng, num_threads, backend).draw(Constant(0.0))
 
 
 @scheme
-def ones(shape=None, *, rng=None, dtype=None, out=None, num_threads=None, backend=None):
+def ones(shape: Shape | None = None, *, rng: RNG = None, seed: RNG = None, region: Any = None,
+         dtype: DType = None, out: Any = None, num_threads: int | None = None,
+         backend: Backend | None = None) -> Array:
     """W = 1."""
     return Call(shape, out, dtype, rng, num_threads, backend).draw(Constant(1.0))
 
@@ -121,8 +181,10 @@ def ones(shape=None, *, rng=None, dtype=None, out=None, num_threads=None, backen
 # -- plain laws ------------------------------------------------------------------------------
 
 @scheme
-def uniform(shape=None, *, low=None, high=None, layout="in_out", rng=None, dtype=None,
-            out=None, num_threads=None, backend=None):
+def uniform(shape: Shape | None = None, *, low: float | None = None, high: float | None = None,
+            layout: str = "in_out", rng: RNG = None, seed: RNG = None, region: Any = None,
+            dtype: DType = None, out: Any = None, num_threads: int | None = None,
+            backend: Backend | None = None) -> Array:
     """W ~ U[low, high); with neither bound given, U[-1/sqrt(fan_in), 1/sqrt(fan_in)).
 
     Values are ``low + (high - low) * u`` rounded once to the dtype (float32: from ``low`` and
@@ -144,15 +206,18 @@ def uniform(shape=None, *, low=None, high=None, layout="in_out", rng=None, dtype
 
 
 @scheme
-def normal(shape=None, *, mean=0.0, std=1.0, rng=None, dtype=None, out=None, num_threads=None,
-           backend=None):
+def normal(shape: Shape | None = None, *, mean: float = 0.0, std: float = 1.0, rng: RNG = None,
+           seed: RNG = None, region: Any = None, dtype: DType = None, out: Any = None,
+           num_threads: int | None = None, backend: Backend | None = None) -> Array:
     """W ~ N(mean, std^2). std = 0.01 is the classic "small random" init, std = 1 the "big"."""
     return Call(shape, out, dtype, rng, num_threads, backend).draw(Normal(mean, std))
 
 
 @scheme
-def truncated_normal(shape=None, *, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None, dtype=None,
-                     out=None, num_threads=None, backend=None):
+def truncated_normal(shape: Shape | None = None, *, mean: float = 0.0, std: float = 1.0,
+                     a: float = -2.0, b: float = 2.0, rng: RNG = None, seed: RNG = None,
+                     region: Any = None, dtype: DType = None, out: Any = None,
+                     num_threads: int | None = None, backend: Backend | None = None) -> Array:
     """W ~ N(mean, std^2) conditioned on a <= W <= b (absolute bounds; the exact truncated law,
     not clipping). Values are computed in float64 and rounded to the dtype inside [a, b]: a
     value lands on a bound only when rounding puts it there (about never in float64; in
@@ -165,8 +230,10 @@ def truncated_normal(shape=None, *, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None, 
 # -- fan-scaled laws -------------------------------------------------------------------------
 
 @scheme
-def xavier_uniform(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None, out=None,
-                   num_threads=None, backend=None):
+def xavier_uniform(shape: Shape | None = None, *, gain: float = 1.0, layout: str = "in_out",
+                   rng: RNG = None, seed: RNG = None, region: Any = None, dtype: DType = None,
+                   out: Any = None, num_threads: int | None = None,
+                   backend: Backend | None = None) -> Array:
     """Glorot & Bengio (2010): W ~ U[-l, l), l = gain * sqrt(6 / (fan_in + fan_out)),
     so Var W = gain^2 * 2 / (fan_in + fan_out)."""
     call = Call(shape, out, dtype, rng, num_threads, backend)
@@ -175,25 +242,14 @@ def xavier_uniform(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=Non
 
 
 @scheme
-def xavier_normal(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None, out=None,
-                  num_threads=None, backend=None):
+def xavier_normal(shape: Shape | None = None, *, gain: float = 1.0, layout: str = "in_out",
+                  rng: RNG = None, seed: RNG = None, region: Any = None, dtype: DType = None,
+                  out: Any = None, num_threads: int | None = None,
+                  backend: Backend | None = None) -> Array:
     """Glorot & Bengio (2010): W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))."""
     call = Call(shape, out, dtype, rng, num_threads, backend)
     std = abs(real(gain, "gain")) * math.sqrt(2.0 / fan_sum(call.shape, layout))
     return call.draw(Normal(0.0, std), because=f"gain={gain!r}")
-
-
-HE_PARAMETERS = """
-    He parameters
-    -------------
-    mode : "fan_in" (default) or "fan_out"
-        (for the mean of the two, use ``variance_scaling(scale=2.0, mode="fan_avg")``).
-    nonlinearity : str, optional
-        The gain's nonlinearity (calculate_gain): "relu" by default, "leaky_relu" when a
-        negative slope is given without it (as torch's kaiming_* with ``a``).
-    negative_slope, a : float, optional
-        The leaky ReLU's negative slope; ``a`` is PyTorch's name for it (give one).
-"""
 
 
 def _he_fan_and_gain(name, shape, mode, nonlinearity, negative_slope, a, layout):
@@ -215,8 +271,11 @@ def _he_fan_and_gain(name, shape, mode, nonlinearity, negative_slope, a, layout)
 
 
 @scheme
-def he_uniform(shape=None, *, mode="fan_in", nonlinearity=None, negative_slope=None, a=None,
-               layout="in_out", rng=None, dtype=None, out=None, num_threads=None, backend=None):
+def he_uniform(shape: Shape | None = None, *, mode: str = "fan_in",
+               nonlinearity: str | None = None, negative_slope: float | None = None,
+               a: float | None = None, layout: str = "in_out", rng: RNG = None, seed: RNG = None,
+               region: Any = None, dtype: DType = None, out: Any = None,
+               num_threads: int | None = None, backend: Backend | None = None) -> Array:
     """He et al. (2015): W ~ U[-l, l), l = gain * sqrt(3 / fan),
     gain = calculate_gain(nonlinearity, negative_slope), fan = fan_in or fan_out (``mode``).
     """
@@ -227,8 +286,11 @@ def he_uniform(shape=None, *, mode="fan_in", nonlinearity=None, negative_slope=N
 
 
 @scheme
-def he_normal(shape=None, *, mode="fan_in", nonlinearity=None, negative_slope=None, a=None,
-              layout="in_out", rng=None, dtype=None, out=None, num_threads=None, backend=None):
+def he_normal(shape: Shape | None = None, *, mode: str = "fan_in", nonlinearity: str | None = None,
+              negative_slope: float | None = None, a: float | None = None, layout: str = "in_out",
+              rng: RNG = None, seed: RNG = None, region: Any = None, dtype: DType = None,
+              out: Any = None, num_threads: int | None = None,
+              backend: Backend | None = None) -> Array:
     """He et al. (2015): W ~ N(0, s^2), s = gain / sqrt(fan); Var W = 2 / fan_in for ReLU.
 
     >>> w = fastinit.he_normal((4096, 1024), rng=0)
@@ -241,13 +303,10 @@ def he_normal(shape=None, *, mode="fan_in", nonlinearity=None, negative_slope=No
     return call.draw(Normal(0.0, gain / math.sqrt(fan)))
 
 
-he_uniform.__doc__ += HE_PARAMETERS
-he_normal.__doc__ += HE_PARAMETERS
-
-
 @scheme
-def lecun_uniform(shape=None, *, layout="in_out", rng=None, dtype=None, out=None,
-                  num_threads=None, backend=None):
+def lecun_uniform(shape: Shape | None = None, *, layout: str = "in_out", rng: RNG = None,
+                  seed: RNG = None, region: Any = None, dtype: DType = None, out: Any = None,
+                  num_threads: int | None = None, backend: Backend | None = None) -> Array:
     """LeCun et al. (1998): W ~ U[-l, l), l = sqrt(3 / fan_in), so Var W = 1 / fan_in."""
     call = Call(shape, out, dtype, rng, num_threads, backend)
     return call.draw(_symmetric_uniform(math.sqrt(3.0 / select_fan(call.shape, "fan_in",
@@ -255,8 +314,9 @@ def lecun_uniform(shape=None, *, layout="in_out", rng=None, dtype=None, out=None
 
 
 @scheme
-def lecun_normal(shape=None, *, layout="in_out", rng=None, dtype=None, out=None,
-                 num_threads=None, backend=None):
+def lecun_normal(shape: Shape | None = None, *, layout: str = "in_out", rng: RNG = None,
+                 seed: RNG = None, region: Any = None, dtype: DType = None, out: Any = None,
+                 num_threads: int | None = None, backend: Backend | None = None) -> Array:
     """LeCun et al. (1998): W ~ N(0, 1 / fan_in), the classic ``randn(fan_in, fan_out) /
     sqrt(fan_in)``. (Keras's lecun_normal is ``variance_scaling(1, "fan_in",
     "truncated_normal")``.)"""
@@ -268,9 +328,11 @@ VARIANCE_SCALING_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "nor
 
 
 @scheme
-def variance_scaling(shape=None, *, scale=1.0, mode="fan_in", distribution="truncated_normal",
-                     layout="in_out", rng=None, dtype=None, out=None, num_threads=None,
-                     backend=None):
+def variance_scaling(shape: Shape | None = None, *, scale: float = 1.0, mode: str = "fan_in",
+                     distribution: str = "truncated_normal", layout: str = "in_out",
+                     rng: RNG = None, seed: RNG = None, region: Any = None, dtype: DType = None,
+                     out: Any = None, num_threads: int | None = None,
+                     backend: Backend | None = None) -> Array:
     """Keras's VarianceScaling: Var W = scale / fan, fan = fan_in, fan_out or their mean.
 
     truncated_normal (and "normal", which Keras maps to it): N(0, s^2) truncated to
@@ -314,7 +376,10 @@ def draw_law(law, shape=None, **call):
     return truncated_normal(shape, mean=law.mean, std=law.std, a=law.a, b=law.b, **call)
 
 
-orthogonal, identity, dirac, sparse = (scheme(f) for f in (orthogonal, identity, dirac, sparse))
+orthogonal = scheme(orthogonal)
+identity = scheme(identity)
+dirac = scheme(dirac)
+sparse = scheme(sparse)
 
 # -- names -----------------------------------------------------------------------------------
 
@@ -377,13 +442,36 @@ class Initializer:
         return isinstance(other, Initializer) and (self.name, self.params, self.backend) == (
             other.name, other.params, other.backend)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable params: unhashable, as a dict
 
 
-def get_initializer(name, *, backend=None, **params):
-    """The initializer ``name`` (a scheme or an alias) with ``params`` fixed. An unknown name is
-    a ValueError listing the valid ones; an unknown parameter a TypeError naming it.
+def get_initializer(name: str, *, backend: Backend | None = None,
+                    **params: Any) -> Initializer:
+    """The initializer ``name`` (a scheme or an alias) with ``params`` fixed.
 
+    Parameters
+    ----------
+    name : str
+        A scheme (``fastinit.initializers.SCHEMES``) or an alias (glorot_*, kaiming_*).
+    backend : fastinit.backends.Backend, optional
+        Where its draws happen (the engine by default).
+    **params
+        The scheme's own parameters (``std=0.01``, ``mode="fan_out"``, ...).
+
+    Returns
+    -------
+    Initializer
+        Call it as the scheme: ``init(shape, rng=..., dtype=..., out=...)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones).
+    TypeError
+        For a parameter the scheme does not take (the message names it).
+
+    Examples
+    --------
     >>> init = fastinit.get_initializer("variance_scaling", scale=2.0, mode="fan_avg")
     >>> init((300, 100), rng=0).shape
     (300, 100)

@@ -45,7 +45,7 @@ def key_seed(key, name="init"):
     shape (2,). Refused as JAX refuses them: anything else (an int, None, a list, float data,
     3 words) is a TypeError, a batched key a ValueError; a traced key (under jax.jit or
     jax.vmap) is a TypeError saying why (fastinit draws on the host, in NumPy memory)."""
-    if isinstance(key, jax.core.Tracer):
+    if isinstance(key, jax.core.Tracer):  # pyright: ignore[reportAttributeAccessIssue]
         raise TypeError(f"{name}: fastinit.jax initializers draw on the host and cannot run "
                         "under jax.jit or jax.vmap (the key is traced): call them outside "
                         "(init_params, or eagerly before jit), and pass the arrays in")
@@ -93,7 +93,7 @@ def _from(initializer, name, default_dtype=jnp.float32, words=None):
             raise in_words(error, words) from None
         return jnp.asarray(values)
     init.__name__ = init.__qualname__ = name
-    init.initializer = initializer
+    init.initializer = initializer  # type: ignore[attr-defined]  # the fastinit initializer behind it
     return init
 
 
@@ -102,7 +102,7 @@ def _axes(value, name):
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return (int(value),)
     try:
-        axes = tuple(value)
+        axes = tuple(value)  # type: ignore[arg-type]  # a TypeError here is the answer
     except TypeError:
         raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}") from None
     if not all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
@@ -288,7 +288,7 @@ def delta_orthogonal(scale=1.0, column_axis=-1, dtype=jnp.float32):
         centre = tuple((k - 1) // 2 for k in shape[:-2])
         W[centre] = ortho(shape[-2:], rng=rng, dtype=dtype, num_threads=num_threads)
         return W
-    delta.name = "delta_orthogonal"
+    delta.name = "delta_orthogonal"  # type: ignore[attr-defined]
     return _from(delta, "delta_orthogonal", dtype, {"gain": "scale"})
 
 
@@ -345,7 +345,7 @@ def init_params(params, rng=None, rules=None, *, seed=None):
         if rule is None:
             missing.append(name)
             continue
-        initializer = _rule_init(rule, name).initializer
+        initializer = _rule_init(rule, name).initializer  # type: ignore[union-attr]
         values = initializer(tuple(leaf.shape), rng=named_child(root, name),
                              dtype=np.dtype(leaf.dtype))
         filled.append(jnp.asarray(values))

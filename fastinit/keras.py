@@ -97,20 +97,21 @@ class KerasInitializer:
 
 class _FansAsKeras:
     """Keras computes fans for shapes of fewer than 2 dimensions too (keras_fans): the law
-    is the one of a 2-D weight with those fans, drawn into the given shape."""
+    is the one of a 2-D weight with those fans, drawn into the given shape. A mixin of the
+    initializer classes, whose ``scheme``, ``seed`` and ``_arguments`` it reads."""
 
     @_keras_errors
     def __call__(self, shape=None, dtype=None, *, out=None, num_threads=None):
         if shape is None and out is not None:
             shape = getattr(out, "shape", None)
         if shape is None or len(tuple(shape) if not isinstance(shape, int) else (shape,)) >= 2:
-            return super().__call__(shape, dtype, out=out, num_threads=num_threads)
+            return super().__call__(shape, dtype, out=out, num_threads=num_threads)  # type: ignore[misc]
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         if out is None and dtype is None:
             dtype = "float32"
-        law = schemes.SCHEMES[self.scheme](keras_fans(shape), backend=LAWS,
-                                           **self._arguments())
-        return schemes.draw_law(law, None if out is not None else shape, rng=self.seed,
+        law = schemes.SCHEMES[self.scheme](keras_fans(shape), backend=LAWS,  # pyright: ignore[reportAttributeAccessIssue]
+                                           **self._arguments())  # pyright: ignore[reportAttributeAccessIssue]
+        return schemes.draw_law(law, None if out is not None else shape, rng=self.seed,  # pyright: ignore[reportAttributeAccessIssue]
                                 dtype=dtype, out=out, num_threads=num_threads)
 
 
@@ -180,7 +181,8 @@ class TruncatedNormal(KerasInitializer):
     scheme = "truncated_normal"
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        real(mean, "mean"), real(stddev, "stddev")  # before _arguments does arithmetic
+        real(mean, "mean")  # both checked before _arguments does arithmetic
+        real(stddev, "stddev")
         super().__init__(seed, {"mean": mean, "stddev": stddev}, mean=mean, std=stddev)
 
     def _arguments(self):
@@ -275,7 +277,8 @@ def deserialize(config):
     """The initializer of a ``serialize`` dict (``class_name`` and ``config``)."""
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not interpret initializer config: {config!r}")
-    return get(config["class_name"]).from_config(config.get("config") or {}) \
+    return get(config["class_name"]).from_config(  # type: ignore[union-attr]
+        config.get("config") or {}) \
         if config.get("config") else get(config["class_name"])
 
 

@@ -3,6 +3,7 @@ stream (engine or reference) or a NumPy Generator needs to know to fill a buffer
 import functools
 import math
 from dataclasses import dataclass
+from typing import Union
 
 import numpy as np
 from scipy.special import log_ndtr, ndtri_exp
@@ -194,3 +195,7 @@ def kernel_params(law, dtype):
     params[:len(values)] = values
     params.flags.writeable = False
     return ("uniform" if isinstance(law, Constant) else law.kind), params
+
+
+Law = Union[Constant, Uniform, Normal, TruncatedNormal]
+"""Any law a scheme draws from."""

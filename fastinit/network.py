@@ -64,20 +64,20 @@ class Plan:
     weight_inits: list
     activations: list
     biases: list          # per layer: a float, or an Initializer drawing a (width,) vector
-    X: object             # the given input, or None to draw one
+    X: Any             # the given input, or None to draw one
     batch: int
     input_dim: int
-    source: object        # SeedSequence or Generator
+    source: Any        # SeedSequence or Generator
     dtype: np.dtype
     keep_activations: bool
     bins: int
-    hist_range: object
+    hist_range: Any
     negative_slope: float
-    threads: object       # None (OpenMP's default) or an int
+    threads: Any       # None (OpenMP's default) or an int
     backward: bool = False
-    upstream: object = None  # the backward pass's dL/dH_L, or None to draw it
-    perturbation: object = None  # eps of the perturbed second input, or None
-    input_correlation: object = None  # c of a second input correlated c with X, or None
+    upstream: Any = None  # the backward pass's dL/dH_L, or None to draw it
+    perturbation: Any = None  # eps of the perturbed second input, or None
+    input_correlation: Any = None  # c of a second input correlated c with X, or None
 
     @property
     def compat(self):

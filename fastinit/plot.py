@@ -18,7 +18,7 @@ from fastinit.activations import TABLE, Activation
 
 # One marker per activation (its table row's), so that curves differ by more than colour; a
 # name the table lacks (an old result file's) gets a plain row.
-_UNKNOWN = Activation("?", -1, None, None)
+_UNKNOWN = Activation("?", -1, phi=lambda x, s=None: x, dphi=lambda x, s=None: x)
 
 # The swept columns a sweep figure facets or labels by; "seed" is always the band.
 FACETS = ("init", "activation")
@@ -168,12 +168,14 @@ def shared_histogram_range(result):
     for i, stats in enumerate(result.layers):
         edges = np.asarray(stats.bin_edges, np.float64)
         if edges.size >= 2 and np.isfinite(edges[[0, -1]]).all():
-            los.append(edges[0]), his.append(edges[-1])
+            los.append(edges[0])
+            his.append(edges[-1])
         elif len(result.acts):
             values = np.asarray(result.acts[i], np.float64).ravel()
             values = values[(values != 0) & np.isfinite(values)]
             if values.size:
-                los.append(values.min()), his.append(values.max())
+                los.append(values.min())
+                his.append(values.max())
     if not los:
         return None
     lo, hi = float(min(los)), float(max(his))
@@ -454,9 +456,10 @@ def sweep_heatmap(records, path=None, stat="std", x="depth", y="width", layer=-1
         ax.set_facecolor("0.85")
         ax.set_xticks(range(len(xs)), [str(v) for v in xs])
         ax.set_yticks(range(len(ys)), [str(v) for v in ys])
+        assert norm is not None and image is not None
         for i, row in enumerate(grid):
             for j, value in enumerate(row):
-                shown = value > 0 and norm is not None
+                shown = value > 0
                 low, high = shown and value < norm.vmin, shown and value > norm.vmax
                 below, above = below or low, above or high
                 mark = "v " if low else "^ " if high else ""
@@ -466,6 +469,7 @@ def sweep_heatmap(records, path=None, stat="std", x="depth", y="width", layer=-1
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         ax.set_title(f"{key[0]} · {key[1]}", fontsize=10)
+    assert norm is not None and image is not None  # set by the panels above
     extend = "both" if below and above else "min" if below else "max" if above else "neither"
     label = f"{stat} (log scale)"
     if below:

@@ -3,11 +3,14 @@ through it and measure every layer, on the Cython/OpenMP kernels. The network de
 the checks, the results and the predictions are shared with the NumPy reference
 (fastinit.network, fastinit.results, fastinit.predictions); this module only calls kernels.
 """
+from __future__ import annotations
+
 import functools
 import math
 import types
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import nullcontext
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -15,6 +18,7 @@ from fastinit import activations
 from fastinit._kernels import backward as _backward, fill as _fill, openmp as _openmp
 from fastinit._kernels import propagate as _propagate
 from fastinit._kernels.threads import blas_single_threaded
+from fastinit._typing import RNG, Array, DType
 from fastinit._validation import integer
 from fastinit.backends import ENGINE
 from fastinit.gradients import backward_pass
@@ -29,11 +33,17 @@ from fastinit.streams import Stream, child_keys, seeds_child_keys
 BLOCK_BYTES = 256 * 2**20  # weight matrices larger than this are drawn in row blocks
 
 
-def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
-                 input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
-                 bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
-                 block_bytes=BLOCK_BYTES, backward=False, upstream=None, perturbation=None,
-                 input_correlation=None):
+def forward_prop(hidden_layer_sizes: Sequence[int],
+                 weight_init: str | Initializer | Callable[[int, int], Array], *,
+                 activation: str | Sequence[str] = "tanh", X: Array | None = None,
+                 batch: int = 1000, input_dim: int | None = None, rng: RNG = None,
+                 dtype: DType = "float64", bias: float | str | Initializer = 0.0,
+                 keep_activations: bool = True, bins: int = 30,
+                 hist_range: tuple[float, float] | None = None, negative_slope: float = 0.01,
+                 num_threads: int | None = None, block_bytes: int | None = BLOCK_BYTES,
+                 backward: bool = False, upstream: Array | None = None,
+                 perturbation: float | None = None,
+                 input_correlation: float | None = None) -> Propagation:
     """Propagate a batch through fully connected layers and measure each one:
     ``H_l = activation(H_{l-1} @ W_l + b_l)``, ``W_l`` of shape (fan_in, fan_out).
 
@@ -436,7 +446,7 @@ class _LayerKernel:
         self.layer_pass = layer_pass(p, layer, bias_vector, self.edges)
         self.block_rows = block_bytes // (out.shape[1] * p.dtype.itemsize)
 
-    def __call__(self):
+    def __call__(self) -> tuple[Any, Any]:
         p, H, out = self.p, self.H, self.out
         if self.W is not None:
             return _propagate.forward_layer(H, self.W, out, self.layer_pass,
@@ -446,6 +456,7 @@ class _LayerKernel:
         stream = Stream(p.layer_seed(self.layer))
         rows = max(1, min(fan_in, self.block_rows))
         W = np.empty((rows, width), p.dtype)
+        result: Any = None
         for start in range(0, fan_in, rows):
             stop = min(start + rows, fan_in)
             block = W[:stop - start]
@@ -508,8 +519,8 @@ def _gradients(p, state):
 def _backward_kernels(p, inputs, outputs, weights, upstream):
     """fastinit.gradients.backward_pass on the kernels: per layer one nogil call measures
     dL/dH, applies phi' in place and forms dL/dW and dL/dH_{l-1} by two parallel GEMMs."""
-    G = np.array(upstream, dtype=p.dtype, order="C")  # a copy: it is overwritten
-    stats = [None] * len(outputs)
+    G: Any = np.array(upstream, dtype=p.dtype, order="C")  # a copy: it is overwritten
+    stats: list[dict[str, float] | None] = [None] * len(outputs)
     for layer in reversed(range(len(outputs))):
         W = weights(layer)
         dW = np.empty_like(W)

@@ -19,9 +19,13 @@ fresh ``ss`` but never changes ``ss`` (``spawn`` counts its calls; this does not
 a network seeded with ``s`` therefore has the weights of ``fastinit.<scheme>(shape,
 rng=child(SeedSequence(s), l))``.
 """
+from __future__ import annotations
+
 import functools
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 
 from fastinit._validation import integer
 
@@ -64,14 +68,14 @@ def seed_sequence(rng, name="rng"):
     return ss
 
 
-def philox_key(ss):
+def philox_key(ss: np.random.SeedSequence) -> npt.NDArray[np.uint32]:
     """The Philox4x32 key (k0, k1) of a SeedSequence (a fresh array each call)."""
     try:
         identity = (ss.entropy, tuple(ss.spawn_key), ss.pool_size)
         hash(identity)
     except TypeError:  # entropy given as a list: nothing to remember it by
-        return ss.generate_state(2, np.uint32)
-    return _remembered_key(identity).copy()
+        return cast("npt.NDArray[np.uint32]", ss.generate_state(2, np.uint32))
+    return cast("npt.NDArray[np.uint32]", _remembered_key(identity).copy())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -83,9 +87,22 @@ def _remembered_key(identity):
                                   pool_size=pool_size).generate_state(2, np.uint32)
 
 
-def child(ss, index):
-    """Child ``index`` of ``ss`` (a SeedSequence, or an int standing for one): ``ss.spawn(index + 1)[index]`` on a fresh ``ss``, without
-    spawning (so the same ``ss`` always gives the same children)."""
+def child(ss: int | np.random.SeedSequence, index: int) -> np.random.SeedSequence:
+    """Child ``index`` of ``ss``: ``ss.spawn(index + 1)[index]`` on a fresh ``ss``, without
+    spawning (so the same ``ss`` always gives the same children).
+
+    Parameters
+    ----------
+    ss : int or numpy.random.SeedSequence
+        The parent (an int stands for ``SeedSequence(ss)``).
+    index : int
+        Which child, from 0.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        The child, keyed by ``ss``'s spawn key and ``index``.
+    """
     ss = seed_sequence(ss, "ss")
     index = integer(index, "index")
     if index < 0:

@@ -78,8 +78,16 @@ class StreamBase:
         law = TruncatedNormal(mean, std, a, b)
         return self.fill(out, law, offset=offset, num_threads=num_threads)
 
+    def _fill(self, flat, law, kind, params, offset, threads):
+        """Fill the flat array ``flat`` from stream element ``offset``: the subclass's."""
+        raise NotImplementedError
+
+    def _raw(self, n, offset):
+        """``n`` raw 32-bit words from word ``offset``: the subclass's."""
+        raise NotImplementedError
+
     def fill(self, out, law, *, offset=0, num_threads=None):
-        """Fill ``out`` (any shape, C-contiguous float32/float64) from ``law``, its element i
+        """Fill ``out`` (any shape, C-contiguous, of a fill's dtype) from ``law``, its element i
         being stream position ``offset + i``."""
         flat = checked_out(out, half=True).reshape(-1)
         offset = integer(offset, "offset")

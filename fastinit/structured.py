@@ -1,14 +1,18 @@
 """The structured schemes: orthogonal, identity, dirac and sparse. Each takes the arguments
 every scheme takes (see fastinit.initializers) and has no single law: under the LAWS backend
 they return None, and the engine draws them in Python."""
-import math
+from __future__ import annotations
+
 from fractions import Fraction
+import math
+from typing import Any
 
 import numpy as np
 import scipy.linalg.lapack
 
+from fastinit._typing import Array, DType, RNG, Shape
 from fastinit._validation import integer, real
-from fastinit.backends import Call
+from fastinit.backends import Backend, Call
 from fastinit.fans import IN_OUT, split_axes
 from fastinit.laws import Normal, representable
 
@@ -31,8 +35,10 @@ def _matrix_shape(shape, layout):
     return fan_out, fan_in * math.prod(kernel)
 
 
-def orthogonal(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None, out=None,
-               num_threads=None, backend=None):
+def orthogonal(shape: Shape | None = None, *, gain: float = 1.0, layout: str = "in_out",
+               rng: RNG = None, seed: RNG = None, region: Any = None, dtype: DType = None,
+               out: Any = None, num_threads: int | None = None,
+               backend: Backend | None = None) -> Array:
     """Saxe et al. (2014): W = gain * Q, Q from the QR decomposition of a standard Gaussian
     matrix, columns signed by sign(diag R) so that Q is Haar-distributed. Orthonormal rows or
     columns, whichever are fewer. N-d shapes are seen as matrices by ``layout``.
@@ -45,7 +51,7 @@ def orthogonal(shape=None, *, gain=1.0, layout="in_out", rng=None, dtype=None, o
     gain = real(gain, "gain")
     rows, cols = _matrix_shape(call.shape, layout)
     if call.law_only:
-        return None
+        return None  # type: ignore[return-value]  # LAWS: a structured scheme has no law
     out = call.out
     representable(gain, out.dtype, "gain")  # |Q| <= 1: gain * Q fits when gain does
     if out.size == 0:
@@ -115,23 +121,25 @@ def _lapack_ok(name, info):
         raise RuntimeError(f"LAPACK {name} failed with info {info}")
 
 
-def identity(shape=None, *, gain=1.0, rng=None, dtype=None, out=None, num_threads=None,
-             backend=None):
+def identity(shape: Shape | None = None, *, gain: float = 1.0, rng: RNG = None, seed: RNG = None,
+             region: Any = None, dtype: DType = None, out: Any = None,
+             num_threads: int | None = None, backend: Backend | None = None) -> Array:
     """W = gain * I (2-D; ones on the main diagonal of a non-square matrix)."""
     call = Call(shape, out, dtype, rng, num_threads, backend)
     gain = real(gain, "gain")
     if len(call.shape) != 2:
         raise ValueError(f"identity needs a 2-D shape, got {call.shape}")
     if call.law_only:
-        return None
+        return None  # type: ignore[return-value]  # LAWS: a structured scheme has no law
     representable(gain, call.out.dtype, "gain")
     call.out.fill(0.0)
     np.fill_diagonal(call.out, gain)
     return call.out
 
 
-def dirac(shape=None, *, groups=1, layout="in_out", rng=None, dtype=None, out=None,
-          num_threads=None, backend=None):
+def dirac(shape: Shape | None = None, *, groups: int = 1, layout: str = "in_out", rng: RNG = None,
+          seed: RNG = None, region: Any = None, dtype: DType = None, out: Any = None,
+          num_threads: int | None = None, backend: Backend | None = None) -> Array:
     """The Dirac delta of a 3-, 4- or 5-D convolution kernel: W[center, i, i] = 1 within each of
     ``groups`` groups, so that a convolution with W copies its input channels (as many as
     min(out / groups, in)). Layout (*kernel, in, out) or, with out_in, (out, in, *kernel)."""
@@ -144,7 +152,7 @@ def dirac(shape=None, *, groups=1, layout="in_out", rng=None, dtype=None, out=No
         raise ValueError(f"groups must be a positive divisor of the {out_ch} output channels,"
                          f" got {groups}")
     if call.law_only:
-        return None
+        return None  # type: ignore[return-value]  # LAWS: a structured scheme has no law
     out = call.out
     out.fill(0.0)
     if out.size == 0:
@@ -160,8 +168,10 @@ def dirac(shape=None, *, groups=1, layout="in_out", rng=None, dtype=None, out=No
     return out
 
 
-def sparse(shape=None, *, sparsity, std=0.01, layout="in_out", rng=None, dtype=None, out=None,
-           num_threads=None, backend=None):
+def sparse(shape: Shape | None = None, *, sparsity: float, std: float = 0.01,
+           layout: str = "in_out", rng: RNG = None, seed: RNG = None, region: Any = None,
+           dtype: DType = None, out: Any = None, num_threads: int | None = None,
+           backend: Backend | None = None) -> Array:
     """Martens (2010), with torch.nn.init.sparse_'s counts: W ~ N(0, std^2), then each input
     unit keeps all but ceil(sparsity * fan_out) of its outgoing weights.
 
@@ -180,7 +190,7 @@ def sparse(shape=None, *, sparsity, std=0.01, layout="in_out", rng=None, dtype=N
     split_axes(call.shape, layout)  # checks the layout
     law = Normal(0.0, std)
     if call.law_only:
-        return None
+        return None  # type: ignore[return-value]  # LAWS: a structured scheme has no law
     out = call.draw(law)
     inputs_first = out if layout == IN_OUT else out.T  # (fan_in, fan_out) view
     # the decimal the user wrote, exactly: 0.3 of 10 is 3 zeros, not ceil(3.0000000000000004)

@@ -15,39 +15,93 @@ correlation c follow the correlation map, whose slope at c = 1 is
 line by Gauss-Legendre quadrature, exact to ~1e-12 for every activation here (their kinks sit at
 0, where the halves meet); ReLU also has closed forms, used by the tests as a check.
 """
+from __future__ import annotations
+
 import math
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from fastinit._docs import documented
+from fastinit._typing import Array, FloatOrArray
 from fastinit.activations import dphi, get, phi
 from fastinit.initializers import Initializer, get_initializer
-from fastinit.laws import Constant, Normal, Uniform
+from fastinit.laws import Constant, Law, Normal, Uniform
+
+__all__ = ["gaussian_expectation", "moments", "variance_map", "fixed_point", "chi_1",
+    "joint_expectation", "correlation_map", "predict_correlation", "joint_derivative_expectation",
+    "correlation_fixed_point", "chi_c", "depth_scale_correlation", "phase_diagram",
+    "critical_line", "law_variance", "weight_variance", "predict"]
+
+# The theory's parameters, described once (fastinit._docs.numpydoc builds each docstring).
+PARAMETER_DOCS = {
+    "f": "callable\n    The function of the Gaussian variable, vectorised over arrays.",
+    "q": "float or array_like\n    The variance of the Gaussian pre-activation (q^l).",
+    "c": "float\n    The correlation of the two pre-activations, in [-1, 1].",
+    "sigma_w2": "float or array_like\n    sigma_w^2 = fan_in Var(W), the weight variance.",
+    "sigma_b2": "float or array_like\n    sigma_b^2, the bias variance.",
+    "activation": "str\n    One of fastinit.ACTIVATIONS.",
+    "slope": "float, default 0.01\n    The leaky ReLU's negative slope.",
+    "negative_slope": "float, default 0.01\n    The leaky ReLU's negative slope.",
+    "q0": "float, default 1.0\n    Where the iteration of the variance map starts.",
+    "iterations": "int\n    The most iterations (of the map, or of the bisection).",
+    "nodes": "int, default 96\n    Gauss-Legendre nodes per half line.",
+    "network": "iterable of (fan_in, width, Var W, Var b, activation)\n    The layers, in order.",
+    "input_correlation": "float\n    The correlation of the two inputs' rows.",
+    "input_variance": "float, default 1.0\n    The input's second moment.",
+    "w_max": "float, default 16.0\n    The largest sigma_w^2 searched.",
+    "law": "Constant, Uniform, Normal or TruncatedNormal\n    A law of fastinit.laws.",
+    "init": "str or Initializer\n    A scheme name or an initializer with a law.",
+    "shape": "(int, int)\n    The weight's (fan_in, fan_out).",
+    "hidden_layer_sizes": "sequence of int\n    The width of each layer.",
+    "weight_init": "str or Initializer\n    The initializer of every layer's weights.",
+    "input_dim": "int, optional\n    The input's width (default: the first layer's).",
+    "bias_variance": "float, default 0.0\n    The bias variance sigma_b^2.",
+}
+
+
+def _returns(kind, what):
+    """A numpydoc Returns section."""
+    return f"Returns\n-------\n{kind}\n    {what}"
+
+
+def _theory(kind, what):
+    return documented(PARAMETER_DOCS, _returns(kind, what))
+
 
 _HALF_LINE = 10.0  # N(0, 1) mass beyond 10 is 8e-24
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(96)
 Z = 0.5 * _HALF_LINE * (_NODES + 1.0)  # nodes on [0, 10]
 _W = 0.5 * _HALF_LINE * _WEIGHTS * np.exp(-0.5 * Z * Z) / math.sqrt(2 * math.pi)
 
-def gaussian_expectation(f, q):
+@_theory('float or ndarray', 'E[f(sqrt(q) z)], one per q.')
+def gaussian_expectation(f: Callable[[Array], Array], q: ArrayLike) -> FloatOrArray:
     """E[f(sqrt(q) z)], z ~ N(0, 1), for every q in an array (vectorised)."""
     root = np.sqrt(np.asarray(q, float))[..., None]
     return np.sum((f(root * Z) + f(-root * Z)) * _W, axis=-1)
 
 
-def moments(q, activation, slope=0.01):
+@_theory('(mean, std)', 'The mean and std of phi(h), each a float or an array like q.')
+def moments(q: ArrayLike, activation: str,
+            slope: float = 0.01) -> tuple[FloatOrArray, FloatOrArray]:
     """(mean, std) of phi(h) for h ~ N(0, q): the predicted activation statistics."""
     mean = gaussian_expectation(lambda x: phi(x, activation, slope), q)
     second = gaussian_expectation(lambda x: phi(x, activation, slope) ** 2, q)
     return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
 
 
-def variance_map(q, sigma_w2, sigma_b2, activation, slope=0.01):
+@_theory('float or ndarray', "The next layer's variance q^{l+1}.")
+def variance_map(q: ArrayLike, sigma_w2: ArrayLike, sigma_b2: ArrayLike, activation: str,
+                 slope: float = 0.01) -> FloatOrArray:
     """q -> sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2."""
     second = gaussian_expectation(lambda x: phi(x, activation, slope) ** 2, q)
     return sigma_w2 * second + sigma_b2
 
 
-def fixed_point(sigma_w2, sigma_b2, activation, slope=0.01, q0=1.0, iterations=2000):
+@_theory('float or ndarray', 'q*, broadcast over sigma_w2 and sigma_b2.')
+def fixed_point(sigma_w2: ArrayLike, sigma_b2: ArrayLike, activation: str, slope: float = 0.01,
+                q0: float = 1.0, iterations: int = 2000) -> FloatOrArray:
     """q*, the stable fixed point of the variance map (vectorised over arrays).
 
     Bounded activations (tanh, sigmoid: phi^2 <= 1, so q* <= sigma_w^2 + sigma_b^2) by
@@ -72,7 +126,9 @@ def fixed_point(sigma_w2, sigma_b2, activation, slope=0.01, q0=1.0, iterations=2
     return q
 
 
-def chi_1(sigma_w2, sigma_b2, activation, slope=0.01):
+@_theory('float or ndarray', 'chi_1, broadcast over sigma_w2 and sigma_b2.')
+def chi_1(sigma_w2: ArrayLike, sigma_b2: ArrayLike, activation: str,
+          slope: float = 0.01) -> FloatOrArray:
     """sigma_w^2 E[phi'(sqrt(q*) z)^2]: the slope of the correlation map at c = 1."""
     q_star = fixed_point(sigma_w2, sigma_b2, activation, slope)
     return sigma_w2 * gaussian_expectation(lambda x: dphi(x, activation, slope) ** 2, q_star)
@@ -106,28 +162,36 @@ def _pair_grid(c, nodes=96):
     return z1, c * z1 + r * z2, weights
 
 
-def joint_expectation(c, q, activation, slope=0.01, nodes=96):
+@_theory('float or ndarray', 'E[phi(u1) phi(u2)] (an array for ReLU and leaky ReLU given an array c).')
+def joint_expectation(c: ArrayLike, q: float, activation: str, slope: float = 0.01,
+                      nodes: int = 96) -> FloatOrArray:
     """E[phi(u1) phi(u2)] for (u1, u2) ~ N(0, q [[1, c], [c, 1]]). Closed forms for ReLU and
     leaky ReLU, quadrature split at the kinks (_pair_grid) for the others."""
-    if get(activation).negative_slope is not None:
-        a = get(activation).negative_slope(slope)
-        c = np.asarray(c, float)
+    kink = get(activation).negative_slope
+    if kink is not None:
+        a = kink(slope)
+        cs = np.asarray(c, float)
         # leaky(x) = relu(x) - a relu(-x)
-        return (1 + a * a) * _relu_kernel(c, q) - 2 * a * _relu_kernel(-c, q)
-    z1, z2, weights = _pair_grid(float(min(max(c, -1.0), 1.0)), nodes)
+        return (1 + a * a) * _relu_kernel(cs, q) - 2 * a * _relu_kernel(-cs, q)
+    z1, z2, weights = _pair_grid(float(np.clip(np.asarray(c, float), -1.0, 1.0)), nodes)
     root = math.sqrt(q)
     return float(np.sum(phi(root * z1, activation, slope) * phi(root * z2, activation, slope)
                         * weights))
 
 
-def correlation_map(c, q, sigma_w2, sigma_b2, activation, slope=0.01, nodes=96):
+@_theory('float', "The next layer's correlation c^{l+1}.")
+def correlation_map(c: float, q: float, sigma_w2: float, sigma_b2: float, activation: str,
+                    slope: float = 0.01, nodes: int = 96) -> float:
     """The next layer's correlation of two inputs with correlation c, both of variance q:
     (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q_next."""
     q_next = variance_map(q, sigma_w2, sigma_b2, activation, slope)
     return (sigma_w2 * joint_expectation(c, q, activation, slope, nodes) + sigma_b2) / q_next
 
 
-def predict_correlation(network, input_correlation, slope=0.01, input_variance=1.0):
+@_theory('list of float', 'The predicted cosine per layer (NaN where the outputs are all zero).')
+def predict_correlation(network: Iterable[tuple[int, int, float, float, str]],
+                        input_correlation: float, slope: float = 0.01,
+                        input_variance: float = 1.0) -> list[float]:
     """Per layer, the predicted cosine sum(h1 h2) / sqrt(sum h1^2 sum h2^2) between a network's
     outputs for two inputs of second moment ``input_variance`` whose rows have correlation
     ``input_correlation``: E[phi(u1) phi(u2)] / E[phi(u)^2] with (u1, u2) the layer's
@@ -148,13 +212,16 @@ def predict_correlation(network, input_correlation, slope=0.01, input_variance=1
     return out
 
 
-def joint_derivative_expectation(c, q, activation, slope=0.01, nodes=96):
+@_theory('float', "E[phi'(u1) phi'(u2)].")
+def joint_derivative_expectation(c: float, q: float, activation: str, slope: float = 0.01,
+                                 nodes: int = 96) -> float:
     """E[phi'(u1) phi'(u2)] for (u1, u2) ~ N(0, q [[1, c], [c, 1]]): closed forms for ReLU
     and leaky ReLU (P(u1 > 0, u2 > 0) = (pi - arccos c) / (2 pi)), quadrature split at the
     kinks (_pair_grid) for the others (SELU's and ELU's derivatives jump at 0)."""
     c = float(min(max(c, -1.0), 1.0))
-    if get(activation).negative_slope is not None:
-        a = get(activation).negative_slope(slope)
+    kink = get(activation).negative_slope
+    if kink is not None:
+        a = kink(slope)
         same = (math.pi - math.acos(c)) / (2 * math.pi)  # both positive, or both negative
         mixed = math.acos(c) / (2 * math.pi)
         return same * (1 + a * a) + 2 * a * mixed
@@ -164,7 +231,9 @@ def joint_derivative_expectation(c, q, activation, slope=0.01, nodes=96):
                         * weights))
 
 
-def correlation_fixed_point(sigma_w2, sigma_b2, activation, slope=0.01):
+@_theory('float', 'c* (1 in the ordered phase).')
+def correlation_fixed_point(sigma_w2: float, sigma_b2: float, activation: str,
+                            slope: float = 0.01) -> float:
     """c*, the stable fixed point of the correlation map at q*: 1 in the ordered phase
     (chi_1 <= 1); in the chaotic phase the fixed point in [0, 1), where the map crosses the
     diagonal from above (bisection: C(0) = sigma_b^2 / q* >= 0, and C(c) < c just below 1)."""
@@ -186,7 +255,8 @@ def correlation_fixed_point(sigma_w2, sigma_b2, activation, slope=0.01):
     return 0.5 * (lo + hi)
 
 
-def chi_c(sigma_w2, sigma_b2, activation, slope=0.01):
+@_theory('float', 'chi_c.')
+def chi_c(sigma_w2: float, sigma_b2: float, activation: str, slope: float = 0.01) -> float:
     """chi_c = sigma_w^2 E[phi'(u1) phi'(u2)] at (q*, c*): the slope of the correlation map at
     its stable fixed point (chi_1 in the ordered phase, where c* = 1)."""
     c_star = correlation_fixed_point(sigma_w2, sigma_b2, activation, slope)
@@ -201,7 +271,9 @@ def chi_c(sigma_w2, sigma_b2, activation, slope=0.01):
 CRITICAL_TOLERANCE = 1e-10
 
 
-def depth_scale_correlation(sigma_w2, sigma_b2, activation, slope=0.01):
+@_theory('float or ndarray', 'xi_c in layers (inf on the critical line).')
+def depth_scale_correlation(sigma_w2: ArrayLike, sigma_b2: ArrayLike, activation: str,
+                            slope: float = 0.01) -> FloatOrArray:
     """xi_c = -1 / log(chi_c) (Schoenholz et al. 2017, eq. 9): over how many layers the
     correlation of two inputs relaxes to its fixed point c*, in either phase; chi_c is the
     map's slope at c* (chi_1 in the ordered phase). Infinite at the critical line. Accepts
@@ -214,14 +286,18 @@ def depth_scale_correlation(sigma_w2, sigma_b2, activation, slope=0.01):
     return np.vectorize(one, otypes=[float])(sigma_w2, sigma_b2)[()]
 
 
-def phase_diagram(sigma_w2, sigma_b2, activation, slope=0.01):
+@_theory('ndarray', 'chi_1 of shape (len(sigma_b2), len(sigma_w2)).')
+def phase_diagram(sigma_w2: ArrayLike, sigma_b2: ArrayLike, activation: str,
+                  slope: float = 0.01) -> Array:
     """chi_1 over a grid: arrays sigma_w2 (columns) x sigma_b2 (rows). chi_1 < 1 is ordered,
     > 1 chaotic; the critical line is chi_1 = 1."""
     w2, b2 = np.meshgrid(np.asarray(sigma_w2, float), np.asarray(sigma_b2, float))
     return chi_1(w2, b2, activation, slope)
 
 
-def critical_line(sigma_b2, activation, slope=0.01, w_max=16.0, iterations=60):
+@_theory('ndarray', 'The critical sigma_w^2 per sigma_b^2 (NaN where none).')
+def critical_line(sigma_b2: ArrayLike, activation: str, slope: float = 0.01, w_max: float = 16.0,
+                  iterations: int = 60) -> Array:
     """The sigma_w^2 where chi_1 = 1 for each sigma_b^2 (vectorised bisection: chi_1 grows
     with sigma_w^2), NaN where there is no crossing in (0, w_max]. Interpolating a grid would
     not do: at sigma_b = 0, tanh's chi_1 exceeds 1 only at second order above sigma_w^2 = 1."""
@@ -239,7 +315,8 @@ def _square(x):
     return x * x  # a float product: inf on overflow, where x ** 2 raises OverflowError
 
 
-def law_variance(law):
+@_theory('float', 'The variance (inf where it overflows).')
+def law_variance(law: Law) -> float:
     """The variance of a law (fastinit.laws); inf where it overflows a float (a std of
     1e200 is a valid law whose variance is not a float)."""
     if isinstance(law, Constant):
@@ -253,7 +330,8 @@ def law_variance(law):
     return float(truncnorm(alpha, beta, scale=law.std).var())
 
 
-def weight_variance(init, shape):
+@_theory('float', 'sigma_w^2 = fan_in Var(W).')
+def weight_variance(init: str | Initializer, shape: tuple[int, int]) -> float:
     """sigma_w^2 = fan_in * Var(W) of an initializer's law for a (fan_in, fan_out) weight."""
     if not isinstance(init, Initializer):
         init = get_initializer(init)
@@ -263,8 +341,10 @@ def weight_variance(init, shape):
     return shape[0] * law_variance(law)
 
 
-def predict(hidden_layer_sizes, weight_init, *, activation="tanh", input_variance=1.0,
-            input_dim=None, bias_variance=0.0, negative_slope=0.01):
+@_theory('dict', '{"q": [...], "mean": [...], "std": [...]}, one value per layer.')
+def predict(hidden_layer_sizes: Sequence[int], weight_init: str | Initializer, *,
+            activation: str = "tanh", input_variance: float = 1.0, input_dim: int | None = None,
+            bias_variance: float = 0.0, negative_slope: float = 0.01) -> dict[str, list[float]]:
     """Predicted per-layer pre-activation variance q, activation mean and std, for the network
     forward_prop runs (the input's second moment is ``input_variance``)."""
     widths = list(hidden_layer_sizes)

@@ -14,9 +14,13 @@ the counter-based stream, so the same seed gives the same values on any thread c
 >>> bool(abs(w).max() <= 1 / 784 ** 0.5)
 True
 """
+from __future__ import annotations
+
+from typing import Any
 import warnings
 
 from fastinit import initializers as schemes
+from fastinit._typing import RNG
 from fastinit._validation import in_words
 from fastinit.fans import OUT_IN
 from fastinit.seeding import rng_or_seed
@@ -64,7 +68,7 @@ def _torch_seed(tensor, rng, seed, generator):
         return _draw_seed(generator)
     if rng is None and is_torch_tensor(tensor):
         import torch
-        return _draw_seed(torch.random.default_generator)
+        return _draw_seed(torch.default_generator)
     return rng
 
 
@@ -78,95 +82,157 @@ def _random(**draw):
     return draw
 
 
-def uniform_(tensor, a=0.0, b=1.0, *, rng=None, seed=None, generator=None,
-             num_threads=None):
+# The parameters of torch.nn.init's names, described once (see initializers.numpydoc).
+TORCH_PARAMETER_DOCS = {
+    "tensor": """torch.Tensor or numpy.ndarray
+        Filled in place: a CPU tensor of float16, bfloat16, float32 or float64 (contiguous,
+        channels-last or strided), or a C-contiguous array. Fans read as torch does,
+        ``(out, in, *kernel)``.""",
+    ("uniform_", "a"): "float, default 0.0\n        The lower bound.",
+    ("uniform_", "b"): "float, default 1.0\n        The upper bound (excluded).",
+    "mean": "float, default 0.0",
+    "std": "float, default 1.0\n        The standard deviation (of the law before truncation).",
+    ("trunc_normal_", "a"): "float, default -2.0\n        The lower bound, absolute.",
+    ("trunc_normal_", "b"): "float, default 2.0\n        The upper bound, absolute.",
+    "val": "float\n        The value of every element.",
+    "groups": "int, default 1\n        The number of groups the channels are split into.",
+    "gain": "float, default 1.0\n        A factor on the standard deviation.",
+    "a": "float, default 0.0\n        The leaky ReLU's negative slope (with nonlinearity=\"leaky_relu\").",
+    "mode": """{"fan_in", "fan_out"}, default "fan_in"
+        Which fan the variance is divided by.""",
+    "nonlinearity": """str, default "leaky_relu"
+        The gain's nonlinearity (fastinit.calculate_gain).""",
+    "sparsity": "float\n        The fraction of each column's entries set to zero.",
+    ("sparse_", "std"): "float, default 0.01\n        The standard deviation of the non-zero entries.",
+    "rng": schemes.PARAMETER_DOCS["rng"],
+    "seed": schemes.PARAMETER_DOCS["seed"],
+    "generator": """torch.Generator, optional
+        Draws the seed (one draw, as torch's own inits advance it). With no rng, seed or
+        generator, a torch tensor's seed comes from torch's default generator, so
+        ``torch.manual_seed`` repeats the init as in torch.""",
+    "num_threads": schemes.PARAMETER_DOCS["num_threads"],
+}
+TORCH_RETURNS = """
+    Returns
+    -------
+    torch.Tensor or numpy.ndarray
+        ``tensor``, filled.
+"""
+
+
+def _torch_name(function):
+    """A torch.nn.init name, its docstring in numpydoc sections."""
+    function.__doc__ = schemes.numpydoc(function, TORCH_PARAMETER_DOCS, TORCH_RETURNS)
+    return function
+
+
+@_torch_name
+def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, *, rng: RNG = None, seed: RNG = None,
+             generator: Any = None, num_threads: int | None = None) -> Any:
     """W ~ U[a, b)."""
     return _fill(tensor, "uniform", _random(low=a, high=b, rng=rng, seed=seed,
                                             generator=generator, num_threads=num_threads),
                  {"low": "a", "high": "b"})
 
 
-def normal_(tensor, mean=0.0, std=1.0, *, rng=None, seed=None, generator=None,
-            num_threads=None):
+@_torch_name
+def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, *, rng: RNG = None, seed: RNG = None,
+            generator: Any = None, num_threads: int | None = None) -> Any:
     """W ~ N(mean, std^2)."""
     return _fill(tensor, "normal", _random(mean=mean, std=std, rng=rng, seed=seed,
                                            generator=generator, num_threads=num_threads))
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, rng=None, seed=None,
-                  generator=None, num_threads=None):
+@_torch_name
+def trunc_normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, *, rng: RNG = None, seed: RNG = None, generator: Any = None,
+                  num_threads: int | None = None) -> Any:
     """W ~ N(mean, std^2) conditioned on a <= W <= b (absolute bounds, as torch)."""
     return _fill(tensor, "truncated_normal", _random(mean=mean, std=std, a=a, b=b, rng=rng,
                                                      seed=seed, generator=generator,
                                                      num_threads=num_threads))
 
 
-def constant_(tensor, val, *, num_threads=None):
+@_torch_name
+def constant_(tensor: Any, val: float, *, num_threads: int | None = None) -> Any:
     """W = val."""
     return _fill(tensor, "constant", dict(value=val, num_threads=num_threads), {"value": "val"})
 
 
-def ones_(tensor):
+@_torch_name
+def ones_(tensor: Any) -> Any:
     """W = 1."""
     return _fill(tensor, "ones", {})
 
 
-def zeros_(tensor):
+@_torch_name
+def zeros_(tensor: Any) -> Any:
     """W = 0."""
     return _fill(tensor, "zeros", {})
 
 
-def eye_(tensor):
+@_torch_name
+def eye_(tensor: Any) -> Any:
     """W = I (2-D)."""
     return _fill(tensor, "identity", {})
 
 
-def dirac_(tensor, groups=1):
+@_torch_name
+def dirac_(tensor: Any, groups: int = 1) -> Any:
     """The Dirac delta of a (out, in, *kernel) convolution kernel."""
     return _fill(tensor, "dirac", dict(groups=groups, layout=TORCH_LAYOUT))
 
 
-def xavier_uniform_(tensor, gain=1.0, *, rng=None, seed=None, generator=None,
-                    num_threads=None):
+@_torch_name
+def xavier_uniform_(tensor: Any, gain: float = 1.0, *, rng: RNG = None, seed: RNG = None,
+                    generator: Any = None, num_threads: int | None = None) -> Any:
     """W ~ U[-l, l), l = gain * sqrt(6 / (fan_in + fan_out))."""
     return _fill(tensor, "xavier_uniform", _random(gain=gain, layout=TORCH_LAYOUT, rng=rng,
                                                    seed=seed, generator=generator,
                                                    num_threads=num_threads))
 
 
-def xavier_normal_(tensor, gain=1.0, *, rng=None, seed=None, generator=None,
-                   num_threads=None):
+@_torch_name
+def xavier_normal_(tensor: Any, gain: float = 1.0, *, rng: RNG = None, seed: RNG = None,
+                   generator: Any = None, num_threads: int | None = None) -> Any:
     """W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))."""
     return _fill(tensor, "xavier_normal", _random(gain=gain, layout=TORCH_LAYOUT, rng=rng,
                                                   seed=seed, generator=generator,
                                                   num_threads=num_threads))
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None,
-                     seed=None, generator=None, num_threads=None):
+@_torch_name
+def kaiming_uniform_(tensor: Any, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", *, rng: RNG = None, seed: RNG = None,
+                     generator: Any = None, num_threads: int | None = None) -> Any:
     """W ~ U[-l, l), l = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
     return _fill(tensor, "he_uniform", _random(a=a, mode=mode, nonlinearity=nonlinearity,
                                                layout=TORCH_LAYOUT, rng=rng, seed=seed,
                                                generator=generator, num_threads=num_threads))
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None,
-                    seed=None, generator=None, num_threads=None):
+@_torch_name
+def kaiming_normal_(tensor: Any, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", *, rng: RNG = None, seed: RNG = None,
+                    generator: Any = None, num_threads: int | None = None) -> Any:
     """W ~ N(0, s^2), s = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
     return _fill(tensor, "he_normal", _random(a=a, mode=mode, nonlinearity=nonlinearity,
                                               layout=TORCH_LAYOUT, rng=rng, seed=seed,
                                               generator=generator, num_threads=num_threads))
 
 
-def orthogonal_(tensor, gain=1.0, *, rng=None, seed=None, generator=None, num_threads=None):
+@_torch_name
+def orthogonal_(tensor: Any, gain: float = 1.0, *, rng: RNG = None, seed: RNG = None,
+                generator: Any = None, num_threads: int | None = None) -> Any:
     """W = gain * Q, Q orthogonal, over (out, in * prod(kernel))."""
     return _fill(tensor, "orthogonal", _random(gain=gain, layout=TORCH_LAYOUT, rng=rng,
                                                seed=seed, generator=generator,
                                                num_threads=num_threads))
 
 
-def sparse_(tensor, sparsity, std=0.01, *, rng=None, seed=None, generator=None,
-            num_threads=None):
+@_torch_name
+def sparse_(tensor: Any, sparsity: float, std: float = 0.01, *, rng: RNG = None, seed: RNG = None,
+            generator: Any = None, num_threads: int | None = None) -> Any:
     """N(0, std^2), then ceil(sparsity * rows) zeros in each column (torch's counts)."""
     return _fill(tensor, "sparse", _random(sparsity=sparsity, std=std, layout=TORCH_LAYOUT,
                                            rng=rng, seed=seed, generator=generator,

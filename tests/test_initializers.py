@@ -318,10 +318,10 @@ def test_every_scheme_has_its_formula_documented():
         raw = getattr(fastinit, name).__doc__
         doc = " ".join(raw.split())  # lines joined
         assert formula in doc, name
-        # the scheme's own text first, then the parameters every scheme shares, once
-        assert not raw[0].isspace() and raw.count("Common parameters\n    -----") == 1, name
-        assert doc.index(formula) < doc.index("Common parameters"), name
-        assert "seed=" in doc and "region : tuple of slices" in doc, name
+        # the scheme's own text first, then one numpydoc Parameters section with every one
+        assert not raw[0].isspace() and raw.count("Parameters\n    -----") == 1, name
+        assert doc.index(formula) < doc.index("Parameters ----------"), name
+        assert "seed : None, int" in doc and "region : tuple of slices" in doc, name
 
 
 SENTINEL = 123.0

@@ -6,6 +6,7 @@ repeated), not alternately: a library's BLAS/OpenMP threads keep spinning after 
 would steal the next contender's cores. Medians are reported.
 """
 import math
+from typing import Any
 import statistics
 import time
 
@@ -102,7 +103,7 @@ def propagation_table(widths, depth=10, batch=1000, rounds=3, progress=None):
         if progress is not None:
             progress(done, len(cases), f"{dtype}, width {width}")
         layers = [width] * depth
-        args = dict(batch=batch, dtype=dtype, rng=0, keep_activations=False)
+        args: dict[str, Any] = dict(batch=batch, dtype=dtype, rng=0, keep_activations=False)
         medians = blocked_medians({
             "engine": lambda: forward_prop(layers, "lecun_normal", **args),
             "numpy": lambda: plain_numpy_network(layers, batch, dtype),

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import sys
+from typing import Any
 
 from fastinit.results import MEASURED, PERTURBED, PREDICTED, format_value
 
@@ -195,7 +196,7 @@ def run(args):
         bias = _bias_arg(args.bias)
         if args.perturbation is not None:
             specs.number(args.perturbation, "--perturbation")
-        plan_args = dict(activation=activation, batch=args.batch, rng=args.seed,
+        plan_args: dict[str, Any] = dict(activation=activation, batch=args.batch, rng=args.seed,
                          dtype=args.dtype, bias=bias, keep_activations=bool(args.plot),
                          bins=args.bins,
                          num_threads=args.threads, backward=args.backward,
@@ -207,7 +208,7 @@ def run(args):
         result = forward_prop(widths, init, **plan_args)
     except (ValueError, TypeError) as error:  # what the engine's own checks reject
         raise UsageError(str(error)) from None
-    columns = list(RUN_COLUMNS)
+    columns: list[str] = list(RUN_COLUMNS)
     if args.theory:
         columns += THEORY_COLUMNS
     if args.backward:
@@ -216,7 +217,7 @@ def run(args):
         columns += PERTURBATION_COLUMNS
     if args.input_correlation is not None:
         columns += (*PERTURBATION_COLUMNS, "predicted_correlation")
-    records = [{k: r[k] for k in columns} for r in result.to_records()]
+    records: list[dict[str, Any]] = [{k: r[k] for k in columns} for r in result.to_records()]
     config = {"init": args.init, "activation": activation, "layers": widths,
               "batch": args.batch, "dtype": args.dtype, "seed": args.seed, "bias": args.bias}
     if args.quiet:
@@ -279,7 +280,7 @@ def _read_toml(path):
     try:
         import tomllib
     except ImportError:  # Python < 3.11
-        import tomli as tomllib
+        import tomli as tomllib  # pyright: ignore[reportMissingImports]
     try:
         with open(path, "rb") as f:
             table = tomllib.load(f)
@@ -313,7 +314,7 @@ def _executor(args):
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None)  # pyright: ignore[reportArgumentType]
     finally:
         signal.signal(signal.SIGINT, previous)
     return Client(cluster), cluster
@@ -356,8 +357,10 @@ def sweep(args):
             print(f"  failed: {record['init']} {record['activation']} depth {record['depth']} "
                   f"width {record['width']} seed {record['seed']}: {record['error']}")
     if args.plot:
+        assert plot is not None
         plot.sweep_overlay(result.records, args.plot)
     if args.heatmap:
+        assert plot is not None
         plot.sweep_heatmap(result.records, args.heatmap)
     return 1 if result.failed else 0
 

@@ -19,7 +19,7 @@ def _bound(function):
     def bound(*args, **kwargs):
         return function(*args, backend=REFERENCE, **kwargs)
     signature = inspect.signature(function)
-    bound.__signature__ = signature.replace(
+    bound.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[p for p in signature.parameters.values() if p.name != "backend"])
     del bound.__wrapped__
     return bound

@@ -1,7 +1,12 @@
 """forward_prop in plain NumPy: the spec of fastinit.propagation, one readable loop."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
 import numpy as np
 
 from fastinit import activations
+from fastinit._typing import RNG, Array, DType
 from fastinit.backends import REFERENCE
 from fastinit.gradients import backward_pass
 from fastinit.initializers import Initializer
@@ -11,11 +16,17 @@ from fastinit.reference._stream import Stream
 from fastinit.results import Propagation, attach, layer_stats
 
 
-def forward_prop(hidden_layer_sizes, weight_init, *, activation="tanh", X=None, batch=1000,
-                 input_dim=None, rng=None, dtype="float64", bias=0.0, keep_activations=True,
-                 bins=30, hist_range=None, negative_slope=0.01, num_threads=None,
-                 block_bytes=None, backward=False, upstream=None, perturbation=None,
-                 input_correlation=None):
+def forward_prop(hidden_layer_sizes: Sequence[int],
+                 weight_init: str | Initializer | Callable[[int, int], Array], *,
+                 activation: str | Sequence[str] = "tanh", X: Array | None = None,
+                 batch: int = 1000, input_dim: int | None = None, rng: RNG = None,
+                 dtype: DType = "float64", bias: float | str | Initializer = 0.0,
+                 keep_activations: bool = True, bins: int = 30,
+                 hist_range: tuple[float, float] | None = None, negative_slope: float = 0.01,
+                 num_threads: int | None = None, block_bytes: int | None = None,
+                 backward: bool = False, upstream: Array | None = None,
+                 perturbation: float | None = None,
+                 input_correlation: float | None = None) -> Propagation:
     """Same signature and result as fastinit.forward_prop (block_bytes is ignored: the
     reference always draws whole matrices; num_threads is checked, and NumPy's own threads
     do the work)."""

@@ -1,10 +1,14 @@
 """The grid of a sweep: Config, one network's settings, and ``grid``, every combination of
 the values given. Config's field defaults are a sweep's defaults, written once: ``grid``,
 ``sweep`` and the command line read them (``DEFAULTS``)."""
+from __future__ import annotations
+
 import itertools
 from dataclasses import MISSING, dataclass, fields
+from typing import Any, Sequence
 
 from fastinit import text_specs as specs
+from fastinit._docs import documented
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,35 @@ def _as_list(value, name):
     return values
 
 
-def grid(init, *, activation=Config.activation, depth=Config.depth, width=Config.width,
-         batch=Config.batch, dtype=Config.dtype, bias=Config.bias, seeds=SEEDS):
-    """Every combination of the given values, as a list of Config in a fixed order (init
-    slowest, seed fastest). Each argument is one value or a list; ``init`` and ``bias`` entries
-    are specs, which may list alternatives ("normal:std=0.01|0.1|1" is three); ``seeds`` is a
-    count N (seeds 0..N-1) or a list of seeds."""
+# A sweep's parameters, described once (fastinit._docs.numpydoc builds grid's and sweep's
+# docstrings from them). Each grid value is one value or a list of values.
+PARAMETER_DOCS = {
+    "init": """str or list of str
+        Initializer specs ("lecun_normal", "normal:std=0.01"); a spec may list a parameter's
+        alternatives ("normal:std=0.01|0.1|1" is three).""",
+    "activation": 'str or list of str, default "tanh"\n        Activations.',
+    "depth": "int or list of int, default 10\n        Layers per network.",
+    "width": "int or list of int, default 500\n        Units per layer.",
+    "batch": "int or list of int, default 1000\n        Rows of each network's input.",
+    "dtype": 'str or list of str, default "float64"\n        float32 and/or float64.',
+    "bias": """float, str or a list of them, default 0.0
+        Constant biases or bias initializer specs ("normal:std=0.05").""",
+    "seeds": """int or list of int, default 1
+        A count N (seeds 0..N-1) or a list of seeds (ints in [0, 2**64) for Parquet).""",
+}
+
+OneOrMany = Any  # a value, or a list of values
+
+
+@documented(PARAMETER_DOCS, """Returns
+-------
+list of Config
+    Every combination, init slowest and seed fastest.""")
+def grid(init: str | Sequence[str], *, activation: OneOrMany = Config.activation,
+         depth: OneOrMany = Config.depth, width: OneOrMany = Config.width,
+         batch: OneOrMany = Config.batch, dtype: OneOrMany = Config.dtype,
+         bias: OneOrMany = Config.bias, seeds: OneOrMany = SEEDS) -> list[Config]:
+    """Every combination of the given values, as a list of Config in a fixed order."""
     inits = [one for spec in _as_list(init, "init") for one in specs.expand(spec, "init")]
     biases = []
     for value in _as_list(bias, "bias"):

@@ -13,6 +13,8 @@ killed run leaves only complete parts; pandas (``pd.read_parquet(folder)``) and 
 gathers finished configurations and writes a part every ``PART_ROWS`` rows or
 ``PART_SECONDS`` seconds, and at the end.
 """
+from __future__ import annotations
+
 import csv
 import io
 import json
@@ -20,6 +22,7 @@ import math
 import os
 import re
 import time
+from typing import Any
 
 from fastinit import text_specs as specs
 from fastinit.sweep.grid import Config
@@ -125,9 +128,20 @@ def _parse_jsonl(record):
     return record
 
 
-def read_records(path):
+def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The records of a sweep file; a torn last line (no newline, or not parseable) and any
-    malformed row are left out. A Parquet folder: every part's rows, in part order."""
+    malformed row are left out. A Parquet folder: every part's rows, in part order.
+
+    Parameters
+    ----------
+    path : str or path
+        A .csv or .jsonl file, or a .parquet folder, written by ``sweep``.
+
+    Returns
+    -------
+    list of dict
+        The records, with the types they were written with (CSV's strings read back).
+    """
     suffix = _suffix(path)
     if suffix == ".parquet":
         return _read_parquet(path)
@@ -313,7 +327,7 @@ def _pyarrow():
 def _parts(folder):
     """The part files of a Parquet folder, in the order they were written."""
     names = [n for n in os.listdir(folder) if _PART.match(n)]
-    return sorted(names, key=lambda n: int(_PART.match(n).group(1)))
+    return sorted(names, key=lambda n: int(_PART.match(n).group(1)))  # type: ignore[union-attr]
 
 
 def _parquet_columns(histograms):
@@ -415,7 +429,7 @@ class ParquetFolder:
             for name in _parts(self.path):
                 os.remove(os.path.join(self.path, name))
         names = _parts(self.path)
-        self.part = int(_PART.match(names[-1]).group(1)) + 1 if names else 0
+        self.part = int(_PART.match(names[-1]).group(1)) + 1 if names else 0  # type: ignore[union-attr]
         self.last_write = time.monotonic()
 
     def write(self, records):

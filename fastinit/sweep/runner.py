@@ -8,6 +8,8 @@ this process, on a process pool or on a Dask cluster, in any order.
 Results can stream to a CSV or JSON-lines file as each configuration finishes
 (fastinit.sweep.result_files); ``resume=True`` reads the file back and runs only what is missing.
 """
+from __future__ import annotations
+
 import collections
 import concurrent.futures
 import math
@@ -15,12 +17,14 @@ import os
 import sys
 import time
 from dataclasses import asdict, replace
+from typing import Any, Sequence
 
 from fastinit import text_specs as specs
+from fastinit._docs import documented
 from fastinit._kernels import openmp as _openmp
 from fastinit.results import html_table
 from fastinit.sources import STREAM_VERSION
-from fastinit.sweep.grid import SEEDS, Config, grid
+from fastinit.sweep.grid import PARAMETER_DOCS as GRID_DOCS, SEEDS, Config, grid
 from fastinit.sweep.result_files import (
     STAT_COLUMNS, check_out_path, open_result, write_records,
 )
@@ -31,7 +35,7 @@ SMALL_LAYER_FLOPS = 5e8
 HTML_ROWS = 50  # rows a notebook's table of a SweepResult shows
 
 
-def _arguments(config, num_threads, histograms, bins, backward):
+def _arguments(config, num_threads, histograms, bins, backward) -> dict[str, Any]:
     """forward_prop's arguments for ``config``."""
     bias = config.bias if isinstance(config.bias, float) else specs.initializer(config.bias)
     return dict(hidden_layer_sizes=[config.width] * config.depth,
@@ -49,9 +53,42 @@ def _failure(config, error):
              "error": f"{type(error).__name__}: {error}", "stream": STREAM_VERSION}]
 
 
-def run_config(config, *, num_threads=1, histograms=False, bins=30, backward=False):
-    """The records of one configuration: one dict per layer. A failure (bad parameters, out of
-    memory) is one record with ``error`` set and the statistics NaN."""
+SWEEP_PARAMETER_DOCS = {
+    **GRID_DOCS,
+    "configs": """list of Config, optional
+        The configurations to run, instead of the grid of ``init``, ``activation``, ...""",
+    "executor": """concurrent.futures.Executor or dask.distributed.Client, optional
+        Where configurations go, in chunks of ``chunk_size``, each running its engine on one
+        thread (``num_threads`` to change it). Without one, small networks run one per thread
+        here and large ones one at a time on all threads.""",
+    "num_threads": """int, optional
+        Threads (default: OpenMP's, i.e. OMP_NUM_THREADS or all cores; one per task on an
+        executor).""",
+    "out": """str or path, optional
+        A .csv or .jsonl file written as each configuration finishes, or a .parquet folder of
+        parts for big sweeps (needs pyarrow).""",
+    "resume": """bool, default False
+        Keep ``out``'s complete configurations and run only the rest (failed ones again);
+        without it the file is overwritten.""",
+    "chunk_size": "int, optional\n        Configurations per task on an executor (default: about a second of work).",
+    "histograms": "bool, default False\n        Add per-layer ``hist`` and ``bin_edges`` to the records.",
+    "bins": "int, default 30\n        Histogram bins.",
+    "backward": "bool, default False\n        Also run the backward pass (``grad_std`` and more per layer).",
+    "progress": """bool or "lines", optional
+        A progress bar on stderr (default: when stderr is a terminal); "lines": a line every
+        PROGRESS_SECONDS instead, for logs and pipes.""",
+    "config": "Config\n        One network's settings.",
+}
+
+
+@documented(SWEEP_PARAMETER_DOCS, """Returns
+-------
+list of dict
+    One record per layer; a failure (bad parameters, out of memory) is one record with
+    ``error`` set and the statistics NaN.""")
+def run_config(config: Config, *, num_threads: int | None = 1, histograms: bool = False,
+               bins: int = 30, backward: bool = False) -> list[dict[str, Any]]:
+    """The records of one configuration."""
     from fastinit.propagation import forward_prop
     try:
         result = forward_prop(**_arguments(config, num_threads, histograms, bins, backward))
@@ -261,28 +298,21 @@ def _executor_workers(executor):
     return getattr(executor, "_max_workers", None) or os.cpu_count() or 1
 
 
-def sweep(configs=None, *, init=None, activation=Config.activation, depth=Config.depth,
-          width=Config.width, batch=Config.batch, dtype=Config.dtype, bias=Config.bias,
-          seeds=SEEDS, executor=None, num_threads=None, out=None,
-          resume=False, chunk_size=None, histograms=False, bins=30, backward=False,
-          progress=None):
-    """Run every configuration of a grid (see ``grid``; or give ``configs``, a list of Config)
-    and return a SweepResult with one record per (configuration, layer).
-
-    Where: with ``executor`` (any concurrent.futures.Executor, e.g. a ProcessPoolExecutor or
-    ``dask.distributed.Client(...).get_executor()``, or a dask Client itself), configurations go
-    out in chunks of ``chunk_size`` and each runs its engine on one thread (``num_threads`` to
-    change it). Without one, small networks run one per thread on ``num_threads`` threads
-    (default: OpenMP's, i.e. OMP_NUM_THREADS or all cores) and large ones one at a time on all
-    of them. The records are the same either way, bit for bit.
-
-    out: a .csv or .jsonl file, written as each configuration finishes, or a .parquet folder
-    of parts for big sweeps (fastinit.sweep.result_files; needs pyarrow). resume: keep the file's
-    complete configurations and run only the rest (failed ones run again); without resume the
-    file is overwritten. histograms: add per-layer ``hist`` and ``bin_edges``.
-    progress: a progress bar on stderr (default: when stderr is a terminal); "lines": a line
-    every PROGRESS_SECONDS instead, for logs and pipes (what the CLI does off a terminal).
-    """
+@documented(SWEEP_PARAMETER_DOCS, """Returns
+-------
+SweepResult
+    One record per (configuration, layer), in grid order; ``.to_pandas()``, ``.to_csv()``,
+    ``.plot()``.""")
+def sweep(configs: Sequence[Config] | None = None, *, init: Any = None,
+          activation: Any = Config.activation, depth: Any = Config.depth,
+          width: Any = Config.width, batch: Any = Config.batch, dtype: Any = Config.dtype,
+          bias: Any = Config.bias, seeds: Any = SEEDS, executor: Any = None,
+          num_threads: int | None = None, out: str | os.PathLike[str] | None = None,
+          resume: bool = False, chunk_size: int | None = None, histograms: bool = False,
+          bins: int = 30, backward: bool = False,
+          progress: bool | str | None = None) -> SweepResult:
+    """Run every configuration of a grid (see ``grid``; or give ``configs``), each network's
+    records the same bits wherever it runs: here, on a process pool or on a Dask cluster."""
     configs = _configs(configs, dict(init=init, activation=activation, depth=depth,
                                      width=width, batch=batch, dtype=dtype, bias=bias,
                                      seeds=seeds))

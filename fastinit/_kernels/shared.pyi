@@ -1,0 +1,3 @@
+"""The kernels' shared C-level helpers (shared.pyx); from Python, their activation codes."""
+
+def activation_constants() -> tuple[dict[str, int], dict[str, float]]: ...
