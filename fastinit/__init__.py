@@ -34,11 +34,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported on first use at run time (__getattr__); type checkers see them
     from fastinit._config import show_config
+    from fastinit.isometry import jacobian_spectrum
     from fastinit.propagation import forward_prop
     from fastinit.streams import Stream
 
 _ENGINE = {"forward_prop": "fastinit.propagation", "Stream": "fastinit.streams",
-           "show_config": "fastinit._config"}
+           "show_config": "fastinit._config", "jacobian_spectrum": "fastinit.isometry"}
 
 
 def __getattr__(name):
@@ -55,7 +56,7 @@ __all__ = [
     "ACTIVATIONS", "STREAM_VERSION", "Constant", "Initializer", "LayerStats", "Normal", "Propagation", "Stream",
     "TruncatedNormal", "Uniform", "__version__", "calculate_gain", "child", "compute_fans",
     "constant", "dirac", "forward_prop", "get_initializer", "glorot_normal", "glorot_uniform",
-    "he_normal", "he_uniform", "identity", "kaiming_normal", "kaiming_uniform", "lecun_normal",
+    "he_normal", "he_uniform", "identity", "jacobian_spectrum", "kaiming_normal", "kaiming_uniform", "lecun_normal",
     "lecun_uniform", "normal", "ones", "orthogonal", "show_config", "sparse",
     "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
     "zeros", "keras", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",

@@ -499,3 +499,59 @@ def phase_figure(sigma_w2, sigma_b2, chi, activation, path=None):
     ax.set_ylabel("sigma_b^2")
     ax.set_title(f"{activation}: order-to-chaos phase diagram")
     return _finish(fig, path)
+
+
+ISOMETRY_CAPTION = (
+    "Histograms: the singular values of J, the input-output Jacobian (all inputs pooled), one "
+    "curve per depth. A network learns fastest when they all sit near 1 (dynamical isometry, "
+    "Pennington et al. 2017): only tanh with orthogonal weights stays there as depth grows; "
+    "Gaussian weights and ReLU spread them over decades. Legend: the mean of their squares, "
+    "measured and (in brackets) predicted by free probability, and the share below 1e-4 "
+    "(left out of the histogram; ReLU's dead units make exact zeros). Right: the largest "
+    "singular value against depth.")
+
+
+def isometry_figure(spectra, path=None, caption=ISOMETRY_CAPTION):
+    """The singular values of the input-output Jacobian: one panel per network (``spectra``:
+    {label: [JacobianSpectrum per depth]}), a histogram per depth on a log axis, and the
+    largest singular value against depth."""
+    import numpy as np
+    from matplotlib import colormaps
+    fig = _figure(4.2 * (len(spectra) + 1), 4.4)
+    axes = fig.subplots(1, len(spectra) + 1)
+    depths = sorted({s.depth for runs in spectra.values() for s in runs})
+    colours = colormaps["viridis"](np.linspace(0.0, 0.85, len(depths)))
+    top = max(float(s.singular_values.max()) for runs in spectra.values() for s in runs)
+    lo = 1e-4
+    edges = np.geomspace(lo, max(top, 2.0) * 1.01, 60)
+    for ax, (label, runs) in zip(axes, spectra.items()):
+        for s in runs:
+            colour = colours[depths.index(s.depth)]
+            values = s.singular_values.ravel()
+            below = float(np.mean(values < lo))
+            note = f", {below:.0%} < 1e-4" if below >= 0.005 else ""
+            ax.hist(values[values >= lo], edges, histtype="step", linewidth=1.6, color=colour,
+                    label=f"depth {s.depth}: E[s^2] {s.mean:.2g} ({s.predicted_mean:.2g}){note}")
+        ax.axvline(1.0, color="0.4", linestyle=":", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("singular value of J")
+        ax.set_title(label, fontsize=10)
+        ax.legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel("count")
+    ax = axes[-1]
+    for (label, runs), marker in zip(spectra.items(), "os^D"):
+        ax.plot([s.depth for s in runs], [s.max_singular_value for s in runs], marker=marker,
+                label=label)
+    ax.axhline(1.0, color="0.4", linestyle=":", linewidth=1)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(depths, [str(d) for d in depths])
+    ax.set_xlabel("depth")
+    ax.set_ylabel("largest singular value of J")
+    ax.set_title("largest singular value", fontsize=10)
+    ax.legend(fontsize=7)
+    fig.suptitle("Dynamical isometry: the singular values of the input-output Jacobian")
+    if caption:
+        import textwrap
+        fig.supxlabel(textwrap.fill(caption, 190), fontsize=9, ha="center")
+    return _finish(fig, path)

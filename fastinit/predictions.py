@@ -83,3 +83,39 @@ def attach_correlation_predictions(p, layers):
                                            input_variance=_input_second_moment(p))
     for stats, value in zip(layers, predicted):
         stats.predicted_correlation = float(value)
+
+
+def jacobian_prediction(p):
+    """(mean, variance) of the eigenvalues of the network's J J^T from free probability
+    (theory.jacobian_moments), or None where it does not apply: a network of one width with
+    zero-mean weights of a law, or orthogonal ones, and no bias or a zero-mean random one."""
+    network = _jacobian_network(p)
+    if network is None:
+        return None
+    with np.errstate(all="ignore"):
+        return theory.jacobian_moments(network, _input_second_moment(p), p.negative_slope)
+
+
+def _jacobian_network(p):
+    """Per layer (width, sigma_w^2, Var b, activation, orthogonal), or None (as _theory_network,
+    and square layers only: the free product of the theory is of N x N factors)."""
+    network = []
+    for layer, width in enumerate(p.widths):
+        fan_in = p.input_dim if layer == 0 else p.widths[layer - 1]
+        init, bias = p.weight_inits[layer], p.biases[layer]
+        if fan_in != width or not isinstance(init, Initializer):
+            return None
+        law = init.law((fan_in, width))
+        bias_law = bias.law((width,)) if isinstance(bias, Initializer) else None
+        if (bias_law is None and bias != 0.0) or getattr(bias_law, "mean", 0.0) != 0.0:
+            return None
+        bias_variance = 0.0 if bias_law is None else theory.law_variance(bias_law)
+        if law is None and init.name == "orthogonal":  # W = gain * Q: sigma_w^2 = gain^2
+            gain = float(init.params.get("gain", 1.0))
+            network.append((gain * gain, bias_variance, p.activations[layer], True))
+        elif law is not None and getattr(law, "mean", 0.0) == 0.0:
+            network.append((fan_in * theory.law_variance(law), bias_variance,
+                            p.activations[layer], False))
+        else:
+            return None
+    return tuple(network)

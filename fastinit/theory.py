@@ -32,7 +32,7 @@ from fastinit.laws import Constant, Law, Normal, Uniform
 __all__ = ["gaussian_expectation", "moments", "variance_map", "fixed_point", "chi_1",
     "joint_expectation", "correlation_map", "predict_correlation", "joint_derivative_expectation",
     "correlation_fixed_point", "chi_c", "depth_scale_correlation", "phase_diagram",
-    "critical_line", "law_variance", "weight_variance", "predict"]
+    "critical_line", "law_variance", "weight_variance", "predict", "jacobian_moments"]
 
 # The theory's parameters, described once (fastinit._docs.numpydoc builds each docstring).
 PARAMETER_DOCS = {
@@ -58,6 +58,8 @@ PARAMETER_DOCS = {
     "weight_init": "str or Initializer\n    The initializer of every layer's weights.",
     "input_dim": "int, optional\n    The input's width (default: the first layer's).",
     "bias_variance": "float, default 0.0\n    The bias variance sigma_b^2.",
+    ("jacobian_moments", "network"): """iterable of (sigma_w^2, Var b, activation, orthogonal)
+    The square layers, in order (``orthogonal``: the weights are, else i.i.d.).""",
 }
 
 
@@ -361,3 +363,28 @@ def predict(hidden_layer_sizes: Sequence[int], weight_init: str | Initializer, *
         second = float(s) ** 2 + float(m) ** 2
         fan_in = width
     return {"q": q, "mean": mean, "std": std}
+
+
+@_theory("(float, float)", "The mean and the variance of the eigenvalues of J J^T.")
+def jacobian_moments(network: Iterable[tuple[float, float, str, bool]],
+                     input_variance: float = 1.0, slope: float = 0.01) -> tuple[float, float]:
+    """The mean and variance of the eigenvalues of J J^T, J = W_1 D_1 ... W_L D_L the
+    input-output Jacobian of a wide network (Pennington, Schoenholz & Ganguli 2017), from free
+    probability: J J^T is a free product of the layers' W W^T and D^2, whose means multiply
+    and whose relative variances (variance / mean^2) add. Per layer: W W^T has mean sigma_w^2
+    and relative variance 1 for i.i.d. weights of any law (Marchenko-Pastur, square), 0 for
+    orthogonal ones; D^2 = phi'(h)^2, h ~ N(0, q^l), has mean mu_1 = E[phi'^2] and relative
+    variance mu_2 / mu_1^2 - 1, mu_2 = E[phi'^4]. So the mean is prod sigma_w^2 mu_1 (chi_1^L
+    at the fixed point) and the variance mean^2 * sum (mu_2 / mu_1^2 - 1 - s_1), s_1 = -1 for
+    i.i.d. and 0 for orthogonal weights: the paper's L (mu_2 / mu_1^2 - 1 - s_1) at chi_1 = 1,
+    and the same law off it. q^l follows the variance map from the input's second moment."""
+    second, mean, relative = float(input_variance), 1.0, 0.0
+    for sigma_w2, bias_variance, activation, orthogonal in network:
+        q = sigma_w2 * second + bias_variance
+        mu1 = float(gaussian_expectation(lambda x, a=activation: dphi(x, a, slope) ** 2, q))
+        mu2 = float(gaussian_expectation(lambda x, a=activation: dphi(x, a, slope) ** 4, q))
+        mean *= sigma_w2 * mu1
+        relative += (mu2 / (mu1 * mu1) - 1.0 if mu1 > 0 else math.nan) + (0.0 if orthogonal
+                                                                          else 1.0)
+        second = float(gaussian_expectation(lambda x, a=activation: phi(x, a, slope) ** 2, q))
+    return mean, mean * mean * relative

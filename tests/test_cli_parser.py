@@ -27,6 +27,7 @@ HELP_OPTIONS = {
               "--workers", "--scheduler", "--threads", "--plot", "--heatmap"],
     "report": ["--out"],
     "phase": ["--activation", "--grid", "--w-max", "--b-max", "--plot"],
+    "isometry": ["--width", "--depths", "--batch", "--seed", "--threads", "--plot"],
     "bench": ["--widths", "--depth", "--batch", "--repeats"],
 }
 # options that take a value but have no default to state (they switch something on)

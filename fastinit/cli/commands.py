@@ -402,6 +402,84 @@ def phase(args):
     return 0
 
 
+# The isometry study (Pennington et al. 2017, fig. 1): tanh on the critical line at q* = 1/64
+# (sigma_w^2 = 1 / E[tanh'(h)^2], sigma_b^2 = q* - sigma_w^2 E[tanh(h)^2], h ~ N(0, q*), inputs
+# of second moment E[tanh(h)^2] so that every layer sits at q*), with Gaussian and with
+# orthogonal weights; ReLU on its critical line (He's sigma_w^2 = 2, no bias).
+ISOMETRY_Q_STAR = 1.0 / 64
+
+
+def _isometry_cases(width, batch, seed):
+    """(label, weight_init, activation, bias, X) of the study's three networks."""
+    import math
+
+    import numpy as np
+
+    from fastinit import initializers, theory
+    from fastinit.seeding import child
+    q = ISOMETRY_Q_STAR
+    mu1 = float(theory.gaussian_expectation(lambda x: (1 - np.tanh(x) ** 2) ** 2, q))
+    second = float(theory.gaussian_expectation(lambda x: np.tanh(x) ** 2, q))
+    sigma_w2 = 1.0 / mu1
+    sigma_b2 = q - sigma_w2 * second
+    bias = initializers.get_initializer("normal", std=math.sqrt(sigma_b2))
+    X = initializers.normal((batch, width), std=math.sqrt(second),
+                            rng=child(np.random.SeedSequence(seed), 1000))
+    gaussian = initializers.get_initializer("variance_scaling", scale=sigma_w2,
+                                            distribution="untruncated_normal")
+    orthogonal = initializers.get_initializer("orthogonal", gain=math.sqrt(sigma_w2))
+    return [("tanh, Gaussian weights", gaussian, "tanh", bias, X),
+            ("tanh, orthogonal weights", orthogonal, "tanh", bias, X),
+            ("ReLU, Gaussian weights", "he_normal", "relu", 0.0, None)]
+
+
+ISOMETRY_COLUMNS = ("case", "depth", "mean", "predicted_mean", "variance",
+                    "predicted_variance", "max_singular_value")
+MAX_ISOMETRY_WORK = 2e12  # multiply-adds: about a minute on 2 cores
+
+
+def isometry(args):
+    """Singular values of J for the study's three networks at several depths."""
+    from fastinit import text_specs as specs
+    from fastinit.isometry import jacobian_spectrum
+    try:
+        width = specs.count(args.width, "--width")
+        batch = specs.count(args.batch, "--batch")
+        depths = [specs.count(d, "--depths") for d in specs.split_list(args.depths, "--depths")]
+        work = 3 * batch * width ** 3 * sum(depths)
+        if work > MAX_ISOMETRY_WORK:
+            raise ValueError(f"--width {width}, --batch {batch} and --depths {args.depths} "
+                             f"need {work:.1e} multiply-adds (over a minute on 2 cores; at "
+                             f"most {MAX_ISOMETRY_WORK:.0e}): lower one of them")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    threads = _threads_arg(args.threads)
+    _output_file_arg(args.plot, "--plot")
+    plot = _plot_module() if args.plot else None
+    spectra = {}
+    for label, init, activation, bias, X in _isometry_cases(width, batch, args.seed):
+        spectra[label] = [jacobian_spectrum([width] * depth, init, activation=activation,
+                                            bias=bias, X=X, batch=batch, rng=args.seed,
+                                            num_threads=threads)
+                          for depth in depths]
+    rows = [{"case": label, "depth": s.depth, "mean": s.mean,
+             "predicted_mean": s.predicted_mean, "variance": s.variance,
+             "predicted_variance": s.predicted_variance,
+             "max_singular_value": s.max_singular_value}
+            for label, runs in spectra.items() for s in runs]
+    if args.quiet:
+        pass
+    elif args.format == "json":
+        print(json.dumps({"width": width, "batch": batch, "seed": args.seed, "rows": rows}))
+    else:
+        print(f"singular values of J at width {width}, {batch} inputs, seed {args.seed}: mean "
+              "and variance of J J^T's eigenvalues, measured and predicted")
+        print(_table(rows, ISOMETRY_COLUMNS))
+    if plot is not None:
+        plot.isometry_figure(spectra, args.plot)
+    return 0
+
+
 def report(args):
     """A sweep's result file as one self-contained HTML page."""
     from fastinit.cli import report as reports
@@ -514,7 +592,7 @@ def main(argv=None):
         parser.print_help()
         return 2
     handlers = {"demo": demo, "run": run, "sweep": sweep, "report": report, "phase": phase,
-                "bench": bench}
+                "isometry": isometry, "bench": bench}
     try:
         return handlers[args.command_name](args)
     except UsageError as error:

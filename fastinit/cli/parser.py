@@ -41,7 +41,8 @@ def build_parser():
     parser.add_argument("--version", action="store_true",
                         help="print the version, OpenMP status and thread count")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_demo, _add_run, _add_sweep, _add_report, _add_phase, _add_bench):
+    for add in (_add_demo, _add_run, _add_sweep, _add_report, _add_phase, _add_isometry,
+                _add_bench):
         add(commands)
     return parser
 
@@ -156,6 +157,28 @@ def _add_phase(commands):
     p.add_argument("--plot", metavar="FILE.png", help="write the diagram")
     _add_quiet(p)
     p.set_defaults(command_name="phase")
+
+
+def _add_isometry(commands):
+    p = commands.add_parser(
+        "isometry", help="the input-output Jacobian's singular values (dynamical isometry)",
+        description="Measures the singular values of J, the input-output Jacobian, for tanh "
+        "with Gaussian and with orthogonal weights (on the critical line at q* = 1/64) and for "
+        "ReLU (He's weights) at several depths, beside the free-probability prediction of "
+        "the mean and variance of J J^T's eigenvalues (Pennington et al. 2017).")
+    p.add_argument("--width", type=int, default=400, metavar="N", help="units per layer")
+    p.add_argument("--depths", default="2,8,32", metavar="LIST",
+                   help="comma-separated depths")
+    p.add_argument("--batch", type=int, default=4, metavar="N",
+                   help="inputs, one Jacobian each")
+    p.add_argument("--seed", type=int, default=0, help="seed of every draw")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="BLAS threads (default: BLAS's own)")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table or json")
+    p.add_argument("--plot", metavar="FILE.png", help="write the figure")
+    _add_quiet(p)
+    p.set_defaults(command_name="isometry")
 
 
 def _add_bench(commands):

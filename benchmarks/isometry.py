@@ -1,0 +1,54 @@
+"""The Jacobian spectrum's speed (issue 32's targets), on a quiet machine:
+
+- the tangent propagation of a width-512, depth-32 tanh network for 16 inputs against the
+  bare GEMMs it needs (16 x 32 products of (512 x 512) @ (512 x 512), np.matmul into a
+  preallocated array), and the whole call with its SVDs;
+- the moments path at width 4096 (32 probes per input, 2 inputs, depth 16).
+
+Blocked timing (fastinit.cli.bench.blocked_medians), medians of rounds. Run with
+``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/isometry.py``.
+"""
+import fastinit  # noqa: F401  (first: its thread policy, then NumPy)
+
+import numpy as np  # noqa: E402
+
+from fastinit.cli.bench import blocked_medians  # noqa: E402
+from fastinit.isometry import jacobian_spectrum  # noqa: E402
+from fastinit.jacobians import batched_product, layer_factors  # noqa: E402
+from fastinit.network import ForwardArgs, plan  # noqa: E402
+from fastinit.backends import ENGINE  # noqa: E402
+from fastinit.streams import Stream  # noqa: E402
+
+WIDTH, DEPTH, INPUTS = 512, 32, 16
+
+
+def main():
+    p = plan(ForwardArgs([WIDTH] * DEPTH, "orthogonal", activation="tanh", batch=INPUTS, rng=0),
+             ENGINE)
+    factors = list(layer_factors(p, Stream))
+    a = np.random.default_rng(0).standard_normal((INPUTS * WIDTH, WIDTH))
+    out = np.empty_like(a)
+    weights = [W for W, _ in factors]
+
+    def gemms():
+        for W in weights:
+            np.matmul(a, W, out=out)
+
+    medians = blocked_medians({
+        "bare GEMMs": gemms,
+        "tangent propagation": lambda: batched_product(factors, INPUTS),
+        "jacobian_spectrum (draws, forward, tangents, SVD)": lambda: jacobian_spectrum(
+            [WIDTH] * DEPTH, "orthogonal", activation="tanh", batch=INPUTS, rng=0),
+    }, rounds=3, block=1)
+    for name, seconds in medians.items():
+        print(f"{name:52s} {seconds:8.3f} s")
+    print(f"tangent propagation / GEMMs: {medians['tangent propagation'] / medians['bare GEMMs']:.2f}x")
+    moments = blocked_medians({"moments path, width 4096, depth 16": lambda: jacobian_spectrum(
+        [4096] * 16, "lecun_normal", activation="tanh", batch=2, rng=0, method="moments")},
+        rounds=2, block=1)
+    for name, seconds in moments.items():
+        print(f"{name:52s} {seconds:8.3f} s")
+
+
+if __name__ == "__main__":
+    main()
