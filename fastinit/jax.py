@@ -21,14 +21,19 @@ its path (``"Dense_0/kernel"``), with Flax's defaults or your rules.
 >>> w.shape, str(w.dtype)
 ((784, 256), 'float32')
 """
+from __future__ import annotations
+
 import fnmatch
 import math
+
+from typing import Any, Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from fastinit import initializers, text_specs
+from fastinit._docs import documented
 from fastinit.laws import TRUNCATED_2SIGMA_STD, Normal, TruncatedNormal, Uniform
 from fastinit._validation import in_words, real
 from fastinit.initializers import Initializer, get_initializer
@@ -38,6 +43,30 @@ __all__ = ["constant", "glorot_normal", "glorot_uniform", "he_normal", "he_unifo
            "compute_fans", "delta_orthogonal", "init_params", "lecun_normal", "lecun_uniform",
            "normal", "ones", "orthogonal", "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
            "zeros", "kaiming_normal", "kaiming_uniform"]
+
+
+
+# The initializer makers' parameters, described once (fastinit._docs builds their docstrings).
+PARAMETER_DOCS = {
+    "dtype": "jax dtype, default float32\n    The default dtype of the arrays it makes.",
+    "value": "float\n    The value of every element.",
+    "stddev": "float, default 0.01\n    The standard deviation.",
+    ("truncated_normal", "lower"): "float, default -2.0\n    The lower bound, in units of stddev.",
+    ("truncated_normal", "upper"): "float, default 2.0\n    The upper bound, in units of stddev.",
+    "scale": "float\n    The variance's numerator (variance_scaling), the upper bound (uniform), or the gain (orthogonal).",
+    "mode": '{"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}\n    Which fan the variance is divided by.',
+    "distribution": '{"truncated_normal", "normal", "uniform"}\n    JAX\'s meanings ("normal" untruncated).',
+    "in_axis": "int or sequence of int, default -2\n    The input axes.",
+    "out_axis": "int or sequence of int, default -1\n    The output axes.",
+    "batch_axis": "int or sequence of int, default ()\n    Axes left out of both fans.",
+    "column_axis": "int, default -1\n    The axis of the orthonormal columns (the last one only).",
+}
+RETURNS = """Returns
+-------
+callable
+    A JAX initializer ``init(key, shape, dtype=dtype)`` drawing from fastinit's stream keyed
+    by ``key``, as jax.nn.initializers' do."""
+JaxInitializer = Callable[..., Any]  # a JAX initializer: (key, shape, dtype) -> jax.Array
 
 
 def key_seed(key, name="init"):
@@ -111,11 +140,28 @@ def _axes(value, name):
     return tuple(int(a) for a in axes)
 
 
-def compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
+def compute_fans(shape: Sequence[int], in_axis: int | Sequence[int] = -2,
+                 out_axis: int | Sequence[int] = -1,
+                 batch_axis: int | Sequence[int] = ()) -> tuple[float, float]:
     """JAX's fans (jax.nn.initializers' _compute_fans): the in and out sizes (products over
     their axes) times the receptive field, prod(shape) / in / out / batch (so the axes that are
     neither in, out nor batch axes), in JAX's float arithmetic: exact for the default axes,
-    which give fastinit.fans' fans."""
+    which give fastinit.fans' fans.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The weight's shape.
+    in_axis, out_axis : int or sequence of int
+        The input axes (default -2) and the output axes (default -1).
+    batch_axis : int or sequence of int, default ()
+        Axes left out of both fans.
+
+    Returns
+    -------
+    (float, float)
+        ``(fan_in, fan_out)``.
+    """
     ins, outs, batches = (_axes(in_axis, "in_axis"), _axes(out_axis, "out_axis"),
                           _axes(batch_axis, "batch_axis"))
     if ins == (-2,) and len(shape) <= 1:
@@ -171,34 +217,43 @@ class _VarianceScaling:
                              f"{np.dtype(dtype).name}: {error}") from None
 
 
-def zeros(dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def zeros(dtype: Any = jnp.float32) -> JaxInitializer:
     """W = 0 (jax.nn.initializers.zeros is the function itself; here it is made, as the rest)."""
     return _from(get_initializer("zeros"), "zeros", dtype)
 
 
-def ones(dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def ones(dtype: Any = jnp.float32) -> JaxInitializer:
+    """W = 1."""
     return _from(get_initializer("ones"), "ones", dtype)
 
 
-def constant(value, dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def constant(value: float, dtype: Any = jnp.float32) -> JaxInitializer:
+    """W = value everywhere."""
     return _from(get_initializer("constant", value=_scalar(value, "value", finite=False)),
                  "constant", dtype)
 
 
-def normal(stddev=1e-2, dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def normal(stddev: float = 1e-2, dtype: Any = jnp.float32) -> JaxInitializer:
     """N(0, stddev^2)."""
     stddev = _scalar(stddev, "stddev", nonnegative=True)
     return _from(get_initializer("normal", std=stddev), "normal", dtype, {"std": "stddev"})
 
 
-def uniform(scale=1e-2, dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def uniform(scale: float = 1e-2, dtype: Any = jnp.float32) -> JaxInitializer:
     """U[0, scale), as JAX's uniform."""
     scale = _scalar(scale, "scale", positive=True)
     return _from(get_initializer("uniform", low=0.0, high=scale), "uniform", dtype,
                  {"high": "scale"})
 
 
-def truncated_normal(stddev=1e-2, dtype=jnp.float32, lower=-2.0, upper=2.0):
+@documented(PARAMETER_DOCS, RETURNS)
+def truncated_normal(stddev: float = 1e-2, dtype: Any = jnp.float32, lower: float = -2.0,
+                     upper: float = 2.0) -> JaxInitializer:
     """N(0, stddev^2) truncated to [lower * stddev, upper * stddev] (not rescaled)."""
     stddev = _scalar(stddev, "stddev", positive=True)
     lower, upper = _scalar(lower, "lower", finite=False), _scalar(upper, "upper", finite=False)
@@ -212,8 +267,10 @@ def truncated_normal(stddev=1e-2, dtype=jnp.float32, lower=-2.0, upper=2.0):
 JAX_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
 
 
-def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(),
-                     dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def variance_scaling(scale: float, mode: str, distribution: str, in_axis: int | Sequence[int] = -2,
+                     out_axis: int | Sequence[int] = -1, batch_axis: int | Sequence[int] = (),
+                     dtype: Any = jnp.float32) -> JaxInitializer:
     """Var W = scale / fan, fan from JAX's axes (``in_axis``, ``out_axis``: an axis or a
     sequence of axes; ``batch_axis`` ignored; the rest the receptive field) and ``mode``
     ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"); "normal" is untruncated,
@@ -232,34 +289,53 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
                  "variance_scaling", dtype)
 
 
-def glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def glorot_uniform(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+                   batch_axis: int | Sequence[int] = (), dtype: Any = jnp.float32) -> JaxInitializer:
+    """Glorot & Bengio (2010): variance_scaling(1.0, "fan_avg", "uniform")."""
     return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis, batch_axis, dtype)
 
 
-def glorot_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def glorot_normal(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+                  batch_axis: int | Sequence[int] = (), dtype: Any = jnp.float32) -> JaxInitializer:
+    """Glorot & Bengio (2010): variance_scaling(1.0, "fan_avg", "truncated_normal")."""
     return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis, batch_axis,
                             dtype)
 
 
-def lecun_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def lecun_uniform(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+                  batch_axis: int | Sequence[int] = (), dtype: Any = jnp.float32) -> JaxInitializer:
+    """LeCun et al. (1998): variance_scaling(1.0, "fan_in", "uniform")."""
     return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
 
 
-def lecun_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def lecun_normal(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+                 batch_axis: int | Sequence[int] = (), dtype: Any = jnp.float32) -> JaxInitializer:
+    """LeCun et al. (1998): variance_scaling(1.0, "fan_in", "truncated_normal")."""
     return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis,
                             dtype)
 
 
-def he_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def he_uniform(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+               batch_axis: int | Sequence[int] = (), dtype: Any = jnp.float32) -> JaxInitializer:
+    """He et al. (2015): variance_scaling(2.0, "fan_in", "uniform")."""
     return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
 
 
-def he_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def he_normal(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+              batch_axis: int | Sequence[int] = (), dtype: Any = jnp.float32) -> JaxInitializer:
+    """He et al. (2015): variance_scaling(2.0, "fan_in", "truncated_normal")."""
     return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis,
                             dtype)
 
 
-def orthogonal(scale=1.0, column_axis=-1, dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = jnp.float32) -> JaxInitializer:
     """scale * Q over (prod(shape[:-1]), shape[-1])."""
     if column_axis != -1:
         raise ValueError("fastinit's orthogonal takes the columns on the last axis only")
@@ -268,7 +344,9 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=jnp.float32):
                  {"gain": "scale"})
 
 
-def delta_orthogonal(scale=1.0, column_axis=-1, dtype=jnp.float32):
+@documented(PARAMETER_DOCS, RETURNS)
+def delta_orthogonal(scale: float = 1.0, column_axis: int = -1,
+                     dtype: Any = jnp.float32) -> JaxInitializer:
     """Xiao et al. (2018): a 3-, 4- or 5-D convolution kernel that is zero but at the centre of
     its spatial axes, where it is ``scale * Q`` over the last two axes (in <= out), as
     jax.nn.initializers.delta_orthogonal."""
@@ -328,11 +406,30 @@ def _rule_init(rule, where):
                     f"spec (str) or a fastinit Initializer, got {type(rule).__name__}")
 
 
-def init_params(params, rng=None, rules=None, *, seed=None):
+def init_params(params: Any, rng: Any = None, rules: Mapping[str, Any] | None = None, *,
+                seed: Any = None) -> Any:
     """A pytree like ``params`` (arrays, or jax.ShapeDtypeStruct from jax.eval_shape) with every
     leaf drawn anew: the first rule whose glob matches the leaf's path ("Dense_0/kernel"), else
     Flax's default for its name; each from the stream of ``rng`` keyed by the path, so adding a
-    layer leaves the others unchanged. A leaf with no rule is a ValueError naming it."""
+    layer leaves the others unchanged. A leaf with no rule is a ValueError naming it.
+
+    Parameters
+    ----------
+    params : pytree
+        Arrays, or jax.ShapeDtypeStruct leaves (from jax.eval_shape).
+    rng : None, int or numpy.random.SeedSequence
+        Seeds every leaf's stream (``seed`` is the same under JAX's word).
+    rules : mapping, optional
+        {glob over leaf paths: a fastinit.jax initializer (or its maker), a spec string or a
+        fastinit Initializer}; Flax's defaults fill in the rest.
+    seed : None, int or numpy.random.SeedSequence
+        Another name for ``rng`` (give one of the two).
+
+    Returns
+    -------
+    pytree
+        ``params``' structure, every leaf a new jax.Array of its shape and dtype.
+    """
     root = seed_sequence(rng_or_seed(rng, seed))
     rules = {**dict(rules or {}), **{k: v for k, v in FLAX_DEFAULTS.items()
                                       if k not in (rules or {})}}

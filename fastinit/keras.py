@@ -18,6 +18,7 @@ import inspect
 import math
 import numbers
 import re
+from typing import Any
 
 import numpy as np
 
@@ -265,16 +266,41 @@ def _snake(name):
 
 
 ALIASES = {_snake(name): name for name in NAMES}
+__all__ = ["Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
+           "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform",
+           "LecunNormal", "LecunUniform", "Orthogonal", "Identity", "KerasInitializer",
+           "deserialize", "get", "serialize"]
 
 
-def serialize(initializer):
-    """``{"module", "class_name", "config", "registered_name"}``, as keras.initializers."""
+def serialize(initializer: Any) -> dict[str, Any]:
+    """``{"module", "class_name", "config", "registered_name"}``, as keras.initializers.
+
+    Parameters
+    ----------
+    initializer : a fastinit.keras initializer
+
+    Returns
+    -------
+    dict
+        The initializer's class name and config (``deserialize`` makes it again).
+    """
     return {"module": "fastinit.keras", "class_name": type(initializer).__name__,
             "config": initializer.get_config(), "registered_name": None}
 
 
-def deserialize(config):
-    """The initializer of a ``serialize`` dict (``class_name`` and ``config``)."""
+def deserialize(config: dict[str, Any]) -> Any:
+    """The initializer of a ``serialize`` dict (``class_name`` and ``config``).
+
+    Parameters
+    ----------
+    config : dict
+        What ``serialize`` made.
+
+    Returns
+    -------
+    initializer
+        A fastinit.keras initializer.
+    """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not interpret initializer config: {config!r}")
     return get(config["class_name"]).from_config(  # type: ignore[union-attr]
@@ -282,9 +308,18 @@ def deserialize(config):
         if config.get("config") else get(config["class_name"])
 
 
-def get(identifier):
+def get(identifier: Any) -> Any:
     """An initializer from None (None), a name ("HeNormal" or "he_normal"), a serialize dict,
-    or an initializer or any callable (returned as is), as keras.initializers.get."""
+    or an initializer or any callable (returned as is), as keras.initializers.get.
+
+    Parameters
+    ----------
+    identifier : None, str, dict or callable
+
+    Returns
+    -------
+    initializer or None
+    """
     if identifier is None:
         return None
     if isinstance(identifier, dict):

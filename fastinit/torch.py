@@ -18,17 +18,21 @@ from fastinit's counter-based stream:
 >>> bool(model[0].weight.abs().max() <= 1 / 784 ** 0.5)   # nn.Linear's U(+-1/sqrt(fan_in))
 True
 """
+from __future__ import annotations
+
 import difflib
 import fnmatch
 import math
 import numbers
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from fastinit import text_specs
+from fastinit._typing import RNG
 from fastinit.fans import OUT_IN
 from fastinit.initializers import Initializer, get_initializer
 from fastinit.laws import kernel_params
@@ -104,11 +108,22 @@ DEFAULTS = [
 ]
 
 
-def default_rules(module):
+def default_rules(module: Any) -> dict[str, Initializer] | None:
     """{parameter name: Initializer} of PyTorch's own initialization of ``module`` (its
     reset_parameters), or None for a layer type fastinit does not know. A dotted name is a
     parameter below it that its reset changes after the child's own (MultiheadAttention's
-    out_proj.bias, nn.Transformer's matrices)."""
+    out_proj.bias, nn.Transformer's matrices).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        One layer.
+
+    Returns
+    -------
+    dict or None
+        {parameter name: Initializer}, or None for an unknown layer type.
+    """
     for types, rules in DEFAULTS:
         if isinstance(module, types):
             return rules(module)
@@ -148,12 +163,26 @@ def _as_initializer(rule, where):
                     f"Initializer or a number, got {type(rule).__name__}")
 
 
-def parameter_rules(module, rules=None):
+def parameter_rules(module: Any, rules: Mapping[Any, Any] | None = None
+                    ) -> dict[str, Initializer]:
     """{qualified parameter name: Initializer} for every parameter of ``module``: the first
-    matching rule of ``rules`` (a glob over qualified names like ``"*.bias"``, or a module
-    type mapped to {parameter name: rule} or to one rule for all its parameters), else
-    PyTorch's default for the parameter's layer type. A parameter with neither is a
-    ValueError naming it."""
+    matching rule of ``rules``, else PyTorch's default for the parameter's layer type. A
+    parameter with neither is a ValueError naming it.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The model.
+    rules : mapping, optional
+        {a glob over qualified names like ``"*.bias"``, or a module type mapped to {parameter
+        name: rule} or to one rule for all its parameters: a rule}; a rule is a spec string,
+        an Initializer or a number.
+
+    Returns
+    -------
+    dict
+        {qualified parameter name: Initializer}.
+    """
     _check_module(module)
     if rules is None:
         rules = {}
@@ -217,7 +246,8 @@ def _check_module(module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
 
 
-def init_module(module, rules=None, rng=None, *, seed=None, num_threads=None):
+def init_module(module: Any, rules: Mapping[Any, Any] | None = None, rng: RNG = None, *,
+                seed: RNG = None, num_threads: int | None = None) -> Any:
     """Fill every parameter of ``module`` in place (see parameter_rules for what each gets),
     each from the stream of ``rng`` (or ``seed``) keyed by its qualified name, and reset the
     buffers its layers' own reset sets (the normalisation layers' running statistics:
@@ -226,7 +256,26 @@ def init_module(module, rules=None, rng=None, *, seed=None, num_threads=None):
 
     Parameters must be CPU tensors of float16, bfloat16, float32 or float64 (contiguous,
     channels-last or strided); a zero-element parameter is left as it is (torch: a no-op).
-    An error names the parameter it is about. Returns ``module``."""
+    An error names the parameter it is about.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The model, filled in place.
+    rules : mapping, optional
+        As parameter_rules'.
+    rng : None, int or numpy.random.SeedSequence
+        Seeds every parameter's stream, keyed by its qualified name.
+    seed : None, int or numpy.random.SeedSequence
+        Another name for ``rng`` (give one of the two).
+    num_threads : int, optional
+        Threads for the fills (default: OMP_NUM_THREADS or one per core).
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module``.
+    """
     _check_module(module)
     root = seed_sequence(rng_or_seed(rng, seed))
     chosen = parameter_rules(module, rules)

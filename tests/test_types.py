@@ -1,6 +1,8 @@
 """The public API as tools read it: every public function annotated and documented in numpydoc
 sections (Parameters naming exactly its parameters, Returns), read back with numpydoc's own
 parser; and pyright, run on the package, finds no error."""
+import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -18,10 +20,20 @@ from fastinit import sweep, theory
 numpydoc = pytest.importorskip("numpydoc.docscrape")
 
 
+def _modules():
+    """The public modules with their __all__: the package, theory, sweeps, the peers' front
+    ends (each where its peer is installed)."""
+    modules = [fastinit, theory, sweep, importlib.import_module("fastinit.keras")]
+    for name, peer in [("fastinit.torch", "torch"), ("fastinit.jax", "jax")]:
+        if importlib.util.find_spec(peer) is not None:
+            modules.append(importlib.import_module(name))
+    return modules
+
+
 def _public_functions():
     found = {}
-    for module, names in [(fastinit, fastinit.__all__), (theory, theory.__all__),
-                          (sweep, sweep.__all__)]:
+    for module in _modules():
+        names = module.__all__
         for name in names:
             value = getattr(module, name)
             if isinstance(value, types.FunctionType):
@@ -34,7 +46,8 @@ PUBLIC = _public_functions()
 
 def test_the_public_set_is_not_empty():
     assert {"fastinit.he_normal", "fastinit.forward_prop", "fastinit.kaiming_uniform_",
-            "fastinit.theory.chi_1", "fastinit.sweep.sweep"} <= set(PUBLIC)
+            "fastinit.theory.chi_1", "fastinit.sweep.sweep", "fastinit.keras.get",
+            "fastinit.jacobian_spectrum"} <= set(PUBLIC)
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))
@@ -77,3 +90,8 @@ def test_pyright_finds_no_error_in_the_package(tmp_path):
               for d in report["generalDiagnostics"] if d["severity"] == "error"]
     assert errors == [] and result.returncode == 0, errors[:40]
     assert report["summary"]["filesAnalyzed"] >= 40  # the whole package, not an empty folder
+
+
+def test_every_keras_initializer_is_exported():
+    keras = importlib.import_module("fastinit.keras")
+    assert set(keras.NAMES) <= set(keras.__all__)
