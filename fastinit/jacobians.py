@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from fastinit import activations
+from fastinit import activations, theory
 from fastinit._validation import choice, integer
 from fastinit.initializers import Initializer
 from fastinit.network import ForwardArgs, Plan, plan
@@ -74,6 +74,28 @@ class JacobianSpectrum:
     depth: int = 0
     method: str = "svd"
     details: dict = field(default_factory=dict)
+    theory: Any = None  # (network, input variance, slope) of theory.jacobian_density, or None
+
+    def predicted_density(self, eigenvalues: Any, epsilon: float = 1e-3) -> Any:
+        """The free-probability density of J J^T's eigenvalues at ``eigenvalues``
+        (fastinit.theory.jacobian_density); NaN where the theory does not apply."""
+        values = np.asarray(eigenvalues, float)
+        if self.theory is None:
+            return np.full(values.shape, math.nan)
+        network, input_variance, slope = self.theory
+        return theory.jacobian_density(network, values, input_variance, slope, epsilon)
+
+    def predicted_cdf(self, eigenvalues: Any, epsilon: float = 1e-3) -> Any:
+        """P(eigenvalue <= v) for each v of ``eigenvalues`` (positive), from the density
+        integrated down from above the spectrum: it includes any mass at 0."""
+        values = np.asarray(eigenvalues, float)
+        top = 4.0 * max(float(np.max(values)), self.predicted_mean + 6 * math.sqrt(
+            max(self.predicted_variance, 0.0)))
+        grid = np.geomspace(max(float(np.min(values)), 1e-300), top, 400)
+        rho = self.predicted_density(grid, epsilon)
+        pieces = 0.5 * (rho[1:] * grid[1:] + rho[:-1] * grid[:-1]) * np.diff(np.log(grid))
+        above = np.concatenate([np.cumsum(pieces[::-1])[::-1], [0.0]])  # mass above grid[i]
+        return 1.0 - np.interp(values, grid, above)
 
     @property
     def eigenvalues(self) -> Any:
@@ -144,7 +166,7 @@ def measure(p: Plan, stream_type: Any, multiply: Callable[..., Any], method: str
                               details=details)
     predicted = jacobian_prediction(p)
     if predicted is not None:
-        result.predicted_mean, result.predicted_variance = predicted
+        result.predicted_mean, result.predicted_variance, result.theory = predicted
     return result
 
 

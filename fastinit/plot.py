@@ -503,7 +503,8 @@ def phase_figure(sigma_w2, sigma_b2, chi, activation, path=None):
 
 ISOMETRY_CAPTION = (
     "Histograms: the singular values of J, the input-output Jacobian (all inputs pooled), one "
-    "curve per depth. A network learns fastest when they all sit near 1 (dynamical isometry, "
+    "curve per depth; dashed: the counts free probability predicts (Pennington et al.'s "
+    "S-transform density). A network learns fastest when they all sit near 1 (dynamical isometry, "
     "Pennington et al. 2017): only tanh with orthogonal weights stays there as depth grows; "
     "Gaussian weights and ReLU spread them over decades. Legend: the mean of their squares, "
     "measured and (in brackets) predicted by free probability, and the share below 1e-4 "
@@ -532,6 +533,10 @@ def isometry_figure(spectra, path=None, caption=ISOMETRY_CAPTION):
             note = f", {below:.0%} < 1e-4" if below >= 0.005 else ""
             ax.hist(values[values >= lo], edges, histtype="step", linewidth=1.6, color=colour,
                     label=f"depth {s.depth}: E[s^2] {s.mean:.2g} ({s.predicted_mean:.2g}){note}")
+            if s.theory is not None:  # the predicted counts of the same bins, dashed
+                cdf = s.predicted_cdf(edges ** 2)
+                ax.stairs(np.diff(cdf) * values.size, edges, color=colour, linestyle="--",
+                          linewidth=1.1)
         ax.axvline(1.0, color="0.4", linestyle=":", linewidth=1)
         ax.set_xscale("log")
         ax.set_xlabel("singular value of J")

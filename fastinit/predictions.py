@@ -86,14 +86,16 @@ def attach_correlation_predictions(p, layers):
 
 
 def jacobian_prediction(p):
-    """(mean, variance) of the eigenvalues of the network's J J^T from free probability
-    (theory.jacobian_moments), or None where it does not apply: a network of one width with
-    zero-mean weights of a law, or orthogonal ones, and no bias or a zero-mean random one."""
+    """(mean, variance, theory's arguments) of the eigenvalues of the network's J J^T from free
+    probability (theory.jacobian_moments; the arguments are those of theory.jacobian_density),
+    or None where it does not apply: a network of one width with zero-mean weights of a law,
+    or orthogonal ones, and no bias or a zero-mean random one."""
     network = _jacobian_network(p)
     if network is None:
         return None
+    arguments = (network, _input_second_moment(p), p.negative_slope)
     with np.errstate(all="ignore"):
-        return theory.jacobian_moments(network, _input_second_moment(p), p.negative_slope)
+        return (*theory.jacobian_moments(*arguments), arguments)
 
 
 def _jacobian_network(p):

@@ -32,7 +32,8 @@ from fastinit.laws import Constant, Law, Normal, Uniform
 __all__ = ["gaussian_expectation", "moments", "variance_map", "fixed_point", "chi_1",
     "joint_expectation", "correlation_map", "predict_correlation", "joint_derivative_expectation",
     "correlation_fixed_point", "chi_c", "depth_scale_correlation", "phase_diagram",
-    "critical_line", "law_variance", "weight_variance", "predict", "jacobian_moments"]
+    "critical_line", "law_variance", "weight_variance", "predict", "jacobian_moments",
+    "jacobian_density"]
 
 # The theory's parameters, described once (fastinit._docs.numpydoc builds each docstring).
 PARAMETER_DOCS = {
@@ -60,6 +61,10 @@ PARAMETER_DOCS = {
     "bias_variance": "float, default 0.0\n    The bias variance sigma_b^2.",
     ("jacobian_moments", "network"): """iterable of (sigma_w^2, Var b, activation, orthogonal)
     The square layers, in order (``orthogonal``: the weights are, else i.i.d.).""",
+    ("jacobian_density", "network"): """iterable of (sigma_w^2, Var b, activation, orthogonal)
+    The square layers, in order (``orthogonal``: the weights are, else i.i.d.).""",
+    "eigenvalues": "array_like\n    Where to evaluate the density (positive).",
+    "epsilon": "float, default 1e-3\n    The relative width of the Cauchy kernel it is seen through.",
 }
 
 
@@ -388,3 +393,75 @@ def jacobian_moments(network: Iterable[tuple[float, float, str, bool]],
                                                                           else 1.0)
         second = float(gaussian_expectation(lambda x, a=activation: phi(x, a, slope) ** 2, q))
     return mean, mean * mean * relative
+
+
+def _jacobian_layers(network, input_variance, slope):
+    """The distinct factors of J J^T: [(count, sigma_w^2, orthogonal, t, weights)], t_k =
+    phi'(h_k)^2 at the quadrature nodes of h ~ N(0, q^l) (layers whose q agree to 4 digits share
+    one entry), and the predicted mean."""
+    groups, second, mean = {}, float(input_variance), 1.0
+    for sigma_w2, bias_variance, activation, orthogonal in network:
+        q = sigma_w2 * second + bias_variance
+        key = (float(sigma_w2), bool(orthogonal), activation, float(f"{q:.4e}"))
+        if key not in groups:
+            root = math.sqrt(q)
+            t = dphi(np.concatenate([root * Z, -root * Z]), activation, slope) ** 2
+            # equal nodes merged (tanh's phi'^2 is even, ReLU's takes two values): fewer terms
+            t, where = np.unique(np.round(t, 15), return_inverse=True)
+            weight = np.bincount(where.ravel(), weights=np.concatenate([_W, _W]))
+            groups[key] = [0, float(sigma_w2), bool(orthogonal), t, weight]
+        groups[key][0] += 1
+        mean *= sigma_w2 * float(np.sum(groups[key][4] * groups[key][3]))
+        second = float(gaussian_expectation(lambda x, a=activation: phi(x, a, slope) ** 2, q))
+    return list(groups.values()), mean
+
+
+@_theory("ndarray", "The density of J J^T's eigenvalues at ``eigenvalues`` (its integral over "
+         "the positive axis is 1 minus the mass at 0).")
+def jacobian_density(network: Iterable[tuple[float, float, str, bool]], eigenvalues: ArrayLike,
+                     input_variance: float = 1.0, slope: float = 0.01,
+                     epsilon: float = 1e-3) -> Array:
+    """The whole density of J J^T's eigenvalues from free probability (Pennington, Schoenholz
+    & Ganguli 2017): the S-transform of J J^T is the product of its factors', S_{W W^T}(z) =
+    1 / (sigma_w^2 (1 + z)) for i.i.d. weights and 1 / sigma_w^2 for orthogonal ones,
+    S_{D^2}(z) = (1 + z) / z chi_D(z) with chi_D the inverse of psi_D(x) = E[t x / (1 - t x)],
+    t = phi'(h)^2. For w = lambda + i eta, z = psi(1/w) solves z / (1 + z) S(z) = 1/w; then
+    G(w) = (1 + z) / w and the density is -Im G / pi. Solved by Newton on (z, chi_{D_l}(z))
+    along eta from far above the axis down to epsilon * lambda (every unknown stays in the
+    lower half plane, where the logarithms are continuous), so the density is the true one
+    seen through a Cauchy kernel of relative width epsilon."""
+    lam = np.atleast_1d(np.asarray(eigenvalues, float))
+    layers, mean = _jacobian_layers(network, input_variance, slope)
+    counts = np.array([g[0] for g in layers], float)[:, None]
+    etas = np.geomspace(1e3 * max(float(lam.max()), mean), epsilon * float(lam.min()), 30)
+    z = mean / (lam + 1j * etas[0])
+    xs = np.array([z / float(np.sum(w * t)) for _, _, _, t, w in layers])
+    w = lam + 1j * etas[0]
+    for eta in etas:
+        w = lam + 1j * np.maximum(eta, epsilon * lam)
+        for _ in range(30):
+            F = np.log(z) - np.log1p(z) + np.log(w)
+            Fz = 1 / z - 1 / (1 + z)
+            G = np.empty_like(xs)
+            dpsi = np.empty_like(xs)
+            for i, (count, sigma_w2, orthogonal, t, weight) in enumerate(layers):
+                tx = t[:, None] * xs[i][None, :]
+                G[i] = np.sum(weight[:, None] * tx / (1 - tx), axis=0) - z
+                dpsi[i] = np.sum((weight * t)[:, None] / (1 - tx) ** 2, axis=0)
+                # log of S_W(z) (1 + z) / z chi_D(z), count times
+                F = F + count * (np.log(xs[i]) - np.log(z) - math.log(sigma_w2)
+                                 + (0.0 if orthogonal else -np.log1p(z)) + np.log1p(z))
+                Fz = Fz + count * (-1 / z + (0.0 if orthogonal else -1 / (1 + z)) + 1 / (1 + z))
+            ratio = counts / (xs * dpsi)
+            dz = -(F - np.sum(G * ratio, axis=0)) / (Fz + np.sum(ratio, axis=0))
+            dx = (dz - G) / dpsi
+            step = np.ones_like(lam)
+            for _ in range(60):  # halve the step where it would leave the lower half plane
+                bad = ((z + step * dz).imag >= 0) | np.any((xs + step * dx).imag >= 0, axis=0)
+                if not bad.any():
+                    break
+                step = np.where(bad, step / 2, step)
+            z, xs = z + step * dz, xs + step * dx
+            if np.max(np.abs(dz) / np.abs(z)) < 1e-10:
+                break
+    return np.maximum(-((1 + z) / w).imag / math.pi, 0.0)

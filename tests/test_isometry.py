@@ -179,3 +179,57 @@ def test_the_figure_shows_every_depth_and_the_prediction():
     assert labels[0].startswith("depth 2: E[s^2]") and "(" in labels[0]
     assert "< 1e-4" in labels[0]  # ReLU's dead units, said, not hidden
     assert len(axes[2].lines[0].get_xdata()) == 2
+
+
+def test_the_density_of_one_gaussian_layer_is_marchenko_pastur():
+    # J J^T = W W^T, W (N x N) of variance sigma^2 / N: Marchenko-Pastur with ratio 1, in
+    # closed form sqrt(l (4 s - l)) / (2 pi s l) on (0, 4 s), s = sigma^2
+    for sigma2 in (0.5, 2.0):
+        lam = np.linspace(0.02, 3.98, 25) * sigma2
+        got = theory.jacobian_density([(sigma2, 0.0, "linear", False)], lam, epsilon=1e-10)
+        expected = np.sqrt(lam * (4 * sigma2 - lam)) / (2 * np.pi * sigma2 * lam)
+        np.testing.assert_allclose(got, expected, rtol=1e-8)
+    # outside the support: nothing
+    assert theory.jacobian_density([(1.0, 0.0, "linear", False)], [4.5], epsilon=1e-10)[0] < 1e-8
+
+
+def test_the_density_has_the_predicted_mean_and_variance():
+    # two routes to the same two numbers: the S-transform density integrated, and the
+    # moments' closed form (means multiply, relative variances add); Gaussian weights put mass
+    # near 0, which carries no weight in the moments
+    network = [(1.0, 0.0, "tanh", False)] * 6
+    mean, variance = theory.jacobian_moments(network, 0.05)
+    lam = np.geomspace(1e-8, 40, 1200)
+    rho = theory.jacobian_density(network, lam, input_variance=0.05, epsilon=1e-5)
+    weights = np.gradient(lam)
+    first = np.sum(rho * lam * weights)
+    second = np.sum(rho * lam ** 2 * weights)
+    assert first == pytest.approx(mean, rel=1e-3)
+    assert second - first ** 2 == pytest.approx(variance, rel=1e-3)
+
+
+@pytest.mark.parametrize("init, activation", CASES)
+def test_the_measured_spectrum_follows_the_predicted_density(init, activation):
+    # Kolmogorov-Smirnov between the eigenvalues of 4 networks (2 inputs each, width 200,
+    # depth 8) and the S-transform density's CDF. Eigenvalues of one matrix are far more
+    # regular than independent draws, and the inputs of one network share its weights, so
+    # the sample counts as 4 x 200 draws: the 0.1% critical value 1.95 / sqrt(800) = 0.069
+    seeds, width = 4, 200
+    values = []
+    for seed in range(seeds):
+        s = fastinit.jacobian_spectrum([width] * 8, init, activation=activation, rng=seed,
+                                       batch=2)
+        values.append(s.eigenvalues.ravel())
+    values = np.sort(np.concatenate(values))
+    cut = 1e-6 * s.predicted_mean  # below: ReLU's exact zeros, rounding; the CDF counts them
+    kept = values[values >= cut]
+    predicted = s.predicted_cdf(kept)
+    above = np.searchsorted(values, kept, side="right") / values.size
+    below = np.searchsorted(values, kept, side="left") / values.size
+    distance = max(np.abs(above - predicted).max(), np.abs(below - predicted).max())
+    assert distance < 1.95 / math.sqrt(seeds * width), distance
+
+
+def test_a_network_the_theory_does_not_cover_has_no_density():
+    s = fastinit.jacobian_spectrum([16, 12], "he_normal", rng=0, batch=1)
+    assert s.theory is None and np.isnan(s.predicted_density([0.5, 1.0])).all()
