@@ -64,7 +64,8 @@ PARAMETER_DOCS = {
     ("jacobian_density", "network"): """iterable of (sigma_w^2, Var b, activation, orthogonal)
     The square layers, in order (``orthogonal``: the weights are, else i.i.d.).""",
     "eigenvalues": "array_like\n    Where to evaluate the density (positive).",
-    "epsilon": "float, default 1e-3\n    The relative width of the Cauchy kernel it is seen through.",
+    "epsilon": "float, default 1e-3\n    The relative width of the Cauchy kernel it is seen "
+                "through.",
 }
 
 
@@ -437,31 +438,40 @@ def jacobian_density(network: Iterable[tuple[float, float, str, bool]], eigenval
     z = mean / (lam + 1j * etas[0])
     xs = np.array([z / float(np.sum(w * t)) for _, _, _, t, w in layers])
     w = lam + 1j * etas[0]
-    for eta in etas:
-        w = lam + 1j * np.maximum(eta, epsilon * lam)
-        for _ in range(30):
-            F = np.log(z) - np.log1p(z) + np.log(w)
-            Fz = 1 / z - 1 / (1 + z)
-            G = np.empty_like(xs)
-            dpsi = np.empty_like(xs)
-            for i, (count, sigma_w2, orthogonal, t, weight) in enumerate(layers):
-                tx = t[:, None] * xs[i][None, :]
-                G[i] = np.sum(weight[:, None] * tx / (1 - tx), axis=0) - z
-                dpsi[i] = np.sum((weight * t)[:, None] / (1 - tx) ** 2, axis=0)
-                # log of S_W(z) (1 + z) / z chi_D(z), count times
-                F = F + count * (np.log(xs[i]) - np.log(z) - math.log(sigma_w2)
-                                 + (0.0 if orthogonal else -np.log1p(z)) + np.log1p(z))
-                Fz = Fz + count * (-1 / z + (0.0 if orthogonal else -1 / (1 + z)) + 1 / (1 + z))
-            ratio = counts / (xs * dpsi)
-            dz = -(F - np.sum(G * ratio, axis=0)) / (Fz + np.sum(ratio, axis=0))
-            dx = (dz - G) / dpsi
-            step = np.ones_like(lam)
-            for _ in range(60):  # halve the step where it would leave the lower half plane
-                bad = ((z + step * dz).imag >= 0) | np.any((xs + step * dx).imag >= 0, axis=0)
-                if not bad.any():
+    with np.errstate(all="ignore"):  # poles far from the spectrum: handled below
+        for eta in etas:
+            w = lam + 1j * np.maximum(eta, epsilon * lam)
+            for _ in range(30):
+                F = np.log(z) - np.log1p(z) + np.log(w)
+                Fz = 1 / z - 1 / (1 + z)
+                G = np.empty_like(xs)
+                dpsi = np.empty_like(xs)
+                for i, (count, sigma_w2, orthogonal, t, weight) in enumerate(layers):
+                    tx = t[:, None] * xs[i][None, :]
+                    G[i] = np.sum(weight[:, None] * tx / (1 - tx), axis=0) - z
+                    dpsi[i] = np.sum((weight * t)[:, None] / (1 - tx) ** 2, axis=0)
+                    # log of S_W(z) (1 + z) / z chi_D(z), count times
+                    F = F + count * (np.log(xs[i]) - np.log(z) - math.log(sigma_w2)
+                                     + (0.0 if orthogonal else -np.log1p(z)) + np.log1p(z))
+                    Fz = Fz + count * (-1 / z + (0.0 if orthogonal else -1 / (1 + z))
+                                       + 1 / (1 + z))
+                ratio = counts / (xs * dpsi)
+                dz = -(F - np.sum(G * ratio, axis=0)) / (Fz + np.sum(ratio, axis=0))
+                dx = (dz - G) / dpsi
+                # where the update is not a number (x at a node's pole, far from the spectrum)
+                # the point keeps its value; elsewhere the step is halved until the new values
+                # are finite and in the lower half plane
+                finite = np.isfinite(dz) & np.all(np.isfinite(dx), axis=0)
+                dz, dx = np.where(finite, dz, 0.0), np.where(finite, dx, 0.0)
+                step = np.ones_like(lam)
+                for _ in range(60):
+                    z_new, x_new = z + step * dz, xs + step * dx
+                    bad = ~((np.imag(z_new) < 0) & np.isfinite(z_new) & np.all(
+                        (np.imag(x_new) < 0) & np.isfinite(x_new), axis=0))
+                    if not bad.any():
+                        break
+                    step = np.where(bad, step / 2, step)
+                z, xs = z + step * dz, xs + step * dx
+                if np.max(np.abs(dz) / np.abs(z)) < 1e-10:
                     break
-                step = np.where(bad, step / 2, step)
-            z, xs = z + step * dz, xs + step * dx
-            if np.max(np.abs(dz) / np.abs(z)) < 1e-10:
-                break
     return np.maximum(-((1 + z) / w).imag / math.pi, 0.0)

@@ -32,7 +32,7 @@ HELP_OPTIONS = {
 }
 # options that take a value but have no default to state (they switch something on)
 NO_DEFAULT = {"--perturbation", "--input-correlation", "--plot", "--heatmap", "--config",
-              "--scheduler"}
+              "--report", "--scheduler"}
 
 
 def help_blocks(text):

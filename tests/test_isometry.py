@@ -152,7 +152,8 @@ def test_no_prediction_where_the_theory_does_not_apply():
 
 def test_the_isometry_command_prints_measured_beside_predicted(tmp_path):
     out = fastinit_cli("isometry", "--width", 24, "--depths", "2,6", "--batch", 2,
-                       "--format", "json", "--plot", tmp_path / "iso.png").stdout
+                       "--format", "json", "--plot", tmp_path / "iso.png",
+                       "--report", tmp_path / "iso.html").stdout
     rows = json.loads(out)["rows"]
     assert [(r["case"].split(",")[0], r["depth"]) for r in rows] == [
         ("tanh", 2), ("tanh", 6), ("tanh", 2), ("tanh", 6), ("ReLU", 2), ("ReLU", 6)]
@@ -162,6 +163,9 @@ def test_the_isometry_command_prints_measured_beside_predicted(tmp_path):
     assert all(abs(r["predicted_mean"] - 1) < 0.1 for r in rows)  # E[x^2] of 48 draws varies
     assert all(r["variance"] < 0.2 for r in orthogonal)
     assert (tmp_path / "iso.png").stat().st_size > 10_000
+    page = (tmp_path / "iso.html").read_text()
+    assert "<h2>Dynamical isometry</h2>" in page and page.count("<img") == 1
+    assert "predicted_variance" in page and "orthogonal weights" in page
     bad = fastinit_cli("isometry", "--width", 4000, "--depths", "64", check=False)
     assert bad.returncode == 2 and "multiply-adds" in bad.stderr and "Traceback" not in bad.stderr
 
@@ -233,3 +237,13 @@ def test_the_measured_spectrum_follows_the_predicted_density(init, activation):
 def test_a_network_the_theory_does_not_cover_has_no_density():
     s = fastinit.jacobian_spectrum([16, 12], "he_normal", rng=0, batch=1)
     assert s.theory is None and np.isnan(s.predicted_density([0.5, 1.0])).all()
+
+
+def test_the_spectrum_is_the_same_bits_on_any_thread_count():
+    # BLAS splits each product's rows and columns over its threads, never the sum: the same
+    # bits on 1 and 2 threads (as the kernels promise)
+    one = fastinit.jacobian_spectrum([96] * 6, "he_normal", activation="tanh", rng=8, batch=3,
+                                     num_threads=1)
+    two = fastinit.jacobian_spectrum([96] * 6, "he_normal", activation="tanh", rng=8, batch=3,
+                                     num_threads=2)
+    assert one.singular_values.tobytes() == two.singular_values.tobytes()

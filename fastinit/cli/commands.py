@@ -455,7 +455,8 @@ def isometry(args):
         raise UsageError(str(error)) from None
     threads = _threads_arg(args.threads)
     _output_file_arg(args.plot, "--plot")
-    plot = _plot_module() if args.plot else None
+    _output_file_arg(args.report, "--report")
+    plot = _plot_module() if args.plot or args.report else None
     spectra = {}
     for label, init, activation, bias, X in _isometry_cases(width, batch, args.seed):
         spectra[label] = [jacobian_spectrum([width] * depth, init, activation=activation,
@@ -476,7 +477,13 @@ def isometry(args):
               "and variance of J J^T's eigenvalues, measured and predicted")
         print(_table(rows, ISOMETRY_COLUMNS))
     if plot is not None:
-        plot.isometry_figure(spectra, args.plot)
+        figure = plot.isometry_figure(spectra, args.plot)
+        if args.report:
+            from fastinit.cli import report
+            report.isometry_report(figure, rows, ISOMETRY_COLUMNS, args.report, {
+                "width": width, "inputs": batch, "depths": ", ".join(map(str, depths)),
+                "seed": args.seed, "tanh": f"critical line at q* = {ISOMETRY_Q_STAR:g}",
+                "ReLU": "he_normal, no bias"})
     return 0
 
 

@@ -177,6 +177,8 @@ def _add_isometry(commands):
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="table or json")
     p.add_argument("--plot", metavar="FILE.png", help="write the figure")
+    p.add_argument("--report", metavar="FILE.html",
+                   help="write the study as one HTML page (figure and table)")
     _add_quiet(p)
     p.set_defaults(command_name="isometry")
 

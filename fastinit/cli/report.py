@@ -220,6 +220,24 @@ def demo_report(runs, comparison, classic, path, configuration, caption=""):
                            configuration))
 
 
+def isometry_section(figure, rows, columns):
+    """The report section of the isometry study: what it shows, its figure and its table."""
+    return ("Dynamical isometry", [
+        ("text", "The singular values of the input-output Jacobian J at several depths: only "
+                 "tanh with orthogonal weights keeps them near 1 (Pennington, Schoenholz & "
+                 "Ganguli 2017). Measured beside the free-probability prediction."),
+        ("figure", figure, "singular values of J per depth, measured (solid) and predicted "
+                           "(dashed); the largest singular value against depth"),
+        ("table", rows, columns, "mean and variance of J J^T's eigenvalues, measured and "
+                                 "predicted")])
+
+
+def isometry_report(figure, rows, columns, path, configuration):
+    """The isometry study as one page."""
+    _write(path, html_page("fastinit: dynamical isometry",
+                           [isometry_section(figure, rows, columns)], configuration))
+
+
 def _write(path, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
