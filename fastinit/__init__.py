@@ -1,11 +1,12 @@
 """fastinit: neural-network weight initializers on counter-based parallel RNG kernels.
 
 Every scheme fills a float64, float32, float16 or bfloat16 buffer in place from Philox4x32-10
-on all cores; the same seed gives the same bytes on any thread count. ``fastinit.reference`` is the same API in plain
-NumPy, giving the same numbers: the executable spec.
+on all cores; the same seed gives the same bytes on any thread count. ``fastinit.reference``
+is the same API in plain NumPy, giving the same numbers: the executable spec.
 
-The engine's compiled modules are imported when first used (``forward_prop``, ``Stream``,
-``show_config``), so that ``fastinit.reference`` works in a tree without them.
+The engine's compiled modules are imported when first used (``forward_prop``,
+``jacobian_spectrum``, ``Stream``, ``show_config``), so that ``fastinit.reference`` works in a
+tree without them.
 """
 from fastinit._kernels import threads as _thread_policy
 
@@ -56,7 +57,8 @@ __all__ = [
     "ACTIVATIONS", "STREAM_VERSION", "Constant", "Initializer", "LayerStats", "Normal", "Propagation", "Stream",
     "TruncatedNormal", "Uniform", "__version__", "calculate_gain", "child", "compute_fans",
     "constant", "dirac", "forward_prop", "get_initializer", "glorot_normal", "glorot_uniform",
-    "he_normal", "he_uniform", "identity", "jacobian_spectrum", "kaiming_normal", "kaiming_uniform", "lecun_normal",
+    "he_normal", "he_uniform", "identity", "jacobian_spectrum", "kaiming_normal",
+    "kaiming_uniform", "lecun_normal",
     "lecun_uniform", "normal", "ones", "orthogonal", "show_config", "sparse",
     "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
     "zeros", "keras", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",

@@ -53,7 +53,8 @@ PARAMETER_DOCS = {
     "stddev": "float, default 0.01\n    The standard deviation.",
     ("truncated_normal", "lower"): "float, default -2.0\n    The lower bound, in units of stddev.",
     ("truncated_normal", "upper"): "float, default 2.0\n    The upper bound, in units of stddev.",
-    "scale": "float\n    The variance's numerator (variance_scaling), the upper bound (uniform), or the gain (orthogonal).",
+    "scale": ("float\n    The variance's numerator (variance_scaling), the upper bound "
+              "(uniform), or the gain (orthogonal)."),
     "mode": '{"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}\n    Which fan the variance is divided by.',
     "distribution": '{"truncated_normal", "normal", "uniform"}\n    JAX\'s meanings ("normal" untruncated).',
     "in_axis": "int or sequence of int, default -2\n    The input axes.",

@@ -6,7 +6,8 @@ def matmul(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating],
            out: npt.NDArray[np.floating], num_threads: int = 1) -> None: ...
 def backward_layer(g: npt.NDArray[np.floating], h_out: npt.NDArray[np.floating],
                    h_in: npt.NDArray[np.floating], w: npt.NDArray[np.floating],
-                   g_prev: npt.NDArray[np.floating] | None, dw: npt.NDArray[np.floating], kind: int,
+                   g_prev: npt.NDArray[np.floating] | None, dw: npt.NDArray[np.floating],
+                   kind: int,
                    slope: float, num_threads: int
                    ) -> tuple[tuple[float, float], tuple[float, float]]: ...
 def simd_level(level: int | None = None) -> int: ...

@@ -36,7 +36,8 @@ def layer_statistics(total: npt.NDArray[np.float64], n: int,
                      counts_saturation: bool) -> dict[str, float]: ...
 def forward_layer(x: npt.NDArray[np.floating], w: npt.NDArray[np.floating],
                   out: npt.NDArray[np.floating], layer: LayerPass, beta: float = 0.0,
-                  finish: bool = True, num_threads: int = 1) -> Any: ...  # (stats, hist); None if not finish
+                  finish: bool = True,
+                  num_threads: int = 1) -> Any: ...  # (stats, hist); None if not finish
 def forward_network(x0: npt.NDArray[np.floating], layout: NetworkLayout,
                     keys: npt.NDArray[np.uint32], num_threads: int,
                     outputs: list[npt.NDArray[np.floating]] | None = None

@@ -10,8 +10,9 @@ cdef enum:
     ITEM_ROWS = 128         # rows per OpenMP work item of the backward GEMMs
     # rows per work item of the forward pass (one GEMM call and its chunks' passes): BLAS packs
     # the whole weight matrix again for every call, so items are as large as four per batch
-    # (two for a big weight matrix) allows, within these bounds. They depend on the batch alone: never on the thread count
-    # (a GEMM's bits depend on how its rows are split into calls).
+    # (two for a big weight matrix) allows, within these bounds. They depend on the batch
+    # alone, never on the thread count (a GEMM's bits depend on how its rows are split into
+    # calls).
     MIN_ITEM_ROWS = 128
     MAX_ITEM_ROWS = 512
     ITEMS_PER_BATCH = 4

@@ -1,4 +1,5 @@
-"""The ``fastinit`` commands: demo, run, sweep, report, phase, bench (options: fastinit.cli.parser).
+"""The ``fastinit`` commands: demo, run, sweep, report, phase, isometry, bench (their options:
+fastinit.cli.parser).
 
 Exit status: 0 on success, 2 on bad usage (one line on stderr, no traceback), 1 when a run
 fails (for a sweep: when any configuration failed; the others are still written).
