@@ -35,6 +35,14 @@ class Backend:
         return sources.source(rng, self.stream_type)
 
 
+def serial_blas() -> Any:
+    """A context in which BLAS runs on one thread (the thread policy's blas_single_threaded,
+    pure Python: no compiled module loads). A scheme factorises matrices inside it (orthogonal's
+    QR): OpenBLAS's threaded calls round differently for different thread counts, and a
+    weight must be the same bytes on every machine and for every ``num_threads``."""
+    return importlib.import_module("fastinit._kernels.threads").blas_single_threaded()
+
+
 ENGINE = Backend("engine", "fastinit.streams")
 REFERENCE = Backend("reference", "fastinit.reference._stream")
 LAWS = Backend("laws", None)

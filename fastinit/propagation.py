@@ -29,6 +29,7 @@ from fastinit.predictions import attach_predictions
 from fastinit.results import MEASURED, Propagation, attach, checked_stats, layer_stats
 from fastinit.seeding import seed_sequence
 from fastinit.streams import Stream, child_keys, seeds_child_keys
+from fastinit.structured import kernel_gain
 
 BLOCK_BYTES = 256 * 2**20  # weight matrices larger than this are drawn in row blocks
 
@@ -143,16 +144,35 @@ def layer_pass(p, layer, bias_vector=None, edges=None):
         edges=p.hist_edges(layer) if edges is None else edges)
 
 
+def kernel_weights(init, fan_in, width, dtype):
+    """(law, gain) with which the kernels draw ``init``'s (fan_in, width) weights: its law and
+    NaN, or for an orthogonal weight they factorise (fastinit.structured.kernel_gain) standard
+    normal draws and its gain; None when the weights come from Python."""
+    if not isinstance(init, Initializer):
+        return None
+    law = init.law((fan_in, width))
+    if law is not None:
+        return law, math.nan
+    if init.name != "orthogonal":
+        return None
+    try:
+        gain = kernel_gain((fan_in, width), init.params, dtype)
+    except (TypeError, ValueError):  # orthogonal itself says what is wrong, when it runs
+        return None
+    return None if gain is None else (Normal(0.0, 1.0), gain)
+
+
 def _fusable(p, block_bytes):
-    """Whether the whole network can run in one nogil call (_propagate.forward_network): law
-    weights and biases from a SeedSequence, no backward pass, histogram ranges known up
-    front, every weight matrix under the block size (kept activations are written in place)."""
+    """Whether the whole network can run in one nogil call (_propagate.forward_network):
+    weights the kernels draw (kernel_weights) and law biases from a SeedSequence, no backward
+    pass, histogram ranges known up front, every weight matrix under the block size (kept
+    activations are written in place)."""
     if p.compat or p.backward:
         return False
     fan_in = p.input_dim
     for layer, width in enumerate(p.widths):
         init, bias = p.weight_inits[layer], p.biases[layer]
-        if not isinstance(init, Initializer) or init.law((fan_in, width)) is None:
+        if kernel_weights(init, fan_in, width, p.dtype) is None:
             return False
         if isinstance(bias, Initializer) and bias.law((width,)) is None:
             return False
@@ -268,16 +288,19 @@ class _FusedNetwork:
         depth = len(p.widths)
         kinds = np.empty(depth, np.intc)
         params = np.empty((depth, KERNEL_PARAMS))
+        gains = np.empty(depth)
         fan_in = p.input_dim
         for layer, width in enumerate(p.widths):
-            kind, params[layer] = kernel_params(
-                p.weight_inits[layer].law((fan_in, width)), p.dtype)
+            drawn = kernel_weights(p.weight_inits[layer], fan_in, width, p.dtype)
+            assert drawn is not None, "a _FusedNetwork is built for _fusable plans only"
+            law, gains[layer] = drawn
+            kind, params[layer] = kernel_params(law, p.dtype)
             kinds[layer] = _fill.KINDS[kind]
             fan_in = width
         bias_vectors = bias_vectors or [None] * depth
         self.passes = [layer_pass(p, layer, bias_vectors[layer]) for layer in range(depth)]
         self.layout = _propagate.NetworkLayout(p.input_dim, p.widths, kinds, params,
-                                               self.passes, p.bins, p.dtype)
+                                               self.passes, p.bins, p.dtype, gains)
         _, self.input_params = kernel_params(Normal(0.0, 1.0), p.dtype)
         probe = [types.SimpleNamespace() for _ in p.widths]  # predictions: from the plan only
         attach_predictions(p, probe)

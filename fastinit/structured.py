@@ -12,7 +12,7 @@ import scipy.linalg.lapack
 
 from fastinit._typing import Array, DType, RNG, Shape
 from fastinit._validation import integer, real
-from fastinit.backends import Backend, Call
+from fastinit.backends import Backend, Call, serial_blas
 from fastinit.fans import IN_OUT, split_axes
 from fastinit.laws import Normal, representable
 
@@ -64,11 +64,29 @@ def orthogonal(shape: Shape | None = None, *, gain: float = 1.0, layout: str = "
     else:
         matrix = call.source.fill(np.empty((cols, rows), out.dtype), Normal(),
                                   num_threads=call.num_threads).T
-    signs = np.where(_orthonormalize(matrix) < 0, -gain, gain).astype(out.dtype)
+    with serial_blas():  # the same bytes whatever BLAS's thread count
+        diagonal = _orthonormalize(matrix)
+    signs = np.where(diagonal < 0, -gain, gain).astype(out.dtype)
     matrix *= signs
     if cols < rows:
         out.reshape(rows, cols)[...] = matrix
     return out
+
+
+def kernel_gain(shape: tuple[int, ...], params: dict[str, Any], dtype: DType) -> float | None:
+    """The gain with which the kernels' QR (fastinit._kernels.shared.orthonormalize, on
+    standard normal draws from the same counters) gives orthogonal(shape, **params)'s bits: a
+    2-D weight whose smaller side fits one QR panel and whose QR is one short call (the LAPACK
+    calls _orthonormalize makes, with the same sizes). None for any other weight, which
+    orthogonal factorises here."""
+    if len(shape) != 2 or set(params) - {"gain"}:
+        return None
+    n, m = sorted(shape)
+    if not 0 < n <= QR_PANEL or m * n * n > QR_CALL_WORK:
+        return None
+    gain = real(params.get("gain", 1.0), "gain")
+    representable(gain, np.dtype(dtype), "gain")
+    return gain
 
 
 def _orthonormalize(matrix):

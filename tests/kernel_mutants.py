@@ -44,6 +44,13 @@ EDITS = [
     ("histogram margin 0", "fastinit/_kernels/src/reductions.h",
      "return 16.0 * unit * (reach * scale + bins);", "return 0.0 * unit * (reach * scale + bins);",
      ["tests/test_simd.py", "tests/test_propagation.py"]),
+    ("orthogonal QR: sign of R's diagonal flipped", "fastinit/_kernels/shared.pyx",
+     "signs[j] = <floating>(-gain) if w[j + <Py_ssize_t>j * m] < 0 else <floating>gain",
+     "signs[j] = <floating>(-gain) if w[j + <Py_ssize_t>j * m] > 0 else <floating>gain",
+     ["tests/test_propagation.py", "tests/test_sweep.py"]),
+    ("orthogonal QR: a tall weight left column-major", "fastinit/_kernels/shared.pyx",
+     "    if cols < rows:  # tall", "    if cols < 0:  # tall",
+     ["tests/test_propagation.py", "tests/test_sweep.py"]),
 ]
 
 

@@ -115,6 +115,21 @@ def test_orthogonal(shape, layout, dtype):
     np.testing.assert_allclose(small, np.eye(small.shape[0]), atol=tol)
 
 
+@pytest.mark.parametrize("api", [fastinit, reference], ids=["engine", "reference"])
+@pytest.mark.parametrize("shape", [(600, 600), (1000, 300), (300, 1000)])
+def test_orthogonal_is_the_same_bytes_whatever_blas_threads_it_finds(api, shape):
+    # OpenBLAS's threaded calls round differently for 1 and 2 threads (a 600 x 600 float32 QR
+    # differed by 1e-6 before the QR ran on one BLAS thread): the same seed must give the
+    # same weight on a one-core machine, under OPENBLAS_NUM_THREADS=1, or beside a user's
+    # threadpool_limits
+    from threadpoolctl import threadpool_limits
+    weights = []
+    for threads in (1, 2):
+        with threadpool_limits(threads, user_api="blas"):
+            weights.append(api.orthogonal(shape, rng=1, dtype="float32"))
+    assert np.array_equal(weights[0].view(np.uint32), weights[1].view(np.uint32))
+
+
 def test_orthogonal_is_haar_distributed():
     # for Haar Q (n x n), sqrt(n) * Q[0, 0] tends to N(0, 1), and diag(R) sign correction
     # removes the bias QR alone has towards positive diagonals

@@ -320,6 +320,9 @@ def test_demo_command_writes_tables_csv_and_figures(tmp_path):
     ("relu", "he_normal", "normal", 0), ("selu", "truncated_normal", 0.0, 0),
     ("tanh", "zeros", 0.0, 5),
     ("gelu", "he_uniform", fastinit.get_initializer("uniform", low=-0.2, high=0.2), 0),
+    # orthogonal: the kernels' QR of square (90 x 90), tall (90 x 70) and wide (70 x 110)
+    # weights gives structured.orthogonal's bits, gain and signs included
+    ("tanh", "orthogonal", 0.0, 30), ("relu", "orthogonal:gain=1.4", 0.1, 0),
 ])
 def test_one_call_network_path_is_the_per_layer_path_bit_for_bit(monkeypatch, dtype, activation,
                                                                  init, bias, bins, keep):
@@ -409,13 +412,15 @@ def test_one_call_path_is_thread_count_invariant():
         assert [repr(s.record()) for s in run.layers] == [repr(s.record()) for s in runs[0].layers]
 
 
+@pytest.mark.parametrize("init", ["he_uniform", "orthogonal"])
 @pytest.mark.parametrize("keep", [True, False])
 @pytest.mark.parametrize("widths", [[37, 300, 5, 129, 64], [700], [3] * 12, [400] * 4])
-def test_network_stages_are_thread_count_invariant(widths, keep):
+def test_network_stages_are_thread_count_invariant(widths, keep, init):
     # one parallel region per network: a stage holds one layer's GEMM items, the merge of the
-    # layer before and the next layer's weight draws; any split of that work over threads
-    # must give the bits of one thread, for widths that make every kind of stage
-    runs = [fastinit.forward_prop(widths, "he_uniform", activation="relu", rng=5, batch=333,
+    # layer before and the next layer's weight draws (and an orthogonal layer's QR, a task of
+    # its own once the draws are in); any split of that work over threads must give the bits
+    # of one thread, for widths that make every kind of stage
+    runs = [fastinit.forward_prop(widths, init, activation="relu", rng=5, batch=333,
                                   dtype=np.float32, bias=0.1, num_threads=n,
                                   keep_activations=keep) for n in (1, 2, 3, 5)]
     for run in runs[1:]:
@@ -427,7 +432,7 @@ def test_network_stages_are_thread_count_invariant(widths, keep):
         assert [a.shape for a in runs[0].acts.values()] == [(333, w) for w in widths]
         assert all(a.flags.c_contiguous for a in runs[0].acts.values())
         # the kept activations are the reference's (a separate implementation) to rounding
-        ref = fastinit.reference.forward_prop(widths, "he_uniform", activation="relu", rng=5,
+        ref = fastinit.reference.forward_prop(widths, init, activation="relu", rng=5,
                                               batch=333, dtype=np.float32, bias=0.1)
         for mine, theirs in zip(runs[0].acts.values(), ref.acts.values()):
             np.testing.assert_allclose(mine, theirs, rtol=2e-4, atol=2e-5)
@@ -587,3 +592,25 @@ def test_overflow_gives_the_same_nonfinite_statistics_in_engine_and_reference(ac
     names = ("mean", "std", "min", "max", "preact_std", "dead")
     engine, spec = ([[getattr(layer, k) for k in names] for layer in r.layers] for r in results)
     np.testing.assert_allclose(np.array(engine), np.array(spec), rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(256, 256), (256, 40), (12, 256), (1, 9), (9, 1)])
+def test_orthogonal_weights_from_the_kernels_are_the_schemes_bit_for_bit(monkeypatch, dtype,
+                                                                         shape):
+    # the largest weight whose QR the kernels make (one LAPACK panel) and the thinnest; a
+    # linear layer with the identity as its input outputs its weight itself
+    from fastinit import propagation
+    fan_in, width = shape
+    calls = []
+    fused_run = propagation._FusedNetwork.run
+    monkeypatch.setattr(propagation._FusedNetwork, "run",
+                        lambda *a: calls.append(1) or fused_run(*a))
+    run = fastinit.forward_prop([width], "orthogonal:gain=0.7", activation="linear",
+                                X=np.eye(fan_in, dtype=dtype), dtype=dtype, rng=23, bins=0)
+    assert calls, "the one-call path did not run"
+    from fastinit.network import ForwardArgs, plan
+    p = plan(ForwardArgs([width], "orthogonal:gain=0.7", rng=23, dtype=dtype,
+                         X=np.eye(fan_in, dtype=dtype)), propagation.ENGINE)
+    expected = fastinit.orthogonal(shape, gain=0.7, rng=p.weight_rng(0), dtype=dtype)
+    assert np.array_equal(run.acts[0].view(np.uint8), expected.view(np.uint8))

@@ -63,7 +63,7 @@ def test_records_are_the_single_runs():
 def test_seed_groups_in_one_call_are_the_per_network_path_bit_for_bit(threads):
     # a chunk mixing networks that run together (same layout, many seeds) and ones that cannot
     # (relu: its histogram range is the data's; a failing law; a bias initializer)
-    configs = [*sweeps.grid(init=["lecun_normal", "uniform:low=-0.4,high=0.3"],
+    configs = [*sweeps.grid(init=["lecun_normal", "uniform:low=-0.4,high=0.3", "orthogonal"],
                             activation=["tanh", "sigmoid", "relu"], depth=3, width=12,
                             batch=9, dtype=["float64", "float32"], seeds=5),
                *sweeps.grid(init="normal:std=-1", depth=2, width=4, batch=3, seeds=2),
@@ -76,7 +76,8 @@ def test_seed_groups_in_one_call_are_the_per_network_path_bit_for_bit(threads):
         patch.setattr(propagation._FusedNetwork, "run_seeds_totals",
                       lambda self, seeds, n: calls.append(len(seeds)) or original(self, seeds, n))
         chunk = runner.run_chunk(configs, options)
-    assert sorted(calls) == [5] * 8  # lecun/uniform x tanh/sigmoid x two dtypes, 5 seeds each
+    # lecun/uniform/orthogonal x tanh/sigmoid x two dtypes, 5 seeds each
+    assert sorted(calls) == [5] * 12
     assert [config for config, _ in chunk] == configs
     for config, records in chunk:
         same_records(records, sweeps.run_config(config, **options))

@@ -44,7 +44,7 @@ from fastinit._kernels.shared cimport (
     BIG_WEIGHTS, CHUNK_ELEMENTS, ELU, GELU, ITEM_ROWS, ITEMS_PER_BATCH, LEAKY_RELU, LINEAR,
     MAX_ITEM_ROWS, MIN_ITEM_ROWS, RELU, SELU, SELU_ALPHA, SELU_SCALE, SIGMOID, SQRT1_2, TANH,
     chunk_sqdev, chunk_sum, fi_count_d, fi_count_f, fi_histogram_fast_d, fi_histogram_fast_f,
-    fi_range_d, fi_range_f, gemm, gemm_rows,
+    fi_range_d, fi_range_f, gemm, gemm_rows, orthonormal_work, orthonormalize,
 )
 
 include "simd_switch.pxi"
@@ -337,6 +337,8 @@ cdef struct LayoutView:
     const double* numbers     # depth x 5: slope, saturation bounds, constant bias, step
     const double* edges       # depth x (bins + 1)
     const void* bias          # depth x max_width of the layout's dtype
+    const double* gains       # depth: an orthogonal layer's gain (its QR), NaN for a law's
+    Py_ssize_t qr_work        # items of QR scratch per thread (0: no orthogonal layer)
 
 
 cdef class NetworkLayout:
@@ -347,18 +349,21 @@ cdef class NetworkLayout:
     a tiny network's whole layer.
 
     widths: (depth,) widths; law_kinds, law_params: the fill kernel's kind and parameters per
-    layer; layers: a LayerPass per layer, whose edges all have ``bins`` bins (or none)."""
+    layer; layers: a LayerPass per layer, whose edges all have ``bins`` bins (or none);
+    gains: per layer NaN, or an orthogonal layer's gain: its weights, drawn standard normal,
+    are then orthonormalized (shared.orthonormalize) before its GEMMs."""
     cdef readonly object dtype
     cdef readonly Py_ssize_t input_dim, depth, max_width, max_weights
     cdef readonly int bins
     cdef const Py_ssize_t[::1] widths
     cdef const int[::1] law_kinds, codes
     cdef const double[:, ::1] law_params, numbers, edges
+    cdef const double[::1] gains
     cdef object bias_vectors
     cdef LayoutView view
 
     def __init__(self, Py_ssize_t input_dim, widths, law_kinds, law_params, list layers,
-                 int bins, dtype):
+                 int bins, dtype, gains=None):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float64, np.float32):
             raise TypeError("NetworkLayout's dtype must be float64 or float32")
@@ -374,6 +379,12 @@ cdef class NetworkLayout:
         fan_ins = [input_dim] + [int(w) for w in widths[:depth - 1]]
         self.max_weights = max(f * w for f, w in zip(fan_ins, widths))
         self.widths, self.law_kinds, self.law_params = widths, law_kinds, law_params
+        gains = np.full(depth, NAN) if gains is None else np.ascontiguousarray(gains, np.float64)
+        if gains.shape != (depth,):
+            raise ValueError("NetworkLayout needs one gain (or NaN) per layer")
+        self.gains = gains
+        qr_work = max([orthonormal_work(f, w) for f, w, g in zip(fan_ins, widths, gains)
+                       if g == g] or [0])
         self.codes = np.array([p.code for p in layers], np.intc)
         self.numbers = np.array(
             [(p.slope, p.sat_below, p.sat_above, p.bias_value if p.bias is None else NAN,
@@ -392,7 +403,8 @@ cdef class NetworkLayout:
             max_weights=self.max_weights, params_stride=self.law_params.shape[1], bins=bins,
             widths=&self.widths[0], law_kinds=&self.law_kinds[0],
             law_params=&self.law_params[0, 0], codes=&self.codes[0],
-            numbers=&self.numbers[0, 0], edges=&self.edges[0, 0], bias=&bias_bytes[0])
+            numbers=&self.numbers[0, 0], edges=&self.edges[0, 0], bias=&bias_bytes[0],
+            gains=&self.gains[0], qr_work=qr_work)
 
     def max_chunks(self, Py_ssize_t batch):
         """The most fused-pass chunks a layer of this network has for ``batch`` rows."""
@@ -412,6 +424,7 @@ cdef struct NetworkScratch:
     # same for both, on one thread), and the chunks' partials of two layers (parts: 8 per
     # chunk, hists: hist_stride per chunk, zeroed), max_chunks chunks each
     void* weights[2]
+    void* qr  # an orthogonal layer's QR scratch (LayoutView.qr_work items), or NULL
     double* parts
     long long* hists
     Py_ssize_t max_chunks
@@ -500,6 +513,18 @@ cdef Py_ssize_t stage_tasks(const LayoutView* L, Py_ssize_t stage,
     return count
 
 
+cdef inline bint has_qr(const LayoutView* L, Py_ssize_t stage) noexcept nogil:
+    return stage < L.depth and L.gains[stage] == L.gains[stage]
+
+
+cdef void orthogonal_task(const LayoutView* L, Py_ssize_t stage, floating* weights,
+                          floating* qr) noexcept nogil:
+    """After stage ``stage``'s draws: layer ``stage``'s standard normal weights made
+    orthogonal when it is an orthogonal layer (its QR, shared.orthonormalize)."""
+    if has_qr(L, stage):
+        orthonormalize(weights, fan_in_of(L, stage), L.widths[stage], L.gains[stage], qr)
+
+
 cdef void run_layers(const LayoutView* L, const floating* x0, Py_ssize_t batch,
                      const uint32_t* keys, floating** kept, floating* turns,
                      NetworkScratch* S, double* totals, long long* hist_out,
@@ -528,6 +553,7 @@ cdef void run_layers(const LayoutView* L, const floating* x0, Py_ssize_t batch,
                     return
                 stage_task(L, stage, task, x0, batch, keys, kept, turns, S, totals, hist_out,
                            interrupt)
+            orthogonal_task(L, stage, <floating*>S.weights[stage % 2], <floating*>S.qr)
     else:
         with parallel(num_threads=num_threads):
             for stage in range(stages):
@@ -537,6 +563,10 @@ cdef void run_layers(const LayoutView* L, const floating* x0, Py_ssize_t batch,
                         continue
                     stage_task(L, stage, task, x0, batch, keys, kept, turns, S, totals,
                                hist_out, interrupt)
+                # an orthogonal layer's QR: one task, once all its draws are in
+                for task in prange(1 if has_qr(L, stage) else 0, schedule="static"):
+                    orthogonal_task(L, stage, <floating*>S.weights[stage % 2],
+                                    <floating*>S.qr)
     if interrupt.stop:
         return
     # the last layer's merge (stage depth + 1 would hold nothing else)
@@ -553,7 +583,9 @@ cdef int scratch_init(NetworkScratch* S, const LayoutView* L, Py_ssize_t batch,
     S.weights[1] = malloc(L.max_weights * itemsize) if num_threads > 1 else S.weights[0]
     S.parts = <double*>malloc(2 * max_chunks * 8 * sizeof(double))
     S.hists = <long long*>calloc(2 * max_chunks * hist_stride, sizeof(long long))
-    if S.weights[0] == NULL or S.weights[1] == NULL or S.parts == NULL or S.hists == NULL:
+    S.qr = malloc(L.qr_work * itemsize) if L.qr_work > 0 else NULL
+    if S.weights[0] == NULL or S.weights[1] == NULL or S.parts == NULL or S.hists == NULL \
+            or (L.qr_work > 0 and S.qr == NULL):
         scratch_free(S)
         return -1
     return 0
@@ -565,6 +597,8 @@ cdef void scratch_free(NetworkScratch* S) noexcept nogil:
     free(S.weights[0])
     free(S.parts)
     free(S.hists)
+    free(S.qr)
+    S.qr = NULL
     S.weights[0] = S.weights[1] = NULL
     S.parts = NULL
     S.hists = NULL

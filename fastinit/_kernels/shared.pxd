@@ -1,5 +1,5 @@
 # The C-level helpers the propagation kernels (propagate.pyx) and the backward kernels
-# (backward.pyx) share: constants, the one BLAS call (shared.pyx), chunk reductions.
+# (backward.pyx) share: constants, the BLAS and LAPACK calls (shared.pyx), chunk reductions.
 # cimported (``from fastinit._kernels.shared cimport ...``); the inline helpers and the
 # reductions header are compiled into each module that uses them.
 from cython cimport floating
@@ -44,6 +44,12 @@ cdef extern from *:
 cdef void gemm(const char* transa, const char* transb, int m, int n, int k,
                const floating* a, int lda, const floating* b, int ldb, floating beta,
                floating* c, int ldc) noexcept nogil
+
+
+# orthogonal weights in the kernels (fastinit.structured.orthogonal's QR, same calls, same bits)
+cdef Py_ssize_t orthonormal_work(Py_ssize_t rows, Py_ssize_t cols) noexcept nogil
+cdef int orthonormalize(floating* w, Py_ssize_t rows, Py_ssize_t cols, double gain,
+                        floating* work) noexcept nogil
 
 
 cdef inline void gemm_rows(const floating* a, int lda, const floating* b, floating* c, int m,

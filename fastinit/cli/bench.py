@@ -97,6 +97,10 @@ def propagation_table(widths, depth=10, batch=1000, rounds=3, progress=None):
     ``progress(done, total, what)`` is called before each row."""
     from fastinit.propagation import forward_prop
     from fastinit.reference import forward_prop as reference_forward_prop
+    # the reference is timed by one call per row: its first call's imports (0.7 s, 100x a
+    # width-32 network) go to an untimed call here, or the first row's ratio reports them
+    for dtype in ("float64", "float32"):
+        reference_forward_prop([2], "lecun_normal", batch=2, dtype=dtype, rng=0)
     rows = []
     cases = [(dtype, width) for dtype in ("float64", "float32") for width in widths]
     for done, (dtype, width) in enumerate(cases):
