@@ -5,7 +5,7 @@ on all cores; the same seed gives the same bytes on any thread count. ``fastinit
 is the same API in plain NumPy, giving the same numbers: the executable spec.
 
 The engine's compiled modules are imported when first used (``forward_prop``,
-``jacobian_spectrum``, ``Stream``, ``show_config``), so that ``fastinit.reference`` works in a
+``jacobian_spectrum``, ``train``, ``Stream``, ``show_config``), so that ``fastinit.reference`` works in a
 tree without them.
 """
 from fastinit._kernels import threads as _thread_policy
@@ -38,9 +38,11 @@ if TYPE_CHECKING:  # imported on first use at run time (__getattr__); type check
     from fastinit.isometry import jacobian_spectrum
     from fastinit.propagation import forward_prop
     from fastinit.streams import Stream
+    from fastinit.training import train
 
 _ENGINE = {"forward_prop": "fastinit.propagation", "Stream": "fastinit.streams",
-           "show_config": "fastinit._config", "jacobian_spectrum": "fastinit.isometry"}
+           "show_config": "fastinit._config", "jacobian_spectrum": "fastinit.isometry",
+           "train": "fastinit.training"}
 
 
 def __getattr__(name):
@@ -63,5 +65,5 @@ __all__ = [
     "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
     "zeros", "keras", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",
     "normal_", "ones_", "orthogonal_", "sparse_", "trunc_normal_", "uniform_", "xavier_normal_",
-    "xavier_uniform_", "zeros_",
+    "xavier_uniform_", "zeros_", "train",
 ]

@@ -560,3 +560,63 @@ def isometry_figure(spectra, path=None, caption=ISOMETRY_CAPTION):
         import textwrap
         fig.supxlabel(textwrap.fill(caption, 190), fontsize=9, ha="center")
     return _finish(fig, path)
+
+
+TRAINING_CAPTION = (
+    "Each network: the seed study's tanh network plus a linear readout, trained with the same "
+    "SGD steps on the same batches of scikit-learn's digits. Left: the training loss per step "
+    "(a running mean over 10 steps). Middle: accuracy on held-out digits (chance is 0.1). "
+    "Right: the std of the last hidden layer's activations on the held-out digits, the "
+    "step-0 statistic forward_prop reports, as training moves it: where it starts collapsed "
+    "(zeros, std 0.01) the gradients below the readout vanish and nothing learns; saturated "
+    "units (std 1) learn slowly.")
+
+
+def training_figure(runs, path=None, caption=TRAINING_CAPTION):
+    """Loss, held-out accuracy and the last hidden layer's activation std against the step,
+    one line per run (``runs``: {label: fastinit.learning.Training})."""
+    import numpy as np
+    fig = _figure(14.0, 4.6)
+    axes = fig.subplots(1, 3)
+    zeros = []
+    for (label, run), style in zip(runs.items(), ("-", "--", "-.", ":", "-", "--", "-.")):
+        steps = np.arange(1, len(run.loss) + 1)
+        window = min(10, max(1, len(run.loss)))
+        smooth = np.convolve(run.loss, np.ones(window) / window, mode="valid")
+        line, = axes[0].plot(steps[window - 1:], smooth, linestyle=style, label=label)
+        colour = line.get_color()
+        if len(run.test_accuracy):
+            axes[1].plot(run.eval_steps, run.test_accuracy, linestyle=style, marker="o",
+                         markersize=3, color=colour, label=label)
+        last = np.array([run.layers[step][-2]["std"] for step in run.eval_steps])
+        if np.all(last == 0):  # no point on a log axis: say it
+            zeros.append(label)
+        else:
+            axes[2].plot(run.eval_steps, last, linestyle=style, marker="o", markersize=3,
+                         color=colour, label=label)
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("training loss")
+    axes[0].set_title("loss", fontsize=10)
+    axes[1].axhline(0.1, color="0.5", linestyle=":", linewidth=1)
+    axes[1].text(0.0, 0.12, "chance", color="0.4", fontsize=8)
+    axes[1].set_ylim(0, 1.02)
+    axes[1].set_ylabel("held-out accuracy")
+    axes[1].set_title("accuracy on held-out digits", fontsize=10)
+    axes[2].set_yscale("log")
+    lo, hi = axes[2].get_ylim()
+    if hi / lo < 100:  # at least two decades, so that a flat line looks flat
+        middle = np.sqrt(lo * hi)
+        axes[2].set_ylim(middle / 10, middle * 10)
+    if zeros:
+        axes[2].text(0.02, 0.02, f"{', '.join(zeros)}: every unit exactly 0 at every step",
+                     transform=axes[2].transAxes, fontsize=8, color="0.3")
+    axes[2].set_ylabel("std of the last hidden layer")
+    axes[2].set_title("activations of the last hidden layer", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("SGD step")
+    axes[1].legend(fontsize=8, loc="center right")
+    fig.suptitle("Does the initialization train? The seed study's networks on the digits")
+    if caption:
+        import textwrap
+        fig.supxlabel(textwrap.fill(caption, 200), fontsize=9, ha="center")
+    return _finish(fig, path)

@@ -29,6 +29,8 @@ HELP_OPTIONS = {
     "phase": ["--activation", "--grid", "--w-max", "--b-max", "--plot"],
     "isometry": ["--width", "--depths", "--batch", "--seed", "--threads", "--plot"],
     "bench": ["--widths", "--depth", "--batch", "--repeats"],
+    "train-demo": ["--out", "--steps", "--batch-size", "--lr", "--width", "--depth", "--dtype",
+                   "--seed", "--threads"],
 }
 # options that take a value but have no default to state (they switch something on)
 NO_DEFAULT = {"--perturbation", "--input-correlation", "--plot", "--heatmap", "--config",

@@ -3,7 +3,7 @@
 the GIL) and the plain parallel product it needs. Inputs are validated by fastinit.propagation.
 """
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange
 
 from fastinit._kernels.interrupt cimport fi_interrupt, fi_interrupt_init, fi_interrupt_poll, raise_pending
 
@@ -145,3 +145,88 @@ def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
     if interrupt.stop:  # Ctrl-C: the gradients are incomplete, and the call raises
         raise_pending()
     return (g_moments[0], g_moments[1]), (w_moments[0], w_moments[1])
+
+
+def sgd_update(floating[::1] w, floating[::1] velocity, const floating[::1] grad, double lr,
+               double momentum, int num_threads):
+    """One step of SGD with momentum, in place and in one pass: velocity = momentum *
+    velocity + grad, then w = w - lr * velocity, each product and sum rounded in the dtype as
+    NumPy rounds ``v *= m; v += g; w -= lr * v`` (element by element: any thread count, the
+    same bits)."""
+    cdef Py_ssize_t n = w.shape[0], c, i, end
+    cdef floating mu = <floating>momentum, rate = <floating>lr
+    if velocity.shape[0] != n or grad.shape[0] != n:
+        raise ValueError("sgd_update needs weights, velocity and gradient of one size")
+    with nogil:
+        for c in prange((n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, num_threads=num_threads,
+                        schedule="static"):
+            end = min((c + 1) * CHUNK_ELEMENTS, n)
+            for i in range(c * CHUNK_ELEMENTS, end):
+                velocity[i] = mu * velocity[i] + grad[i]
+                w[i] = w[i] - rate * velocity[i]
+
+
+cdef enum:
+    BLOCK = 256  # rows or columns of a weight per work item of dense_backward_update
+
+
+def dense_backward_update(floating[:, ::1] g, const floating[:, ::1] h_out,
+                          const floating[:, ::1] h_in, floating[:, ::1] w,
+                          floating[:, ::1] velocity_w, floating[::1] b,
+                          floating[::1] velocity_b, floating[:, ::1] g_prev,
+                          floating[:, ::1] dw, double lr, double momentum, int kind,
+                          double slope, int num_threads):
+    """One layer of the trainer's step, in one parallel region: g = dL/dH becomes
+    D = g * phi'(Z) in place; g_prev = D w^T (given: not for the first layer) with w as it
+    was; then dw = h_in^T D and the SGD step with momentum on w and b (db = D summed over the
+    batch, row after row as NumPy sums), block by block while each is in cache (sgd_update's
+    arithmetic). Work items depend on the shapes alone: the same bits on any thread count."""
+    cdef Py_ssize_t batch = g.shape[0], width = g.shape[1], fan_in = h_in.shape[1]
+    cdef Py_ssize_t i, j, blk, r0, r1, n = batch * width
+    cdef Py_ssize_t row_blocks = (fan_in + BLOCK - 1) // BLOCK
+    cdef Py_ssize_t col_blocks = (width + BLOCK - 1) // BLOCK
+    cdef Py_ssize_t chunks = (n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS
+    cdef floating mu = <floating>momentum, rate = <floating>lr, s
+    cdef bint has_prev = g_prev is not None
+    cdef floating* prev = NULL
+    cdef floating* pw
+    cdef floating* pv
+    cdef const floating* pd
+    if kind == GELU or h_out.shape[0] != batch or h_out.shape[1] != width or \
+            h_in.shape[0] != batch or w.shape[0] != fan_in or w.shape[1] != width or \
+            velocity_w.shape[0] != fan_in or velocity_w.shape[1] != width or \
+            dw.shape[0] != fan_in or dw.shape[1] != width or b.shape[0] != width or \
+            velocity_b.shape[0] != width or batch == 0 or (has_prev and (
+                g_prev.shape[0] != batch or g_prev.shape[1] != fan_in)):
+        raise ValueError("dense_backward_update needs matching shapes and an activation "
+                         "other than gelu")
+    if has_prev:
+        prev = &g_prev[0, 0]
+    pw, pv, pd = &w[0, 0], &velocity_w[0, 0], &dw[0, 0]
+    with nogil, parallel(num_threads=num_threads):
+        for blk in prange(chunks, schedule="static"):
+            derivative_times(&g[0, 0] + blk * CHUNK_ELEMENTS,
+                             &h_out[0, 0] + blk * CHUNK_ELEMENTS, min(<Py_ssize_t>CHUNK_ELEMENTS, n - blk * CHUNK_ELEMENTS), kind,
+                             <floating>slope)
+        for blk in prange(row_blocks if has_prev else 0, schedule="static"):
+            # g_prev[:, r0:r1] = D w[r0:r1]^T: column-major g_prev^T[r0:r1] = w[r0:r1] D^T
+            r0 = blk * BLOCK
+            r1 = min(r0 + BLOCK, fan_in)
+            gemm(b"T", b"N", <int>(r1 - r0), <int>batch, <int>width, &w[0, 0] + r0 * width,
+                 <int>width, &g[0, 0], <int>width, 0, prev + r0, <int>fan_in)
+        for blk in prange(col_blocks, schedule="static"):
+            for j in range(blk * BLOCK, min((blk + 1) * BLOCK, width)):
+                s = 0
+                for i in range(batch):
+                    s = s + g[i, j]
+                velocity_b[j] = mu * velocity_b[j] + s
+                b[j] = b[j] - rate * velocity_b[j]
+        for blk in prange(row_blocks, schedule="static"):
+            # dw[r0:r1] = h_in[:, r0:r1]^T D: BLAS (column-major) sees dw^T = D^T h_in
+            r0 = blk * BLOCK
+            r1 = min(r0 + BLOCK, fan_in)
+            gemm(b"N", b"T", <int>width, <int>(r1 - r0), <int>batch, &g[0, 0], <int>width,
+                 &h_in[0, 0] + r0, <int>fan_in, 0, &dw[0, 0] + r0 * width, <int>width)
+            for i in range(r0 * width, r1 * width):
+                pv[i] = mu * pv[i] + pd[i]
+                pw[i] = pw[i] - rate * pv[i]

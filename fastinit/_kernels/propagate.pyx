@@ -768,3 +768,33 @@ def histogram(const floating[:, ::1] h, const double[::1] edges, int num_threads
             chunk_histogram(data + c * CHUNK_ELEMENTS, end - c * CHUNK_ELEMENTS, &edges[0], bins,
                             scale, step, &hists[c, 0])
     return np.asarray(hists).sum(axis=0)
+
+
+cdef enum:
+    COLUMN_BLOCK = 128  # output columns per work item of dense_forward (a small batch's GEMM)
+
+
+def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[::1] b,
+                  floating[:, ::1] out, int code, double slope, int num_threads):
+    """out = activation(x @ w + b), for the trainer's small batches: the output's columns in
+    blocks of COLUMN_BLOCK, each block's GEMM then its bias and activation while in cache, on
+    any thread (the blocks depend on the shape alone: the same bits on any thread count). No
+    statistics: forward_layer measures."""
+    cdef Py_ssize_t rows = out.shape[0], width = out.shape[1], k = x.shape[1], i, j, blk
+    cdef Py_ssize_t nblocks = (width + COLUMN_BLOCK - 1) // COLUMN_BLOCK, c0, c1
+    cdef floating* h
+    if x.shape[0] != rows or w.shape[0] != k or w.shape[1] != width or b.shape[0] != width \
+            or rows == 0 or k == 0:
+        raise ValueError("dense_forward needs non-empty matrices of matching shapes")
+    with nogil:
+        for blk in prange(nblocks, num_threads=num_threads, schedule="static"):
+            c0 = blk * COLUMN_BLOCK
+            c1 = min(c0 + COLUMN_BLOCK, width)
+            # column-major: out^T[c0:c1] = (w^T)[c0:c1] x^T
+            gemm(b"N", b"N", <int>(c1 - c0), <int>rows, <int>k, &w[0, 0] + c0, <int>width,
+                 &x[0, 0], <int>k, 0, &out[0, 0] + c0, <int>width)
+            for i in range(rows):
+                h = &out[0, 0] + i * width + c0
+                for j in range(c1 - c0):
+                    h[j] = h[j] + b[c0 + j]
+                activate(h, c1 - c0, code, slope)

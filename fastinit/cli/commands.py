@@ -488,6 +488,76 @@ def isometry(args):
     return 0
 
 
+# The seed study, trained: its initializations of 10 tanh layers of 500 (zeros, small, large,
+# Xavier, LeCun) on scikit-learn's digits, the same steps and batches for each
+TRAIN_DEMO = [("zeros", "zeros"), ("std 0.01", "normal:std=0.01"), ("std 1", "normal:std=1"),
+              ("xavier_normal", "xavier_normal"), ("lecun_normal", "lecun_normal")]
+TRAIN_DEMO_COLUMNS = ("init", "loss_start", "loss_end", "accuracy_start", "accuracy_end",
+                      "last_layer_std_start", "last_layer_std_end")
+
+
+def train_demo(args):
+    """The seed study's initializations trained on the digits: a table, a CSV, a figure."""
+    from fastinit import text_specs as specs
+    from fastinit.training import train
+    _positive_arg(args.steps, "--steps")
+    _positive_arg(args.width, "--width")
+    _positive_arg(args.depth, "--depth")
+    _positive_arg(args.seed, "--seed", minimum=0)
+    threads = _threads_arg(args.threads)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {args.out}: {error.strerror}") from None
+    _writable_folder(os.path.abspath(args.out), "--out", args.out)
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise UsageError("train-demo trains on scikit-learn's digits: pip install '.[train]'"
+                         ) from None
+    try:
+        plot = _plot_module()
+    except UsageError:
+        plot = None
+    if not args.quiet:
+        print(f"training {len(TRAIN_DEMO)} networks ({args.depth} tanh layers of {args.width}, "
+              f"{args.steps} SGD steps of {args.batch_size} digits, lr {args.lr}, momentum "
+              f"0.9, {args.dtype}) ...", flush=True)
+    runs, rows = {}, []
+    for label, spec in TRAIN_DEMO:
+        run = train([args.width] * args.depth, specs.initializer(spec), steps=args.steps,
+                    batch_size=args.batch_size, lr=args.lr, rng=args.seed, dtype=args.dtype,
+                    num_threads=threads)
+        runs[label] = run
+        first, last = run.layers[int(run.eval_steps[0])], run.layers[int(run.eval_steps[-1])]
+        rows.append({"init": label, "loss_start": float(run.loss[0]),
+                     "loss_end": float(run.loss[-10:].mean()),
+                     "accuracy_start": float(run.test_accuracy[0]),
+                     "accuracy_end": run.final_test_accuracy,
+                     "last_layer_std_start": first[-2]["std"],
+                     "last_layer_std_end": last[-2]["std"]})
+        if not args.quiet:
+            print(f"  {label:14s} held-out accuracy {run.test_accuracy[0]:.2f} -> "
+                  f"{run.final_test_accuracy:.2f}", flush=True)
+    with open(os.path.join(args.out, "train_demo.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["init", "step", "loss", "accuracy", "test_accuracy"])
+        for label, run in runs.items():
+            tests = dict(zip(run.eval_steps.tolist(), run.test_accuracy.tolist()))
+            for step, (loss, hits) in enumerate(zip(run.loss, run.accuracy), 1):
+                writer.writerow([label, step, repr(float(loss)), repr(float(hits)),
+                                 repr(tests[step]) if step in tests else ""])
+    written = ["train_demo.csv"]
+    if plot is not None:
+        plot.training_figure(runs, os.path.join(args.out, "train_demo.png"))
+        written.append("train_demo.png")
+    if not args.quiet:
+        print(_table(rows, TRAIN_DEMO_COLUMNS))
+        missing = "" if plot else " (no matplotlib: no figure)"
+        print(f"wrote {', '.join(written)} to {args.out}{missing}")
+    return 0
+
+
 def report(args):
     """A sweep's result file as one self-contained HTML page."""
     from fastinit.cli import report as reports
@@ -600,7 +670,7 @@ def main(argv=None):
         parser.print_help()
         return 2
     handlers = {"demo": demo, "run": run, "sweep": sweep, "report": report, "phase": phase,
-                "isometry": isometry, "bench": bench}
+                "isometry": isometry, "bench": bench, "train-demo": train_demo}
     try:
         return handlers[args.command_name](args)
     except UsageError as error:

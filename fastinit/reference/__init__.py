@@ -12,6 +12,7 @@ from fastinit.initializers import Initializer
 from fastinit.reference._jacobian import jacobian_spectrum
 from fastinit.reference._propagation import forward_prop
 from fastinit.reference._stream import Stream
+from fastinit.reference._training import train
 
 
 def _bound(function):
@@ -50,4 +51,5 @@ xavier_uniform = _bound(initializers.xavier_uniform)
 zeros = _bound(initializers.zeros)
 
 __all__ = ['constant', 'dirac', 'get_initializer', 'glorot_normal', 'glorot_uniform', 'he_normal', 'he_uniform', 'identity', 'kaiming_normal', 'kaiming_uniform', 'lecun_normal', 'lecun_uniform', 'normal', 'ones', 'orthogonal', 'sparse', 'truncated_normal', 'uniform', 'variance_scaling', 'xavier_normal', 'xavier_uniform', 'zeros',
-           "Initializer", "Stream", "calculate_gain", "compute_fans", "forward_prop", "jacobian_spectrum"]
+           "Initializer", "Stream", "calculate_gain", "compute_fans", "forward_prop", "jacobian_spectrum",
+           "train"]
