@@ -25,11 +25,15 @@ from fastinit.network import ForwardArgs, Plan, plan
 from fastinit.seeding import child
 
 LOSSES = ("cross_entropy", "mse")
+TRAINED = 0.5  # held-out accuracy from which a network counts as trained (digits: chance 0.1)
 
 PARAMETER_DOCS = {
     "hidden_layer_sizes": "sequence of int\n    Widths of the hidden layers, as forward_prop's.",
     "weight_init": "str, Initializer or callable\n    Initializer of every weight matrix (the "
-                   "readout's too, unless ``readout_init`` is given), as forward_prop's.",
+                   "readout's too, unless ``readout_init`` is given), as forward_prop's; or "
+                   "``\"lsuv\"``: orthogonal, then each layer scaled in turn until its output "
+                   "has variance 1 within 0.1 on the first 256 training examples (Mishkin & "
+                   "Matas 2016, at most 10 passes a layer).",
     "X": "ndarray, optional\n    Training inputs, (examples, features). None: scikit-learn's "
          "handwritten digits (fastinit.learning.digits, ``pip install '.[train]'``).",
     "y": "ndarray, optional\n    Integer class labels, (examples,), from 0.",
@@ -235,7 +239,9 @@ def check(args: TrainArgs, backend: Any) -> dict:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if steps < 0:
         raise ValueError(f"steps must be at least 0, got {steps}")
-    p = plan(ForwardArgs(args.hidden_layer_sizes, args.weight_init, activation=args.activation,
+    lsuv = isinstance(args.weight_init, str) and args.weight_init == "lsuv"
+    p = plan(ForwardArgs(args.hidden_layer_sizes, "orthogonal" if lsuv else args.weight_init,
+                         activation=args.activation,
                          batch=batch_size, input_dim=X.shape[1], rng=args.rng,
                          dtype=args.dtype, bias=args.bias, negative_slope=args.negative_slope,
                          num_threads=args.num_threads, keep_activations=False, bins=0),
@@ -244,8 +250,8 @@ def check(args: TrainArgs, backend: Any) -> dict:
         if activations.get(name).needs_preactivation:
             raise ValueError(f"train cannot use activation {name!r}: its derivative needs the "
                              f"pre-activation")
-    readout = p.weight_inits[0] if args.readout_init is None else plan(
-        ForwardArgs([1], args.readout_init, batch=1, input_dim=1, rng=0), backend
+    readout = p.weight_inits[0] if args.readout_init is None and not lsuv else plan(
+        ForwardArgs([1], args.readout_init or "orthogonal", batch=1, input_dim=1, rng=0), backend
     ).weight_inits[0]
     if not callable(readout):
         raise TypeError("readout_init must be an initializer (a name, spec or Initializer)")
@@ -263,7 +269,7 @@ def check(args: TrainArgs, backend: Any) -> dict:
     if every < 1:
         raise ValueError(f"eval_every must be at least 1, got {every}")
     evals = sorted({0, steps, *range(0, steps, every)})
-    return dict(plan=p, readout=readout, classes=classes, loss=args.loss, lr=lr,
+    return dict(plan=p, readout=readout, classes=classes, lsuv=lsuv, loss=args.loss, lr=lr,
                 momentum=momentum, batch_size=batch_size, steps=steps, evals=evals,
                 X=np.ascontiguousarray(X_train, p.dtype), y=y_train,
                 X_test=np.ascontiguousarray(X_test, p.dtype), y_test=y_test)
@@ -324,6 +330,9 @@ def run(c: dict, ops: Ops, layers: list) -> Training:
     the readout's last (linear)."""
     p: Plan = c["plan"]
     weights, biases = initial_parameters(c)
+    if c["lsuv"]:
+        lsuv_rescale(weights, biases, c["X"][:LSUV_BATCH], [*p.activations, "linear"],
+                     p.negative_slope)
     velocity_w = [np.zeros_like(w) for w in weights]
     velocity_b = [np.zeros_like(b) for b in biases]
     grads_w = [np.empty_like(w) for w in weights]
@@ -391,6 +400,33 @@ def evaluate(c, ops, layers, weights, biases, test_loss, test_accuracy) -> list:
         stats[layer]["weight_grad_std"] = weight_grad_std
         g = previous
     return [{k: float(v) for k, v in s.items() if k in STAT_KEYS} for s in stats]
+
+
+LSUV_BATCH = 256
+LSUV_TOL = 0.1
+LSUV_MAX_ITER = 10
+
+
+def lsuv_rescale(weights: list, biases: list, X: Array, names: Sequence[str], slope: float,
+                 tol: float = LSUV_TOL, max_iter: int = LSUV_MAX_ITER) -> list:
+    """LSUV (Mishkin & Matas, ICLR 2016) on orthogonal ``weights``, in place: layer by layer,
+    W /= std(X_l W + b) until the variance of the layer's output (before its activation) on
+    the batch X is within ``tol`` of 1, at most ``max_iter`` passes. Returns each layer's
+    (variance, passes)."""
+    h = X.astype(np.float64)
+    done = []
+    for W, b, name in zip(weights, biases, names):
+        variance, passes = float("nan"), 0
+        for passes in range(1, max_iter + 1):
+            z = h @ W.astype(np.float64) + b
+            variance = float(z.var())
+            if abs(variance - 1.0) < tol or variance == 0 or not np.isfinite(variance) or \
+                    passes == max_iter:
+                break
+            W /= W.dtype.type(np.sqrt(variance))
+        done.append((variance, passes))
+        h = activations.get(name).phi(h @ W.astype(np.float64) + b, slope)
+    return done
 
 
 STAT_KEYS = ("mean", "std", "saturated", "dead", "grad_std", "weight_grad_std")

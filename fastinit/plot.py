@@ -620,3 +620,57 @@ def training_figure(runs, path=None, caption=TRAINING_CAPTION):
         import textwrap
         fig.supxlabel(textwrap.fill(caption, 200), fontsize=9, ha="center")
     return _finish(fig, path)
+
+
+def trainability_figure(result, path=None):
+    """Held-out accuracy over (sigma_w^2, depth) after the same SGD steps, with the
+    mean-field curve depth = 6 xi_c over it (Schoenholz et al. 2017, Fig. 5)."""
+    import numpy as np
+    from fastinit.learning import TRAINED
+    fig = _figure(9.0, 5.6)
+    ax = fig.subplots()
+    sigma, depths = np.array(result.sigma_w2), np.array(result.depths)
+    grid = result.accuracy()
+    def edges(v, log=False):
+        v = np.log(v) if log else v
+        mids = (v[1:] + v[:-1]) / 2 if len(v) > 1 else np.array([])
+        first = v[0] - (mids[0] - v[0] if len(mids) else 0.5)
+        last = v[-1] + (v[-1] - mids[-1] if len(mids) else 0.5)
+        e = np.concatenate([[first], mids, [last]])
+        return np.exp(e) if log else e
+    mesh = ax.pcolormesh(edges(sigma), edges(depths.astype(float), log=True), grid,
+                         cmap="viridis", vmin=0.0, vmax=1.0, shading="flat")
+    fig.colorbar(mesh, ax=ax, label="held-out accuracy after training (chance 0.1)")
+    # the curve: the grid's own xi_c (computed with the cells), and more points near the
+    # critical sigma_w^2, where xi_c diverges (each xi_c costs about a second of quadrature)
+    from fastinit import theory
+    sigma_b2 = result.rows[0]["sigma_b2"]
+    xi = {r["sigma_w2"]: r["xi_c"] for r in result.rows}
+    critical = float(np.asarray(theory.critical_line(sigma_b2, "tanh")).ravel()[0])
+    if sigma[0] < critical < sigma[-1]:
+        step = (sigma[-1] - sigma[0]) / max(len(sigma) - 1, 1)
+        near = critical + step * np.array([-1.0, -0.5, -0.2, -0.05, 0.05, 0.2, 0.5, 1.0])
+        near = [float(v) for v in near if sigma[0] <= v <= sigma[-1]]
+        xi.update(zip(near, np.atleast_1d(theory.depth_scale_correlation(near, sigma_b2,
+                                                                         "tanh"))))
+        xi[critical] = math.inf
+    xs = np.array(sorted(xi))
+    curve = 6 * np.array([xi[x] for x in xs], float)
+    ax.plot(xs, np.clip(curve, depths[0] / 2, depths[-1] * 2), color="white", linewidth=2.2,
+            label="depth = 6 xi_c (mean-field theory)")
+    ax.set_yscale("log")
+    bottom, top = edges(depths.astype(float), log=True)[[0, -1]]
+    ax.set_ylim(float(bottom), float(top))
+    ax.set_yticks(depths, [str(d) for d in depths])
+    ax.minorticks_off()
+    ax.set_xlabel("sigma_w^2 (weights N(0, sigma_w^2 / fan_in))")
+    ax.set_ylabel("depth (hidden tanh layers)")
+    counts = result.fractions()
+    (b_ok, b_n), (a_ok, a_n) = counts["below"], counts["above"]
+    row = result.rows[0]
+    ax.set_title(f"Trainability of tanh networks on the digits: width {row['width']}, "
+                 f"sigma_b^2 {sigma_b2:g}, {row['steps']} SGD steps\ntrained (accuracy >= "
+                 f"{TRAINED}): {b_ok} of {b_n} cells below the curve, {a_ok} of {a_n} above it",
+                 fontsize=10)
+    ax.legend(loc="upper right", fontsize=8, facecolor="0.3", labelcolor="white")
+    return _finish(fig, path)

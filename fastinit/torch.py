@@ -39,7 +39,7 @@ from fastinit.laws import kernel_params
 from fastinit.tensors import tensor_buffer
 from fastinit.seeding import named_child, rng_or_seed, seed_sequence
 
-__all__ = ["default_rules", "init_module", "parameter_rules"]
+__all__ = ["default_rules", "init_module", "lsuv", "parameter_rules"]
 
 
 def _uniform(bound):
@@ -321,3 +321,97 @@ def _check_parameter(name, init, parameter):
             kernel_params(law, dtype)
     except (ValueError, TypeError) as error:
         raise type(error)(f"{name} ({init!r}): {error}") from None
+
+
+LSUV_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+def lsuv(model: Any, batch: Any, *, tol: float = 0.1, max_iter: int = 10, rng: RNG = None,
+         seed: RNG = None, num_threads: int | None = None) -> dict[str, tuple[float, int]]:
+    """Layer-sequential unit-variance initialization (Mishkin & Matas, ICLR 2016, "All you
+    need is a good init"): every Linear and Conv layer's weight is first made orthogonal
+    (fastinit's ``orthogonal``, the (out, in, *kernel) weight seen as out x rest, from the
+    stream of ``rng`` keyed by the parameter's name), then, layer by layer in the order the
+    forward pass reaches them, divided by the standard deviation of its output on ``batch``
+    until that output's variance is within ``tol`` of 1 or ``max_iter`` passes are done.
+    Biases are left as they are. The model is put in eval mode for the passes (dropout off,
+    normalisation on its running statistics) and left in the mode it was in. A layer whose
+    module the forward pass never calls (MultiheadAttention's ``out_proj``, whose weight it
+    uses directly) keeps its orthogonal weight and is reported as (nan, 0).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model, changed in place.
+    batch : torch.Tensor or tuple
+        What ``model(batch)`` (or ``model(*batch)`` for a tuple) is called with.
+    tol : float, default 0.1
+        |variance - 1| at which a layer is done.
+    max_iter : int, default 10
+        Forward passes per layer at most.
+    rng : None, int or numpy.random.SeedSequence
+        Seeds the orthogonal weights, keyed by each weight's qualified name.
+    seed : None, int or numpy.random.SeedSequence
+        Another name for ``rng`` (give one of the two).
+    num_threads : int, optional
+        Threads for the orthogonal fills.
+
+    Returns
+    -------
+    dict
+        Per layer (qualified name): (its output's variance at the end, passes it took).
+    """
+    _check_module(model)
+    tol = float(tol)
+    if not tol > 0:
+        raise ValueError(f"tol must be positive, got {tol}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    root = seed_sequence(rng_or_seed(rng, seed))
+    layers = [(name, module) for name, module in model.named_modules()
+              if isinstance(module, LSUV_LAYERS)]
+    if not layers:
+        raise ValueError("lsuv found no Linear or Conv layer in the model")
+    for name, module in layers:
+        _check_parameter(f"{name}.weight", get_initializer("orthogonal"), module.weight)
+    arguments = batch if isinstance(batch, tuple) else (batch,)
+    order, seen, results = [], {}, {}
+
+    def recorder(name):
+        def hook(module, inputs, output):
+            if name not in order:  # a layer called twice keeps its first place
+                order.append(name)
+            seen[name] = output
+        return hook
+
+    training = {m: m.training for m in model.modules()}
+    model.eval()
+    handles = [module.register_forward_hook(recorder(name)) for name, module in layers]
+    try:
+        with torch.no_grad():
+            for name, module in layers:
+                get_initializer("orthogonal", layout="out_in")(
+                    out=module.weight, rng=named_child(root, f"{name}.weight"),
+                    num_threads=num_threads)
+            model(*arguments)  # the order the forward pass reaches the layers
+            modules = dict(layers)
+            for name in list(order):
+                variance, passes = math.nan, 0
+                for passes in range(1, max_iter + 1):
+                    seen.clear()
+                    model(*arguments)
+                    variance = float(seen[name].double().var())
+                    if abs(variance - 1.0) < tol or not math.isfinite(variance) or \
+                            variance == 0 or passes == max_iter:
+                        break
+                    modules[name].weight.div_(math.sqrt(variance))
+                results[name] = (variance, passes)
+            for name, _ in layers:  # weights used without calling their module (the
+                if name not in results:  # out_proj of MultiheadAttention): orthogonal only
+                    results[name] = (math.nan, 0)
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, mode in training.items():
+            module.train(mode)
+    return results

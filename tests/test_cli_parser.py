@@ -31,10 +31,12 @@ HELP_OPTIONS = {
     "bench": ["--widths", "--depth", "--batch", "--repeats"],
     "train-demo": ["--out", "--steps", "--batch-size", "--lr", "--width", "--depth", "--dtype",
                    "--seed", "--threads"],
+    "trainability": ["--sigma-w2", "--depths", "--width", "--sigma-b2", "--steps", "--lr",
+                     "--seed", "--out", "--resume", "--plot", "--threads"],
 }
 # options that take a value but have no default to state (they switch something on)
 NO_DEFAULT = {"--perturbation", "--input-correlation", "--plot", "--heatmap", "--config",
-              "--report", "--scheduler"}
+              "--report", "--scheduler", "--resume"}
 
 
 def help_blocks(text):

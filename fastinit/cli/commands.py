@@ -489,9 +489,10 @@ def isometry(args):
 
 
 # The seed study, trained: its initializations of 10 tanh layers of 500 (zeros, small, large,
-# Xavier, LeCun) on scikit-learn's digits, the same steps and batches for each
+# Xavier, LeCun) and LSUV on scikit-learn's digits, the same steps and batches for each
 TRAIN_DEMO = [("zeros", "zeros"), ("std 0.01", "normal:std=0.01"), ("std 1", "normal:std=1"),
-              ("xavier_normal", "xavier_normal"), ("lecun_normal", "lecun_normal")]
+              ("xavier_normal", "xavier_normal"), ("lecun_normal", "lecun_normal"),
+              ("LSUV", "lsuv")]
 TRAIN_DEMO_COLUMNS = ("init", "loss_start", "loss_end", "accuracy_start", "accuracy_end",
                       "last_layer_std_start", "last_layer_std_end")
 
@@ -525,7 +526,8 @@ def train_demo(args):
               f"0.9, {args.dtype}) ...", flush=True)
     runs, rows = {}, []
     for label, spec in TRAIN_DEMO:
-        run = train([args.width] * args.depth, specs.initializer(spec), steps=args.steps,
+        init = spec if spec == "lsuv" else specs.initializer(spec)
+        run = train([args.width] * args.depth, init, steps=args.steps,
                     batch_size=args.batch_size, lr=args.lr, rng=args.seed, dtype=args.dtype,
                     num_threads=threads)
         runs[label] = run
@@ -555,6 +557,87 @@ def train_demo(args):
         print(_table(rows, TRAIN_DEMO_COLUMNS))
         missing = "" if plot else " (no matplotlib: no figure)"
         print(f"wrote {', '.join(written)} to {args.out}{missing}")
+    return 0
+
+
+def _sigma_w2_arg(text):
+    """--sigma-w2: LO:HI:N (N values from LO to HI) or a comma-separated list."""
+    from fastinit.sweep.trainability import sigma_w2_grid
+    try:
+        if ":" in text:
+            lo, hi, count = text.split(":")
+            values = sigma_w2_grid(float(lo), float(hi), int(count))
+        else:
+            values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--sigma-w2 must be LO:HI:N or a comma-separated list of numbers, "
+                         f"got {text!r}") from None
+    if not values or min(values) <= 0 or not all(math.isfinite(v) for v in values):
+        raise UsageError(f"--sigma-w2 values must be positive numbers, got {text!r}")
+    return values
+
+
+def trainability(args):
+    """Accuracy after training over (sigma_w^2, depth), beside 6 xi_c: a CSV and a figure."""
+    from fastinit import text_specs as specs
+    from fastinit.sweep.trainability import trainability as run_grid
+    sigma_w2 = _sigma_w2_arg(args.sigma_w2)
+    try:
+        depths = [specs.count(d, "--depths") for d in specs.split_list(args.depths, "--depths")]
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    for flag, value in (("--width", args.width), ("--steps", args.steps)):
+        _positive_arg(value, flag)
+    if not args.sigma_b2 >= 0:
+        raise UsageError(f"--sigma-b2 must be >= 0, got {args.sigma_b2}")
+    if not args.lr > 0:
+        raise UsageError(f"--lr must be positive, got {args.lr}")
+    threads = _threads_arg(args.threads)
+    _output_file_arg(args.plot, "--plot")
+    if not args.resume:
+        if os.path.exists(args.out):
+            raise UsageError(f"--out {args.out} exists: --resume continues it (or remove it)")
+        _output_file_arg(args.out, "--out")
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise UsageError("trainability trains on scikit-learn's digits: pip install "
+                         "'.[train]'") from None
+    plot = _plot_module() if args.plot else None
+    total = len(sigma_w2) * len(depths)
+    if not args.quiet:
+        print(f"training {total} tanh networks of width {args.width} ({len(sigma_w2)} values of "
+              f"sigma_w^2 x {len(depths)} depths, sigma_b^2 {args.sigma_b2}, {args.steps} SGD "
+              f"steps each) on the digits ...", file=sys.stderr, flush=True)
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+        bar = tqdm(total=total, desc="trainability", unit="network", file=sys.stderr)
+
+    def progress(done, todo):
+        if bar is not None:
+            bar.total = todo
+            bar.update(1)
+        elif not args.quiet and (done % 10 == 0 or done == todo):
+            print(f"  {done}/{todo} networks trained", file=sys.stderr, flush=True)
+    try:
+        result = run_grid(sigma_w2, depths, width=args.width, sigma_b2=args.sigma_b2,
+                          steps=args.steps, lr=args.lr, seed=args.seed, out=args.out,
+                          resume=args.resume, num_threads=threads, progress=progress)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    counts = result.fractions()
+    (b_ok, b_n), (a_ok, a_n) = counts["below"], counts["above"]
+    if not args.quiet:
+        print(f"trained (held-out accuracy >= 0.5): {b_ok} of {b_n} networks with depth below "
+              f"6 xi_c, {a_ok} of {a_n} at or above it")
+    if plot is not None:
+        result.plot(args.plot)
+    if not args.quiet:
+        print(f"wrote {args.out}" + (f" and {args.plot}" if args.plot else ""))
     return 0
 
 
@@ -670,7 +753,8 @@ def main(argv=None):
         parser.print_help()
         return 2
     handlers = {"demo": demo, "run": run, "sweep": sweep, "report": report, "phase": phase,
-                "isometry": isometry, "bench": bench, "train-demo": train_demo}
+                "isometry": isometry, "bench": bench, "train-demo": train_demo,
+                "trainability": trainability}
     try:
         return handlers[args.command_name](args)
     except UsageError as error:

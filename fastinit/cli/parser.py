@@ -42,7 +42,7 @@ def build_parser():
                         help="print the version, OpenMP status and thread count")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_demo, _add_run, _add_sweep, _add_report, _add_phase, _add_isometry,
-                _add_train_demo, _add_bench):
+                _add_train_demo, _add_trainability, _add_bench):
         add(commands)
     return parser
 
@@ -187,7 +187,7 @@ def _add_train_demo(commands):
     p = commands.add_parser(
         "train-demo", help="train the classic study's initializations on the digits",
         description="Trains the classic study's network (10 tanh layers of 500, plus a "
-        "linear readout) from five initializations (zeros, std 0.01, std 1, Xavier, LeCun) "
+        "linear readout) from six initializations (zeros, std 0.01, std 1, Xavier, LeCun, LSUV) "
         "with the same SGD steps on scikit-learn's handwritten digits, and draws loss, "
         "held-out accuracy and the last hidden layer's std against the step "
         "(pip install '.[train]').")
@@ -204,6 +204,33 @@ def _add_train_demo(commands):
     _add_threads(p)
     _add_quiet(p)
     p.set_defaults(command_name="train-demo")
+
+
+def _add_trainability(commands):
+    p = commands.add_parser(
+        "trainability", help="accuracy after training over (sigma_w^2, depth), beside 6 xi_c",
+        description="Trains a tanh network for every (sigma_w^2, depth) of a grid (weights "
+        "N(0, sigma_w^2 / fan_in), biases N(0, sigma_b^2)) for the same SGD steps on "
+        "scikit-learn's digits, on every core, a CSV line per network (--resume continues an "
+        "interrupted run), and draws the held-out accuracy with the mean-field curve depth = "
+        "6 xi_c over it (Schoenholz et al. 2017, Fig. 5; pip install '.[train]').")
+    p.add_argument("--sigma-w2", default="1:4:20", metavar="LO:HI:N",
+                   help="N values from LO to HI, or a comma-separated list")
+    p.add_argument("--depths", default="4,8,12,16,24,32,48,64,80,100", metavar="LIST",
+                   help="comma-separated depths")
+    p.add_argument("--width", type=int, default=100, metavar="N", help="units per layer")
+    p.add_argument("--sigma-b2", type=float, default=0.05, metavar="X", help="bias variance")
+    p.add_argument("--steps", type=int, default=400, metavar="N", help="SGD steps per network")
+    p.add_argument("--lr", type=float, default=0.005, help="learning rate (momentum 0.9)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every draw")
+    p.add_argument("--out", default="trainability.csv", metavar="FILE.csv",
+                   help="the result file, a line per network")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the networks --out holds and train the rest")
+    p.add_argument("--plot", metavar="FILE.png", help="write the heatmap")
+    _add_threads(p)
+    _add_quiet(p)
+    p.set_defaults(command_name="trainability")
 
 
 def _add_bench(commands):
