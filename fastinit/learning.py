@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from fastinit import activations
-from fastinit._typing import RNG, Array, DType
+from fastinit._typing import Array
 from fastinit._validation import integer, real
 from fastinit.initializers import Initializer
 from fastinit.network import ForwardArgs, Plan, plan

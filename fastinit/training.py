@@ -6,7 +6,7 @@ forward_prop's and backward's kernels. The loop, the data and the result are
 fastinit.learning's, shared with the reference."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import math
 

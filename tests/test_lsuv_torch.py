@@ -2,7 +2,6 @@
 and a Transformer encoder."""
 import math
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")

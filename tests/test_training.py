@@ -88,8 +88,8 @@ def test_step_zero_is_the_network_forward_prop_runs():
     run = fastinit.train([12, 12], "he_normal", X, y, steps=0, rng=4, test=0, batch_size=50,
                          activation="relu", standardize=False)
     prop = fastinit.forward_prop([12, 12], "he_normal", X=X, rng=4, activation="relu")
+    h = X
     for layer in range(2):  # the same weights: the same activations
-        h = X if layer == 0 else h
         h = np.maximum(h @ run.weights[layer] + run.biases[layer], 0)
         np.testing.assert_allclose(h, prop.acts[layer], rtol=1e-12, atol=1e-12)
 

@@ -10,9 +10,6 @@ def backward_layer(g: npt.NDArray[np.floating], h_out: npt.NDArray[np.floating],
                    kind: int,
                    slope: float, num_threads: int
                    ) -> tuple[tuple[float, float], tuple[float, float]]: ...
-def sgd_update(w: npt.NDArray[np.floating], velocity: npt.NDArray[np.floating],
-               grad: npt.NDArray[np.floating], lr: float, momentum: float,
-               num_threads: int) -> None: ...
 def dense_backward_update(g: npt.NDArray[np.floating], h_out: npt.NDArray[np.floating],
                           h_in: npt.NDArray[np.floating], w: npt.NDArray[np.floating],
                           velocity_w: npt.NDArray[np.floating], b: npt.NDArray[np.floating],

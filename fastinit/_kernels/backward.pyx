@@ -147,25 +147,6 @@ def backward_layer(floating[:, ::1] g, const floating[:, ::1] h_out,
     return (g_moments[0], g_moments[1]), (w_moments[0], w_moments[1])
 
 
-def sgd_update(floating[::1] w, floating[::1] velocity, const floating[::1] grad, double lr,
-               double momentum, int num_threads):
-    """One step of SGD with momentum, in place and in one pass: velocity = momentum *
-    velocity + grad, then w = w - lr * velocity, each product and sum rounded in the dtype as
-    NumPy rounds ``v *= m; v += g; w -= lr * v`` (element by element: any thread count, the
-    same bits)."""
-    cdef Py_ssize_t n = w.shape[0], c, i, end
-    cdef floating mu = <floating>momentum, rate = <floating>lr
-    if velocity.shape[0] != n or grad.shape[0] != n:
-        raise ValueError("sgd_update needs weights, velocity and gradient of one size")
-    with nogil:
-        for c in prange((n + CHUNK_ELEMENTS - 1) // CHUNK_ELEMENTS, num_threads=num_threads,
-                        schedule="static"):
-            end = min((c + 1) * CHUNK_ELEMENTS, n)
-            for i in range(c * CHUNK_ELEMENTS, end):
-                velocity[i] = mu * velocity[i] + grad[i]
-                w[i] = w[i] - rate * velocity[i]
-
-
 cdef enum:
     BLOCK = 256  # rows or columns of a weight per work item of dense_backward_update
 
@@ -179,8 +160,10 @@ def dense_backward_update(floating[:, ::1] g, const floating[:, ::1] h_out,
     """One layer of the trainer's step, in one parallel region: g = dL/dH becomes
     D = g * phi'(Z) in place; g_prev = D w^T (given: not for the first layer) with w as it
     was; then dw = h_in^T D and the SGD step with momentum on w and b (db = D summed over the
-    batch, row after row as NumPy sums), block by block while each is in cache (sgd_update's
-    arithmetic). Work items depend on the shapes alone: the same bits on any thread count."""
+    batch, row after row as NumPy sums), block by block while each is in cache: v = m v + g,
+    then w = w - lr v, each product and sum rounded in the dtype as NumPy's ``v *= m; v += g;
+    w -= lr * v`` rounds them. Work items depend on the shapes alone: the same bits on any
+    thread count."""
     cdef Py_ssize_t batch = g.shape[0], width = g.shape[1], fan_in = h_in.shape[1]
     cdef Py_ssize_t i, j, blk, r0, r1, n = batch * width
     cdef Py_ssize_t row_blocks = (fan_in + BLOCK - 1) // BLOCK
@@ -206,7 +189,8 @@ def dense_backward_update(floating[:, ::1] g, const floating[:, ::1] h_out,
     with nogil, parallel(num_threads=num_threads):
         for blk in prange(chunks, schedule="static"):
             derivative_times(&g[0, 0] + blk * CHUNK_ELEMENTS,
-                             &h_out[0, 0] + blk * CHUNK_ELEMENTS, min(<Py_ssize_t>CHUNK_ELEMENTS, n - blk * CHUNK_ELEMENTS), kind,
+                             &h_out[0, 0] + blk * CHUNK_ELEMENTS,
+                             min(<Py_ssize_t>CHUNK_ELEMENTS, n - blk * CHUNK_ELEMENTS), kind,
                              <floating>slope)
         for blk in prange(row_blocks if has_prev else 0, schedule="static"):
             # g_prev[:, r0:r1] = D w[r0:r1]^T: column-major g_prev^T[r0:r1] = w[r0:r1] D^T
