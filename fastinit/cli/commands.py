@@ -76,6 +76,24 @@ def _writable_folder(folder, flag, path):
                          f"({error.strerror or error})") from None
 
 
+def _output_folder_arg(path, flag):
+    """An output folder: created if missing, and writable, now, not after the run."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: {error.strerror}") from None
+    _writable_folder(os.path.abspath(path), flag, path)
+
+
+def _digits_arg(command):
+    """The digits data set's library (scikit-learn), for the commands that train on it."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise UsageError(f"{command} trains on scikit-learn's digits: pip install "
+                         "'.[train]'") from None
+
+
 def _plot_module():
     try:
         from fastinit import plot
@@ -94,11 +112,7 @@ def demo(args):
     from fastinit.sweep.result_files import write_records
     from fastinit.sweep.runner import config_records
     _positive_arg(args.seed, "--seed", minimum=0)
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"--out {args.out}: {error.strerror}") from None
-    _writable_folder(os.path.abspath(args.out), "--out", args.out)
+    _output_folder_arg(args.out, "--out")
     try:
         plot = _plot_module()
     except UsageError:
@@ -506,16 +520,8 @@ def train_demo(args):
     _positive_arg(args.depth, "--depth")
     _positive_arg(args.seed, "--seed", minimum=0)
     threads = _threads_arg(args.threads)
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"--out {args.out}: {error.strerror}") from None
-    _writable_folder(os.path.abspath(args.out), "--out", args.out)
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        raise UsageError("train-demo trains on scikit-learn's digits: pip install '.[train]'"
-                         ) from None
+    _output_folder_arg(args.out, "--out")
+    _digits_arg("train-demo")
     try:
         plot = _plot_module()
     except UsageError:
@@ -598,11 +604,7 @@ def trainability(args):
         if os.path.exists(args.out):
             raise UsageError(f"--out {args.out} exists: --resume continues it (or remove it)")
         _output_file_arg(args.out, "--out")
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        raise UsageError("trainability trains on scikit-learn's digits: pip install "
-                         "'.[train]'") from None
+    _digits_arg("trainability")
     plot = _plot_module() if args.plot else None
     total = len(sigma_w2) * len(depths)
     if not args.quiet:
