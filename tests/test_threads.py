@@ -140,6 +140,38 @@ def test_blas_limit_is_restored_when_blocks_exit_out_of_order():
     assert _blas_threads() == before
 
 
+def test_blas_is_single_threaded_in_a_block_entered_from_a_worker_thread():
+    """threadpoolctl lets one "controlling" thread set OpenBLAS's count and ignores the rest:
+    after the main thread has set it (as any threadpool_limits user's does), a kernel called
+    from a worker thread (a Dask task, a thread pool) must still run BLAS on one thread."""
+    from threadpoolctl import ThreadpoolController
+    from fastinit._kernels.threads import blas_single_threaded
+    libs = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
+    before = [lib.get_num_threads() for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(2)  # from the main thread: it now controls OpenBLAS
+    if not any(lib.get_num_threads() == 2 for lib in libs):
+        for lib, n in zip(libs, before):
+            lib.set_num_threads(n)
+        pytest.skip("no BLAS that runs on 2 threads here")
+    seen = {}
+
+    def worker():
+        with blas_single_threaded():
+            seen["inside"] = [lib.get_num_threads() for lib in libs]
+        seen["after"] = [lib.get_num_threads() for lib in libs]
+
+    try:
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert seen["inside"] == [1] * len(libs)
+        assert seen["after"] == [2] * len(libs)
+    finally:
+        for lib, n in zip(libs, before):
+            lib.set_num_threads(n)
+
+
 def test_concurrent_forward_props_leave_blas_as_they_found_it():
     before = _blas_threads()
     errors = []

@@ -109,6 +109,21 @@ def _blas_libraries():
     return [lib for lib in _state["controller"].lib_controllers if lib.user_api == "blas"]
 
 
+def _set_blas_threads(lib, threads):
+    """Set one BLAS library's thread count from whichever thread holds the block.
+    threadpoolctl (3.6 and later) lets only one "controlling" thread set OpenBLAS's
+    process-wide count and silently ignores the others: entered from a worker thread (a Dask
+    task, a ThreadPoolExecutor) after the main thread had set the count, BLAS stayed threaded
+    inside the kernels. The holders' count above already serialises fastinit's own settings,
+    so the control is released before and after each one."""
+    release = getattr(type(lib), "clear_controlling_thread", None)
+    if release is not None:
+        release(force=True)
+    lib.set_num_threads(threads)
+    if release is not None:
+        release(force=True)
+
+
 @contextmanager
 def blas_single_threaded():
     """BLAS on one thread inside the block, for every thread of this process; restored when
@@ -119,7 +134,7 @@ def blas_single_threaded():
             _state["saved"] = [(lib, threads) for lib in _blas_libraries()
                                if (threads := lib.get_num_threads()) != 1]
             for lib, _ in _state["saved"]:
-                lib.set_num_threads(1)
+                _set_blas_threads(lib, 1)
         _state["holders"] += 1
     try:
         yield
@@ -128,5 +143,5 @@ def blas_single_threaded():
             _state["holders"] -= 1
             if _state["holders"] == 0:
                 for lib, threads in _state["saved"]:
-                    lib.set_num_threads(threads)
+                    _set_blas_threads(lib, threads)
                 _state["saved"] = None
