@@ -32,7 +32,8 @@ HELP_OPTIONS = {
     "train-demo": ["--out", "--steps", "--batch-size", "--lr", "--width", "--depth", "--dtype",
                    "--seed", "--threads"],
     "trainability": ["--sigma-w2", "--depths", "--width", "--sigma-b2", "--steps", "--lr",
-                     "--seed", "--out", "--resume", "--plot", "--threads"],
+                     "--seed", "--out", "--resume", "--plot", "--report", "--workers",
+                     "--scheduler", "--threads"],
 }
 # options that take a value but have no default to state (they switch something on)
 NO_DEFAULT = {"--perturbation", "--input-correlation", "--plot", "--heatmap", "--config",

@@ -74,3 +74,55 @@ def test_the_figure_shows_the_grid_and_the_curve():
     expected = 6 * float(theory.depth_scale_correlation(xs[i], 0.05, "tanh"))
     assert curve.get_ydata()[i] == pytest.approx(min(expected, 32))
     assert "6 xi_c" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_cells_on_a_process_pool_or_a_dask_cluster_are_the_local_bits():
+    import concurrent.futures
+    import multiprocessing
+    local = tr.trainability([1.2, 2.5], [2, 3], num_threads=2, **SMALL)
+    context = multiprocessing.get_context("spawn")  # no fork after OpenMP threads started
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        pooled = tr.trainability([1.2, 2.5], [2, 3], executor=pool, **SMALL)
+    assert pooled.rows == local.rows
+
+    class Counting(concurrent.futures.ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, *args, **kwargs):
+            Counting.submitted += 1
+            return super().submit(*args, **kwargs)
+
+    with Counting(2) as pool:
+        assert tr.trainability([1.2, 2.5], [2, 3], executor=pool, **SMALL).rows == local.rows
+    assert Counting.submitted == 4  # every cell ran on the executor given
+    with pytest.raises(TypeError, match="executor"):
+        tr.trainability([1.2], [2], executor=object(), **SMALL)
+
+
+def test_the_trainability_command_writes_the_file_the_figure_and_the_report(tmp_path):
+    from conftest import fastinit_cli
+    pytest.importorskip("matplotlib")
+    args = ["trainability", "--sigma-w2", "1.2,2.5", "--depths", "2,3", "--width", 24,
+            "--steps", 40, "--lr", 0.01]
+    out, png, page = tmp_path / "t.csv", tmp_path / "t.png", tmp_path / "t.html"
+    result = fastinit_cli(*args, "--out", out, "--plot", png, "--report", page, "--workers", 2)
+    assert "below 6 xi_c" in result.stdout and str(page) in result.stdout
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    local = tr.trainability([1.2, 2.5], [2, 3], **SMALL)
+    # on a local Dask cluster, the same bits as here
+    assert sorted((float(r["sigma_w2"]), int(r["depth"]), float(r["accuracy"])) for r in rows) \
+        == [(r["sigma_w2"], r["depth"], r["accuracy"]) for r in local.rows]
+    assert png.stat().st_size > 10_000
+    text = page.read_text()
+    assert "<h2>Trainability against depth</h2>" in text and text.count("<img") == 1
+    counts = local.fractions()
+    assert (f"below the curve</b>: {counts['below'][0]} of {counts['below'][1]} networks "
+            "trained") in text
+    assert f"at or above it</b>: {counts['above'][0]} of {counts['above'][1]} " in text
+    cells = text.split("every network")[1].split("</table>")[0]
+    assert cells.count("<tr>") == 1 + 4  # the header and every cell
+    again = fastinit_cli(*args, "--out", out, check=False)
+    assert again.returncode == 2 and "--resume" in again.stderr
+    bad = fastinit_cli(*args, "--out", tmp_path / "u.csv", "--workers", 0, check=False)
+    assert bad.returncode == 2 and "--workers" in bad.stderr and "Traceback" not in bad.stderr

@@ -599,13 +599,16 @@ def trainability(args):
     if not args.lr > 0:
         raise UsageError(f"--lr must be positive, got {args.lr}")
     threads = _threads_arg(args.threads)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
     _output_file_arg(args.plot, "--plot")
+    _output_file_arg(args.report, "--report")
     if not args.resume:
         if os.path.exists(args.out):
             raise UsageError(f"--out {args.out} exists: --resume continues it (or remove it)")
         _output_file_arg(args.out, "--out")
     _digits_arg("trainability")
-    plot = _plot_module() if args.plot else None
+    plot = _plot_module() if args.plot or args.report else None
     total = len(sigma_w2) * len(depths)
     if not args.quiet:
         print(f"training {total} tanh networks of width {args.width} ({len(sigma_w2)} values of "
@@ -622,24 +625,39 @@ def trainability(args):
             bar.update(1)
         elif not args.quiet and (done % 10 == 0 or done == todo):
             print(f"  {done}/{todo} networks trained", file=sys.stderr, flush=True)
+    client, closer = _executor(args)
     try:
         result = run_grid(sigma_w2, depths, width=args.width, sigma_b2=args.sigma_b2,
                           steps=args.steps, lr=args.lr, seed=args.seed, out=args.out,
-                          resume=args.resume, num_threads=threads, progress=progress)
+                          resume=args.resume, num_threads=threads, executor=client,
+                          progress=progress)
     except ValueError as error:
         raise UsageError(str(error)) from None
     finally:
         if bar is not None:
             bar.close()
+        if client is not None:  # the client first, as in sweep
+            client.close()
+        if closer is not None and closer is not client:
+            closer.close()
     counts = result.fractions()
     (b_ok, b_n), (a_ok, a_n) = counts["below"], counts["above"]
     if not args.quiet:
         print(f"trained (held-out accuracy >= 0.5): {b_ok} of {b_n} networks with depth below "
               f"6 xi_c, {a_ok} of {a_n} at or above it")
     if plot is not None:
-        result.plot(args.plot)
+        figure = result.plot(args.plot)
+        if args.report:
+            from fastinit.cli import report
+            report.trainability_report(figure, result, args.report, {
+                "network": f"tanh, width {args.width}, weights N(0, sigma_w^2 / fan_in), "
+                           f"biases N(0, {args.sigma_b2:g})",
+                "training": f"{args.steps} SGD steps, lr {args.lr:g}, momentum 0.9, "
+                            "scikit-learn's digits",
+                "seed": args.seed, "result file": args.out})
     if not args.quiet:
-        print(f"wrote {args.out}" + (f" and {args.plot}" if args.plot else ""))
+        written = [args.out] + [f for f in (args.plot, args.report) if f]
+        print("wrote " + " and ".join(written))
     return 0
 
 

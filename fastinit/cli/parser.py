@@ -56,6 +56,13 @@ def _add_threads(p):
                    help="threads for the kernels (default: OMP_NUM_THREADS, else one per core)")
 
 
+def _add_dask(p):
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="start a local Dask cluster of N processes (default: run here)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use")
+
+
 def _add_demo(commands):
     p = commands.add_parser("demo", help="run the classic initialization study")
     p.add_argument("--out", default="fastinit-demo", metavar="FOLDER",
@@ -119,10 +126,7 @@ def _add_sweep(commands):
     p.add_argument("--out", required=True, metavar="FILE",
                    help="the result file, .csv or .jsonl, or a .parquet folder (required)")
     p.add_argument("--resume", action="store_true", help="run only what --out lacks")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, metavar="N",
-                       help="start a local Dask cluster of N processes (default: run here)")
-    where.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use")
+    _add_dask(p)
     _add_threads(p)
     p.add_argument("--histograms", action="store_true", help="add each layer's histogram")
     p.add_argument("--backward", action="store_true", help="add back-propagated gradients")
@@ -211,7 +215,7 @@ def _add_trainability(commands):
         "trainability", help="accuracy after training over (sigma_w^2, depth), beside 6 xi_c",
         description="Trains a tanh network for every (sigma_w^2, depth) of a grid (weights "
         "N(0, sigma_w^2 / fan_in), biases N(0, sigma_b^2)) for the same SGD steps on "
-        "scikit-learn's digits, on every core, a CSV line per network (--resume continues an "
+        "scikit-learn's digits, on every core or a Dask cluster, a CSV line per network (--resume continues an "
         "interrupted run), and draws the held-out accuracy with the mean-field curve depth = "
         "6 xi_c over it (Schoenholz et al. 2017, Fig. 5; pip install '.[train]').")
     p.add_argument("--sigma-w2", default="1:4:20", metavar="LO:HI:N",
@@ -228,6 +232,9 @@ def _add_trainability(commands):
     p.add_argument("--resume", action="store_true",
                    help="keep the networks --out holds and train the rest")
     p.add_argument("--plot", metavar="FILE.png", help="write the heatmap")
+    p.add_argument("--report", metavar="FILE.html",
+                   help="write the heatmap, the counts and every cell as one HTML page")
+    _add_dask(p)
     _add_threads(p)
     _add_quiet(p)
     p.set_defaults(command_name="trainability")

@@ -238,6 +238,37 @@ def isometry_report(figure, rows, columns, path, configuration):
                            [isometry_section(figure, rows, columns)], configuration))
 
 
+TRAINABILITY_COLUMNS = ("sigma_w2", "depth", "xi_c", "accuracy", "loss")
+
+
+def trainability_section(figure, result):
+    """The report section of the trainability study: what it shows, the counts on each side
+    of the 6 xi_c curve, its figure and every cell."""
+    from fastinit.learning import TRAINED
+    counts = result.fractions()
+    (b_ok, b_n), (a_ok, a_n) = counts["below"], counts["above"]
+    rows = [{**r, "xi_c": round(r["xi_c"], 3)} for r in result.rows]
+    return ("Trainability against depth", [
+        ("text", "Each cell is one tanh network trained for the same SGD steps on the digits. "
+                 "Mean-field theory (Schoenholz, Gilmer, Ganguli & Sohl-Dickstein 2017) says "
+                 "a network trains only when its depth is below about 6 xi_c, the depth over "
+                 "which two inputs' correlation forgets where it started; xi_c diverges on "
+                 "the critical line, where the deepest networks train."),
+        ("findings", [("below the curve", f"{b_ok} of {b_n} networks trained (held-out "
+                                          f"accuracy at least {TRAINED})"),
+                      ("at or above it", f"{a_ok} of {a_n} networks trained")]),
+        ("figure", figure, "held-out accuracy over (sigma_w^2, depth), with the curve depth = "
+                           "6 xi_c"),
+        ("table", rows, TRAINABILITY_COLUMNS, "every network: its xi_c, held-out accuracy "
+                                              "and last training loss")])
+
+
+def trainability_report(figure, result, path, configuration):
+    """The trainability study as one page."""
+    _write(path, html_page("fastinit: trainability against depth",
+                           [trainability_section(figure, result)], configuration))
+
+
 def _write(path, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

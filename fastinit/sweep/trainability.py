@@ -3,9 +3,10 @@ tanh networks over a grid of (sigma_w^2, depth), each trained for the same numbe
 on the digits (fastinit.train), beside the mean-field depth scale xi_c: a network trains only
 when its depth is below about 6 xi_c.
 
-Cells run on every core (one network per thread: the kernels release the GIL), the longest
-first; each finished cell is one flushed line of a CSV file, so an interrupted run resumes
-where it stopped (``resume=True``)."""
+Cells run on every core (one network per thread: the kernels release the GIL), or on an
+executor (a process pool, a Dask client), the longest first; each finished cell is one flushed
+line of a CSV file, so an interrupted run resumes where it stopped (``resume=True``). A cell
+is the same bits wherever it runs."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -88,12 +89,15 @@ def trainability(sigma_w2: Sequence[float] | None = None,
                  width: int = 100, sigma_b2: float = 0.05, steps: int = 400, lr: float = 0.005,
                  batch_size: int = 128, seed: int = 0, out: str | None = None,
                  resume: bool = False, num_threads: int | None = None,
+                 executor: Any = None,
                  progress: Callable[[int, int], None] | None = None) -> Trainability:
     """Train a tanh network of ``width`` units for every (sigma_w2, depth) of the grid:
     weights N(0, sigma_w2 / fan_in), biases N(0, sigma_b2), ``steps`` SGD steps (momentum
     0.9) on the digits, float32, the same seed everywhere; record the held-out accuracy beside
     xi_c (fastinit.theory.depth_scale_correlation). ``out``: a CSV file written a cell at a
-    time; ``resume``: keep its cells (run with the same settings) and run the rest."""
+    time; ``resume``: keep its cells (run with the same settings) and run the rest.
+    ``executor``: a concurrent.futures.Executor or a dask.distributed Client to run the cells
+    on (default: ``num_threads`` threads here)."""
     sigma_w2 = sigma_w2_grid() if sigma_w2 is None else [real(v, "sigma_w2") for v in sigma_w2]
     depths = [integer(d, "depths") for d in depths]
     if not sigma_w2 or not depths or min(sigma_w2) <= 0 or min(depths) < 1:
@@ -103,6 +107,10 @@ def trainability(sigma_w2: Sequence[float] | None = None,
                 "batch_size": integer(batch_size, "batch_size"), "seed": integer(seed, "seed")}
     if settings["sigma_b2"] < 0 or settings["width"] < 1 or settings["steps"] < 1:
         raise ValueError("sigma_b2 must be >= 0, width and steps >= 1")
+    if executor is not None and not (isinstance(executor, concurrent.futures.Executor) or
+                                     hasattr(executor, "get_executor")):
+        raise TypeError("executor must be a concurrent.futures.Executor or a dask Client, got "
+                        f"{type(executor).__name__}")
     kept = _read(out) if resume else []
     for row in kept:
         if any(row[k] != settings[k] for k in SETTINGS):
@@ -124,27 +132,36 @@ def trainability(sigma_w2: Sequence[float] | None = None,
         if writer is not None and handle is not None and handle.tell() == 0:
             writer.writeheader()
         total = len(todo)
-        # BLAS on one thread, set here in the calling thread: OpenBLAS 0.3.30 ignored the
-        # same setting made from a pool thread once the calling thread had set it before
-        with blas_single_threaded(), concurrent.futures.ThreadPoolExecutor(threads) as pool:
-            futures = [pool.submit(_cell, w2, d, xi[w2], settings) for w2, d in todo]
-            try:
-                for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                    row = future.result()
-                    rows.append(row)
-                    if writer is not None and handle is not None:
-                        writer.writerow(row)
-                        handle.flush()
-                    if progress is not None:
-                        progress(count, total)
-            except BaseException:  # Ctrl-C: the cells not started never start
-                for future in futures:
-                    future.cancel()
-                raise
+        if executor is None:
+            # BLAS on one thread, set here in the calling thread for the pool's threads
+            with blas_single_threaded(), \
+                    concurrent.futures.ThreadPoolExecutor(threads) as pool:
+                _collect(pool, todo, xi, settings, rows, writer, handle, progress, total)
+        else:
+            pool = executor.get_executor() if hasattr(executor, "get_executor") else executor
+            _collect(pool, todo, xi, settings, rows, writer, handle, progress, total)
     finally:
         if handle is not None:
             handle.close()
     return Trainability(sorted(rows, key=lambda r: (r["sigma_w2"], r["depth"])))
+
+
+def _collect(pool, todo, xi, settings, rows, writer, handle, progress, total):
+    """Run the cells on ``pool``, writing each row as it arrives."""
+    futures = [pool.submit(_cell, w2, d, xi[w2], settings) for w2, d in todo]
+    try:
+        for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            row = future.result()
+            rows.append(row)
+            if writer is not None and handle is not None:
+                writer.writerow(row)
+                handle.flush()
+            if progress is not None:
+                progress(count, total)
+    except BaseException:  # Ctrl-C, or a cell's error: the cells not started never start
+        for future in futures:
+            future.cancel()
+        raise
 
 
 def _cell(w2, depth, xi_c, settings):
