@@ -74,12 +74,23 @@ SLOW_CALLS = ("fastinit_cli(", "subprocess.", "open_in_browser(", "ProcessPoolEx
               "LocalCluster", "busy_process", "@given(", "Popen(")
 
 
+# Of those, the ones whose work runs in another process that imports fastinit afresh (a mutation
+# run's mutant is invisible there) or that time a busy process: the mutation run leaves them out.
+OTHER_PROCESS_CALLS = ("fastinit_cli(", "subprocess.", "open_in_browser(", "Popen(",
+                       "LocalCluster", "busy_process")
+
+
 def pytest_collection_modifyitems(config, items):
+    marks = {}  # per test function, read once (parametrized tests share one)
     for item in items:
         function = getattr(item, "function", None)
-        try:
-            source = inspect.getsource(function) if function is not None else ""
-        except (OSError, TypeError):
-            source = ""
-        if any(call in source for call in SLOW_CALLS):
-            item.add_marker(pytest.mark.slow)
+        if function not in marks:
+            try:
+                source = inspect.getsource(function) if function is not None else ""
+            except (OSError, TypeError):
+                source = ""
+            marks[function] = [mark for mark, calls in ((pytest.mark.slow, SLOW_CALLS), (
+                pytest.mark.other_process, OTHER_PROCESS_CALLS))
+                if any(call in source for call in calls)]
+        for mark in marks[function]:
+            item.add_marker(mark)
