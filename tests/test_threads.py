@@ -3,6 +3,7 @@ waiting threads sleep, and OpenBLAS's idle threads stop spinning soon after a ca
 fastinit is imported before those libraries load; what the user set in the environment wins.
 Each case runs in a fresh interpreter, since both libraries read the environment once."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import fastinit
+import fastinit._kernels.openmp
 from conftest import fastinit_cli
 
 # The CPU ticks (1/100 s) that threads other than the main one use in the 0.3 s after five
@@ -23,6 +25,7 @@ for module in sys.argv[1].split(","):
     __import__(module)
 import numpy as np
 import fastinit
+import fastinit._kernels.openmp
 import fastinit._config
 def ticks():
     total = 0
@@ -199,6 +202,7 @@ CTRL_C = """
 import os, signal, sys, threading, time
 import numpy as np
 import fastinit
+import fastinit._kernels.openmp
 from fastinit import sweep as sweeps
 calls = {
     "fill": lambda: fastinit.truncated_normal((10**8,), a=6.0, b=7.0, rng=0),
@@ -284,3 +288,87 @@ def test_ctrl_c_cancels_a_process_pools_pending_chunks(tmp_path):
     words = result.stdout.split()
     assert words[0] == "interrupted", result.stdout + result.stderr
     assert float(words[1]) < 8.0
+
+
+# -- the share of the cores a call takes -------------------------------------------------------
+
+@pytest.fixture
+def machine(monkeypatch):
+    """A machine of ``cores`` (all this process's) and ``host`` CPUs where ``others`` threads
+    of other processes run; no OMP_NUM_THREADS."""
+    from fastinit._kernels import threads as policy
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+
+    def set_machine(cores, others, host=None):
+        monkeypatch.setattr(policy, "_cores", lambda: cores)
+        monkeypatch.setattr(policy, "others_running", lambda: others)
+        monkeypatch.setattr(policy.os, "cpu_count", lambda: host or cores)
+        return policy.share_of_cores
+    return set_machine
+
+
+@pytest.mark.parametrize("cores, others, host, expected", [
+    (2, 0, None, 2),   # a quiet machine: every core
+    (2, 1, None, 1),   # one busy process on 2 cores: the free core only
+    (2, 2, None, 2),   # every core busy: a fair share is one per thread, so all of them
+    (2, 7, None, 2),
+    (8, 3, None, 5),
+    (2, 30, 64, 1),    # a 2-core container on a 64-CPU host running 30 threads: ~1 of ours
+    (2, 10, 64, 2),    # ... running 10: about a third of one of our cores, none taken away
+])
+def test_a_call_takes_the_cores_other_processes_leave_free(machine, cores, others, host,
+                                                            expected):
+    assert machine(cores, others, host)(cores) == expected
+
+
+def test_a_thread_count_the_user_chose_is_not_shared(machine, monkeypatch):
+    share = machine(2, 1)
+    assert share(1) == 1
+    assert share(3) == 3  # not the core count: a limit someone set (threadpoolctl, omp_set_...)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert share(2) == 2
+
+
+def test_other_processes_are_the_running_threads_less_this_processs_own(monkeypatch, tmp_path):
+    from fastinit._kernels import threads as policy
+    stat = tmp_path / "stat"
+    stat.write_bytes(b"cpu  1 2 3\nctxt 99\nprocs_running 5\nprocs_blocked 0\n")
+    assert policy._procs_running(str(stat)) == 5
+    stat.write_bytes(b"cpu  1 2 3\n")
+    assert policy._procs_running(str(stat)) is None
+    assert policy._procs_running(str(tmp_path / "none")) is None
+    monkeypatch.setattr(policy, "_sample", {"time": -math.inf, "others": 0})
+    monkeypatch.setattr(policy, "_procs_running", lambda: 5)
+    monkeypatch.setattr(policy, "_own_running", lambda: 3)  # the caller and two of ours
+    assert policy.others_running() == 2
+    monkeypatch.setattr(policy, "_own_running", lambda: 9)
+    assert policy.others_running() == 2  # read at most every SAMPLE_SECONDS
+    policy._sample["time"] = -math.inf
+    assert policy.others_running() == 0
+    assert policy._own_running() >= 1  # the caller runs
+
+
+@pytest.mark.skipif(not fastinit._kernels.openmp.openmp_enabled() or
+                    len(os.sched_getaffinity(0)) < 2, reason="needs OpenMP and 2 cores")
+def test_beside_a_busy_process_a_default_call_leaves_its_core_to_it(monkeypatch):
+    import time
+    from fastinit._kernels import openmp
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    if cores != os.cpu_count():
+        pytest.skip("this process does not have every CPU")
+    from fastinit._kernels import threads as policy
+    if not any(policy._procs_running() == 1 for _ in range(50) if time.sleep(0.01) is None):
+        pytest.skip("other work already runs here: the busy process would not be the only one")
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        seen = set()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and cores - 1 not in seen:
+            time.sleep(0.02)  # past SAMPLE_SECONDS: a new count
+            seen.add(openmp.effective_num_threads(None))
+        assert cores - 1 in seen, seen
+        assert openmp.effective_num_threads(2) == 2  # num_threads= wins
+    finally:
+        busy.kill()
+        busy.wait()
