@@ -304,3 +304,32 @@ def test_guided_chunks_shrink_to_single_networks_at_the_end(n, size, workers):
     for s in sizes:
         assert s <= max(1, -(-left // (2 * workers)))
         left -= s
+
+
+def test_a_chunks_records_are_built_while_the_next_chunks_kernels_run(monkeypatch):
+    """The local chunk runner overlaps Python and kernels: each chunk's kernels in the calling
+    thread (whose team answers Ctrl-C), its records on a helper thread, the next chunk's
+    kernels started before that chunk's records are waited for; the records as without."""
+    import threading
+    configs = sweeps.grid("lecun_normal", depth=3, width=16, batch=8, seeds=40)
+    expected = sweeps.sweep(configs, num_threads=1, chunk_size=None).records
+    events = []
+    kernels, records = runner.chunk_kernels, runner.chunk_records
+
+    def traced_kernels(chunk, options):
+        events.append(("kernels", threading.current_thread() is threading.main_thread()))
+        return kernels(chunk, options)
+
+    def traced_records(chunk, computed, options):
+        events.append(("records", threading.current_thread() is threading.main_thread()))
+        return records(chunk, computed, options)
+
+    monkeypatch.setattr(runner, "chunk_kernels", traced_kernels)
+    monkeypatch.setattr(runner, "chunk_records", traced_records)
+    monkeypatch.setattr(runner, "chunk_size_for", lambda *a, **k: 10)  # four chunks of 10
+    got = sweeps.sweep(configs, num_threads=1).records
+    same_records(expected, got)
+    assert [r["seed"] for r in got] == [r["seed"] for r in expected]
+    assert events.count(("kernels", True)) == 4 and events.count(("records", False)) == 4
+    assert events[:2] == [("kernels", True), ("kernels", True)] or \
+        events[:3] == [("kernels", True), ("records", False), ("kernels", True)]

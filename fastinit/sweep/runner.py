@@ -117,24 +117,43 @@ def run_chunk(configs, options):
     seed and run in one fused call (law-based weights, constant bias, histogram ranges known
     up front) run together: every network of the group in one nogil call
     (_propagate.forward_networks), one per thread."""
-    done = {}
+    return chunk_records(configs, chunk_kernels(configs, options), options)
+
+
+def chunk_kernels(configs, options):
+    """run_chunk's compiled half: each group's kernel totals and histograms, [(members,
+    network, totals, hists)] (network None: the members' records are done, in totals)."""
     groups = {}
     for config in configs:
         groups.setdefault(replace(config, seed=0), []).append(config)
+    computed = []
     for members in groups.values():
         network = _seed_group_network(members[0], options) if len(members) > 1 else None
         if network is None:
-            done.update((c, run_config(c, **options)) for c in members)
+            computed.append((members, None, [run_config(c, **options) for c in members], None))
             continue
         try:
             totals, hists = network.run_seeds_totals([c.seed for c in members],
                                                      options.get("num_threads", 1))
         except _FAILURES as error:
-            done.update((c, _failure(c, error)) for c in members)
+            computed.append((members, None, [_failure(c, error) for c in members], None))
             continue
-        histograms = options.get("histograms", False)
-        done.update(zip(members, network.seed_records(
-            members, totals, hists, lambda c, layers: config_records(c, layers, histograms))))
+        computed.append((members, network, totals, hists))
+    return computed
+
+
+def chunk_records(configs, computed, options):
+    """run_chunk's Python half: the records of chunk_kernels' results, in the order of
+    ``configs``."""
+    histograms = options.get("histograms", False)
+    done = {}
+    for members, network, totals, hists in computed:
+        if network is None:
+            done.update(zip(members, totals))
+        else:
+            done.update(zip(members, network.seed_records(
+                members, totals, hists, lambda c, layers: config_records(c, layers,
+                                                                         histograms))))
     return [(config, done[config]) for config in configs]
 
 
@@ -409,6 +428,27 @@ def _run_on_executor(executor, todo, options, chunk_size, finished):
         raise
 
 
+def _pipelined(chunks, options, finished):
+    """Each chunk's kernels here, and its records and ``finished`` on a helper thread while
+    the next chunk's kernels run (they release the GIL): Python's share of a chunk (about a
+    tenth of it for small networks) no longer waits between the kernels. The kernels stay in
+    this thread, whose team answers Ctrl-C; the helper finishes at most one chunk's records."""
+    with concurrent.futures.ThreadPoolExecutor(1, "fastinit-records") as helper:
+        pending = None
+        try:
+            for chunk in chunks:
+                computed = chunk_kernels(chunk, options)
+                if pending is not None:
+                    pending.result()
+                pending = helper.submit(
+                    lambda c=chunk, k=computed: finished(chunk_records(c, k, options)))
+            if pending is not None:
+                pending.result()
+        finally:  # Ctrl-C or an error: the records being built are let finish, not waited on
+            if pending is not None:
+                pending.cancel()
+
+
 def _run_locally(todo, options, threads, finished):
     from fastinit._kernels.threads import blas_single_threaded
     small = [c for c in todo if c.layer_flops <= SMALL_LAYER_FLOPS]
@@ -427,8 +467,7 @@ def _run_locally(todo, options, threads, finished):
     small = [c for c in small if not (fusable[replace(c, seed=0)] and _fusable_seed(c.seed))]
     size = max(threads, chunk_size_for(grouped, 1, limit=4096) * threads) if grouped else 1
     with blas_single_threaded():  # once for all threads: BLAS runs inside our own threads
-        for chunk in _chunks(grouped, size):
-            finished(run_chunk(chunk, {**options, "num_threads": threads}))
+        _pipelined(_chunks(grouped, size), {**options, "num_threads": threads}, finished)
         # the rest one network per thread, except those whose weights come from Python (QR
         # for orthogonal, a bias initializer): their time is mostly Python's, which threads
         # only fight over (the GIL), so they run one after another, each on one thread
