@@ -172,3 +172,54 @@ def test_help_pages_are_the_reviewed_ones(capsys, monkeypatch, command):
     if os.environ.get("FASTINIT_UPDATE_GOLDEN"):
         golden.write_text(out)
     assert out == golden.read_text()
+
+
+def _subcommands():
+    import argparse
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices
+
+
+# numbers the command reads itself (fastinit.text_specs), to name the option in its own message
+READ_BY_THE_COMMAND = {("phase", "grid"), ("phase", "w_max"), ("phase", "b_max"),
+                       ("sweep", "seeds")}
+
+
+@pytest.mark.parametrize("command", sorted(HELP_OPTIONS))
+def test_every_numeric_option_parses_to_its_documented_kind(command):
+    """Every option whose help states a number (an int default, or N/X/LR as its value) parses
+    to that kind of number, in every command: "7" to 7, never the string "7" (except those
+    the command reads itself, which stay text)."""
+    sub = _subcommands()[command]
+    required = ["--out", "x.csv"] if command == "sweep" else (["r.csv"] if command == "report"
+                                                              else [])
+    checked = 0
+    for action in sub._actions:
+        if not action.option_strings or action.nargs == 0:
+            continue
+        kind = type(action.default) if isinstance(action.default, (int, float)) and \
+            not isinstance(action.default, bool) else None
+        if action.metavar == "N":
+            kind = int
+        elif action.metavar in ("X", "LR") or action.dest == "lr":
+            kind = float
+        if kind is None:
+            continue
+        value = "7" if kind is int else "0.5"
+        args = vars(sub.parse_args(required + [action.option_strings[-1], value]))
+        checked += 1
+        if (command, action.dest) in READ_BY_THE_COMMAND:
+            assert args[action.dest] == value
+            continue
+        assert args[action.dest] == kind(value) and type(args[action.dest]) is kind, \
+            (command, action.dest)
+    assert checked or command == "report", command
+
+
+@pytest.mark.parametrize("command", sorted(HELP_OPTIONS))
+def test_every_command_dispatches_to_its_own_handler(command):
+    required = ["--out", "x.csv"] if command == "sweep" else (["r.csv"] if command == "report"
+                                                              else [])
+    args = build_parser().parse_args([command, *required])
+    assert args.command == command and args.command_name == command
