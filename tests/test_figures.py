@@ -427,3 +427,13 @@ def test_finding_reads_a_propagations_layers_like_records():
         f"(x{(stds[-1] / stds[0]) ** 0.2:.2g} per layer); gradient at layer 1: "
         f"{grads[0] / grads[-1]:.2g}x the top's (vanishes)")
     assert result.finding() == fastinit.results.finding(result.to_records())
+
+
+def test_a_networks_title_names_its_widths_and_activations():
+    from types import SimpleNamespace as Layer
+    from fastinit.results import describe_layers
+    same = [Layer(width=500, activation="tanh") for _ in range(10)]
+    assert describe_layers(same) == "10 layers of 500 · tanh"
+    mixed = [Layer(width=500, activation="tanh"), Layer(width=300, activation="relu"),
+             Layer(width=300, activation="tanh")]
+    assert describe_layers(mixed) == "3 layers of widths 500, 300, 300 · tanh, relu"

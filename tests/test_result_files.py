@@ -458,3 +458,31 @@ def test_a_failed_rewrite_leaves_no_temporary(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         sweeps.sweep(init="zeros", depth=2, width=8, batch=4, out=out)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_failure_and_a_file_from_before_stream_versions_read_back(tmp_path, records, suffix):
+    """A failed configuration's one record has no layer (None, an empty CSV cell), and a file
+    written before records carried the stream version reads with stream None, not an error."""
+    from fastinit.sweep.runner import _failure
+    config = sweeps.grid("lecun_normal", depth=2, width=6, batch=8, seeds=1)[0]
+    failure = _failure(config, ValueError("boom"))[0]
+    record = {k: v for k, v in records[0].items() if k not in ("hist", "bin_edges")}
+    path = tmp_path / f"s{suffix}"
+    write_records(path, [record, failure])
+    back = read_records(path)
+    assert back[1]["layer"] is None and back[1]["error"] == "ValueError: boom"
+    assert back[0]["stream"] == record["stream"] and back[1]["stream"] is not None
+    old = tmp_path / f"old{suffix}"
+    if suffix == ".csv":
+        text = path.read_text().splitlines()
+        column = text[0].split(",").index("stream")
+        rows = [line.split(",") for line in text[:2]]  # the header and the first record
+        rows[1][column] = ""
+        old.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    else:
+        row = json.loads(path.read_text().splitlines()[0])
+        del row["stream"]
+        old.write_text(json.dumps(row) + "\n")
+    (first,) = read_records(old)
+    assert first["stream"] is None and first["layer"] == record["layer"]
