@@ -192,25 +192,31 @@ def dense_backward_update(floating[:, ::1] g, const floating[:, ::1] h_out,
                              &h_out[0, 0] + blk * CHUNK_ELEMENTS,
                              min(<Py_ssize_t>CHUNK_ELEMENTS, n - blk * CHUNK_ELEMENTS), kind,
                              <floating>slope)
-        for blk in prange(row_blocks if has_prev else 0, schedule="static"):
-            # g_prev[:, r0:r1] = D w[r0:r1]^T: column-major g_prev^T[r0:r1] = w[r0:r1] D^T
-            r0 = blk * BLOCK
-            r1 = min(r0 + BLOCK, fan_in)
-            gemm(b"T", b"N", <int>(r1 - r0), <int>batch, <int>width, &w[0, 0] + r0 * width,
-                 <int>width, &g[0, 0], <int>width, 0, prev + r0, <int>fan_in)
-        for blk in prange(col_blocks, schedule="static"):
-            for j in range(blk * BLOCK, min((blk + 1) * BLOCK, width)):
-                s = 0
-                for i in range(batch):
-                    s = s + g[i, j]
-                velocity_b[j] = mu * velocity_b[j] + s
-                b[j] = b[j] - rate * velocity_b[j]
-        for blk in prange(row_blocks, schedule="static"):
-            # dw[r0:r1] = h_in[:, r0:r1]^T D: BLAS (column-major) sees dw^T = D^T h_in
-            r0 = blk * BLOCK
-            r1 = min(r0 + BLOCK, fan_in)
-            gemm(b"N", b"T", <int>width, <int>(r1 - r0), <int>batch, &g[0, 0], <int>width,
-                 &h_in[0, 0] + r0, <int>fan_in, 0, &dw[0, 0] + r0 * width, <int>width)
-            for i in range(r0 * width, r1 * width):
-                pv[i] = mu * pv[i] + pd[i]
-                pw[i] = pw[i] - rate * pv[i]
+        # one work item per block of w's rows (g_prev's columns for those rows, from w as it
+        # was, then dw's rows and the step on them: the rows stay in cache, and w is read
+        # before it is written in the same item) and one per block of the bias: no barrier
+        # between them; each item writes its own slots, so any thread may run any item
+        for blk in prange(row_blocks + col_blocks, schedule="dynamic", chunksize=1):
+            if blk < row_blocks:
+                r0 = blk * BLOCK
+                r1 = min(r0 + BLOCK, fan_in)
+                if has_prev:
+                    # g_prev[:, r0:r1] = D w[r0:r1]^T: column-major g_prev^T[r0:r1] =
+                    # w[r0:r1] D^T
+                    gemm(b"T", b"N", <int>(r1 - r0), <int>batch, <int>width,
+                         &w[0, 0] + r0 * width, <int>width, &g[0, 0], <int>width, 0,
+                         prev + r0, <int>fan_in)
+                # dw[r0:r1] = h_in[:, r0:r1]^T D: BLAS (column-major) sees dw^T = D^T h_in
+                gemm(b"N", b"T", <int>width, <int>(r1 - r0), <int>batch, &g[0, 0], <int>width,
+                     &h_in[0, 0] + r0, <int>fan_in, 0, &dw[0, 0] + r0 * width, <int>width)
+                for i in range(r0 * width, r1 * width):
+                    pv[i] = mu * pv[i] + pd[i]
+                    pw[i] = pw[i] - rate * pv[i]
+            else:
+                for j in range((blk - row_blocks) * BLOCK,
+                               min((blk - row_blocks + 1) * BLOCK, width)):
+                    s = 0
+                    for i in range(batch):
+                        s = s + g[i, j]
+                    velocity_b[j] = mu * velocity_b[j] + s
+                    b[j] = b[j] - rate * velocity_b[j]
