@@ -137,8 +137,15 @@ def fixed_point(sigma_w2: ArrayLike, sigma_b2: ArrayLike, activation: str, slope
 @_theory('float or ndarray', 'chi_1, broadcast over sigma_w2 and sigma_b2.')
 def chi_1(sigma_w2: ArrayLike, sigma_b2: ArrayLike, activation: str,
           slope: float = 0.01) -> FloatOrArray:
-    """sigma_w^2 E[phi'(sqrt(q*) z)^2]: the slope of the correlation map at c = 1."""
-    q_star = fixed_point(sigma_w2, sigma_b2, activation, slope)
+    """sigma_w^2 E[phi'(sqrt(q*) z)^2]: the slope of the correlation map at c = 1. For the
+    piecewise-linear activations (linear, ReLU, leaky ReLU) phi' depends on the sign of its
+    argument alone, so chi_1 = sigma_w^2 E[phi'(z)^2] at any q > 0, without q* (which the
+    variance map reaches only geometrically slowly near the critical line)."""
+    kind = get(activation)
+    if kind.name == "linear" or kind.negative_slope is not None:
+        q_star = np.ones(np.broadcast(np.asarray(sigma_w2), np.asarray(sigma_b2)).shape)
+    else:
+        q_star = fixed_point(sigma_w2, sigma_b2, activation, slope)
     return sigma_w2 * gaussian_expectation(lambda x: dphi(x, activation, slope) ** 2, q_star)
 
 
