@@ -37,9 +37,11 @@ def ticks():
 a = np.random.default_rng(0).standard_normal((600, 600))
 for _ in range(5):
     a @ a
+fastinit.normal((10**6,), rng=0, num_threads=2)  # fastinit's OpenMP threads wait from here
 before = ticks()
 time.sleep(0.3)
 print(json.dumps({"ticks": ticks() - before, "wait": os.environ.get("OMP_WAIT_POLICY"),
+                  "spin": os.environ.get("GOMP_SPINCOUNT"),
                   "timeout": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
                   "config": fastinit._config.config()}))
 """
@@ -64,10 +66,12 @@ needs_linux_threads = pytest.mark.skipif(
 @needs_linux_threads
 def test_imported_first_fastinit_makes_blas_idle_threads_sleep(tmp_path):
     seen = probe(tmp_path, "fastinit")
-    assert seen["wait"] == "PASSIVE" and seen["timeout"] == "20"
-    assert seen["config"]["waiting"].startswith("passive")
+    assert seen["wait"] is None and seen["spin"] == "1000" and seen["timeout"] == "20"
+    assert seen["config"]["waiting"].startswith("spin briefly, then sleep")
     assert "OPENBLAS_THREAD_TIMEOUT=20" in seen["config"]["blas idle"]
-    assert seen["ticks"] <= 2, seen  # no 0.1 s spin beside the next call
+    # neither BLAS's threads (OpenBLAS's default: 0.1 s) nor OpenMP's go on spinning beside
+    # the next call
+    assert seen["ticks"] <= 2, seen
 
 
 @needs_linux_threads
@@ -81,9 +85,12 @@ def test_after_numpy_the_default_spin_stays_and_is_reported(tmp_path):
 
 def test_the_users_settings_win(tmp_path):
     seen = probe(tmp_path, "fastinit", OPENBLAS_THREAD_TIMEOUT="24", OMP_WAIT_POLICY="ACTIVE")
-    assert seen["wait"] == "ACTIVE" and seen["timeout"] == "24"
+    assert seen["wait"] == "ACTIVE" and seen["timeout"] == "24" and seen["spin"] is None
     assert "OPENBLAS_THREAD_TIMEOUT=24" in seen["config"]["blas idle"]
     assert "environment" in seen["config"]["waiting"]
+    # the probe's oracle: an ACTIVE OpenMP thread spins through the whole 0.3 s
+    if (os.cpu_count() or 1) >= 2:
+        assert seen["ticks"] >= 10, seen
 
 
 TOO_MANY_THREADS = [100000, 2**31 - 1, 2**40]
