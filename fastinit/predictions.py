@@ -36,6 +36,12 @@ def _input_second_moment(p):
         return float(np.mean(np.square(p.X, dtype=np.float64)))
 
 
+def _zero_mean(law):
+    """Whether a law's mean is 0, which mean-field theory assumes of weights and biases (a
+    uniform's is the middle of its range, a constant's its value: ones have mean 1)."""
+    return theory.law_mean(law) == 0.0
+
+
 def _theory_network(p):
     """The network as the theory sees it: per layer (fan_in, width, Var W, Var b, activation),
     or None where the theory does not apply (a weight law that is not zero-mean, a structured
@@ -46,8 +52,8 @@ def _theory_network(p):
         init, bias = p.weight_inits[layer], p.biases[layer]
         law = init.law((fan_in, width)) if isinstance(init, Initializer) else None
         bias_law = bias.law((width,)) if isinstance(bias, Initializer) else None
-        if law is None or getattr(law, "mean", 0.0) != 0.0 or (
-                bias_law is None and bias != 0.0) or getattr(bias_law, "mean", 0.0) != 0.0:
+        if law is None or not _zero_mean(law) or (bias_law is None and bias != 0.0) or (
+                bias_law is not None and not _zero_mean(bias_law)):
             return None
         bias_variance = 0.0 if bias_law is None else theory.law_variance(bias_law)
         network.append((fan_in, width, theory.law_variance(law), bias_variance,
@@ -109,13 +115,14 @@ def _jacobian_network(p):
             return None
         law = init.law((fan_in, width))
         bias_law = bias.law((width,)) if isinstance(bias, Initializer) else None
-        if (bias_law is None and bias != 0.0) or getattr(bias_law, "mean", 0.0) != 0.0:
+        if (bias_law is None and bias != 0.0) or (bias_law is not None and
+                                                  not _zero_mean(bias_law)):
             return None
         bias_variance = 0.0 if bias_law is None else theory.law_variance(bias_law)
         if law is None and init.name == "orthogonal":  # W = gain * Q: sigma_w^2 = gain^2
             gain = float(init.params.get("gain", 1.0))
             network.append((gain * gain, bias_variance, p.activations[layer], True))
-        elif law is not None and getattr(law, "mean", 0.0) == 0.0:
+        elif law is not None and _zero_mean(law):
             network.append((fan_in * theory.law_variance(law), bias_variance,
                             p.activations[layer], False))
         else:

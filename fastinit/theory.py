@@ -345,6 +345,24 @@ def law_variance(law: Law) -> float:
     return float(truncnorm(alpha, beta, scale=law.std).var())
 
 
+@_theory('float', 'The mean.')
+def law_mean(law: Law) -> float:
+    """The mean of a law (fastinit.laws): a constant's value, the middle of a uniform, a
+    normal's mean, and a truncated normal's as truncated (its ``mean`` only when the bounds
+    are symmetric about it)."""
+    if isinstance(law, Constant):
+        return float(law.value)
+    if isinstance(law, Uniform):
+        return 0.5 * law.low + 0.5 * law.high
+    if isinstance(law, Normal):
+        return float(law.mean)
+    alpha, beta = law.standard_bounds()
+    if alpha == -beta:
+        return float(law.mean)
+    from scipy.stats import truncnorm
+    return float(truncnorm(alpha, beta, loc=law.mean, scale=law.std).mean())
+
+
 @_theory('float', 'sigma_w^2 = fan_in Var(W).')
 def weight_variance(init: str | Initializer, shape: tuple[int, int]) -> float:
     """sigma_w^2 = fan_in * Var(W) of an initializer's law for a (fan_in, fan_out) weight."""

@@ -247,3 +247,29 @@ def test_the_spectrum_is_the_same_bits_on_any_thread_count():
     two = fastinit.jacobian_spectrum([96] * 6, "he_normal", activation="tanh", rng=8, batch=3,
                                      num_threads=2)
     assert one.singular_values.tobytes() == two.singular_values.tobytes()
+
+
+@pytest.mark.parametrize("init, bias, network", [
+    # (sigma_w^2, Var b) per layer, as the docs define them: fan_in Var(W) for a law, gain^2
+    # for orthogonal weights, the bias law's variance
+    ("lecun_normal", 0.0, [(1.0, 0.0, False)] * 3),
+    ("he_uniform", "normal:std=0.3", [(2.0, 0.09, False)] * 3),
+    ("orthogonal:gain=1.5", "uniform:low=-0.2,high=0.2", [(2.25, 0.04 / 3, True)] * 3),
+])
+def test_the_prediction_is_the_theory_of_the_networks_laws(init, bias, network):
+    s = fastinit.jacobian_spectrum([12] * 3, init, activation="tanh", bias=bias, rng=0, batch=2)
+    expected = theory.jacobian_moments([(w2, b2, "tanh", o) for w2, b2, o in network])
+    assert (s.predicted_mean, s.predicted_variance) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(X=np.ones((2, 8))),                       # the first layer is 8 -> 12, not square
+    dict(bias="uniform:low=0.1,high=0.3"),         # a bias law with a non-zero mean
+    dict(init="uniform:low=0.0,high=0.2"),         # a weight law with a non-zero mean
+    dict(init=lambda fan_in, width: np.eye(fan_in, width)),  # weights from a callable
+])
+def test_no_prediction_for_what_the_free_product_does_not_cover(kwargs):
+    kwargs = {"init": "lecun_normal", **kwargs}
+    s = fastinit.jacobian_spectrum([12] * 3, kwargs.pop("init"), rng=0, batch=2, **kwargs)
+    assert math.isnan(s.predicted_mean) and math.isnan(s.predicted_variance)
+    assert s.singular_values.shape[0] == 2  # measured all the same
