@@ -206,13 +206,14 @@ def _set_blas_threads(lib, threads):
     threadpoolctl (3.6 and later) lets only one "controlling" thread set OpenBLAS's
     process-wide count and silently ignores the others: entered from a worker thread (a Dask
     task, a ThreadPoolExecutor) after the main thread had set the count, BLAS stayed threaded
-    inside the kernels. The holders' count above already serialises fastinit's own settings,
-    so the control is released before and after each one."""
-    release = getattr(type(lib), "clear_controlling_thread", None)
-    if release is not None:
-        release(force=True)
+    inside the kernels. The holders' count above already serialises fastinit's own settings:
+    when a setting did not take, the control is released, the setting made again and the
+    control released once more (about 8 us; only then, as a tiny network's call enters twice)."""
     lib.set_num_threads(threads)
-    if release is not None:
+    release = getattr(type(lib), "clear_controlling_thread", None)
+    if release is not None and lib.get_num_threads() != threads:
+        release(force=True)
+        lib.set_num_threads(threads)
         release(force=True)
 
 
