@@ -108,13 +108,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def numpydoc(function: Callable[..., Any], docs: dict[Any, str] | None = None,
-             returns: str = RETURNS) -> str:
+             returns: str = RETURNS) -> str:  # pragma: no mutate block
     """A scheme's docstring in numpydoc sections, its parameters described by ``docs``
     (default PARAMETER_DOCS): fastinit._docs.numpydoc."""
     return _numpydoc(function, PARAMETER_DOCS if docs is None else docs, returns)
 
 
-def scheme(function: F) -> F:
+def scheme(function: F) -> F:  # pragma: no mutate block
     """Register a public scheme, give its docstring the parameters every scheme shares, accept
     ``seed=`` (Keras's and JAX's word) as another name for ``rng=``, and ``region=`` for a
     block of the tensor (fastinit.regions)."""

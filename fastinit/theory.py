@@ -69,12 +69,12 @@ PARAMETER_DOCS = {
 }
 
 
-def _returns(kind, what):
+def _returns(kind, what):  # pragma: no mutate block
     """A numpydoc Returns section."""
     return f"Returns\n-------\n{kind}\n    {what}"
 
 
-def _theory(kind, what):
+def _theory(kind, what):  # pragma: no mutate block
     return documented(PARAMETER_DOCS, _returns(kind, what))
 
 
