@@ -6,11 +6,11 @@ and, between regions, for the next one. libgomp's default is to spin 300,000 tim
 workers on the same cores) a spinning thread burns the core that the thread it waits for
 needs, and a two-thread call falls far below its one-thread time (a 10**6-value fill took 5.8x
 its one-thread time beside one busy process). Sleeping at once (``OMP_WAIT_POLICY=PASSIVE``)
-cures that but makes every region wake its threads through the kernel: the trainer's step, two dozen short regions,
-took 1.35x its GEMMs that way against 1.24x with a brief spin, and the classic float64 network
-105 ms against 85 ms. fastinit therefore asks libgomp to spin briefly, then sleep
-(``GOMP_SPINCOUNT=1000``: tens of microseconds), which keeps the wake-ups of back-to-back
-regions cheap and costs a busy machine at most that long per wait.
+cures that but makes every region wake its threads through the kernel: the trainer's step,
+two dozen short regions, took 1.35x its GEMMs that way against 1.24x with a brief spin, and
+the classic float64 network 105 ms against 85 ms. fastinit therefore asks libgomp to spin
+briefly, then sleep (``GOMP_SPINCOUNT=1000``: tens of microseconds), which keeps the wake-ups
+of back-to-back regions cheap and costs a busy machine at most that long per wait.
 
 libgomp reads the policy once, when it is loaded: ``apply()`` sets it, unless the user chose a
 policy (``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` in the environment), before fastinit's

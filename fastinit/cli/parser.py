@@ -215,8 +215,8 @@ def _add_trainability(commands):
         "trainability", help="accuracy after training over (sigma_w^2, depth), beside 6 xi_c",
         description="Trains a tanh network for every (sigma_w^2, depth) of a grid (weights "
         "N(0, sigma_w^2 / fan_in), biases N(0, sigma_b^2)) for the same SGD steps on "
-        "scikit-learn's digits, on every core or a Dask cluster, a CSV line per network (--resume continues an "
-        "interrupted run), and draws the held-out accuracy with the mean-field curve depth = "
+        "scikit-learn's digits, on every core or a Dask cluster, a CSV line per network "
+        "(--resume continues an interrupted run), and draws the held-out accuracy with the mean-field curve depth = "
         "6 xi_c over it (Schoenholz et al. 2017, Fig. 5; pip install '.[train]').")
     p.add_argument("--sigma-w2", default="1:4:20", metavar="LO:HI:N",
                    help="N values from LO to HI, or a comma-separated list")
