@@ -138,7 +138,8 @@ def trainability(sigma_w2: Sequence[float] | None = None,
                     concurrent.futures.ThreadPoolExecutor(threads) as pool:
                 _collect(pool, todo, xi, settings, rows, writer, handle, progress, total)
         else:
-            pool = executor.get_executor() if hasattr(executor, "get_executor") else executor
+            get_executor = getattr(executor, "get_executor", None)  # a dask Client's
+            pool = get_executor() if get_executor is not None else executor
             _collect(pool, todo, xi, settings, rows, writer, handle, progress, total)
     finally:
         if handle is not None:
