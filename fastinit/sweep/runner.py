@@ -339,10 +339,8 @@ def sweep(configs: Sequence[Config] | None = None, *, init: Any = None,
         raise ValueError("resume needs out, the file to resume")
     if chunk_size is not None:
         chunk_size = specs.count(chunk_size, "chunk_size")
-    if executor is not None and not (isinstance(executor, concurrent.futures.Executor) or
-                                     hasattr(executor, "get_executor")):
-        raise TypeError("executor must be a concurrent.futures.Executor or a dask Client, got "
-                        f"{type(executor).__name__}")
+    if executor is not None:
+        futures_executor(executor)  # a TypeError before any work
     threads = _openmp.effective_num_threads(num_threads)
     options = {"histograms": bool(histograms), "bins": specs.count(bins, "bins", minimum=0),
                "backward": bool(backward)}
@@ -411,10 +409,21 @@ def chunk_size_for(todo, workers, limit=64):
     return max(1, min(limit, by_time, math.ceil(len(todo) / (4 * workers))))
 
 
+def futures_executor(executor):
+    """The concurrent.futures.Executor that runs tasks on ``executor``: itself, or a dask
+    Client's; anything else is a TypeError."""
+    get_executor = getattr(executor, "get_executor", None)  # a dask Client
+    if get_executor is not None:
+        return get_executor()
+    if isinstance(executor, concurrent.futures.Executor):
+        return executor
+    raise TypeError("executor must be a concurrent.futures.Executor or a dask Client, got "
+                    f"{type(executor).__name__}")
+
+
 def _run_on_executor(executor, todo, options, chunk_size, finished):
-    if hasattr(executor, "get_executor"):  # a dask Client
-        executor = executor.get_executor()
-    workers = _executor_workers(executor)
+    workers = _executor_workers(executor)  # the Client's workers, before its executor
+    executor = futures_executor(executor)
     chunks = _chunks(todo, chunk_size) if chunk_size else \
         guided_chunks(todo, chunk_size_for(todo, workers), workers)
     futures = {executor.submit(run_chunk, chunk, options) for chunk in chunks}

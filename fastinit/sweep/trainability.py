@@ -24,6 +24,7 @@ from fastinit._kernels.threads import blas_single_threaded
 from fastinit._validation import integer, real
 from fastinit.initializers import get_initializer
 from fastinit.learning import TRAINED
+from fastinit.sweep.runner import futures_executor
 
 COLUMNS = ("sigma_w2", "sigma_b2", "depth", "width", "steps", "lr", "batch_size", "seed",
            "accuracy", "loss", "xi_c")
@@ -107,10 +108,7 @@ def trainability(sigma_w2: Sequence[float] | None = None,
                 "batch_size": integer(batch_size, "batch_size"), "seed": integer(seed, "seed")}
     if settings["sigma_b2"] < 0 or settings["width"] < 1 or settings["steps"] < 1:
         raise ValueError("sigma_b2 must be >= 0, width and steps >= 1")
-    if executor is not None and not (isinstance(executor, concurrent.futures.Executor) or
-                                     hasattr(executor, "get_executor")):
-        raise TypeError("executor must be a concurrent.futures.Executor or a dask Client, got "
-                        f"{type(executor).__name__}")
+    pool = None if executor is None else futures_executor(executor)
     kept = _read(out) if resume else []
     for row in kept:
         if any(row[k] != settings[k] for k in SETTINGS):
@@ -132,14 +130,12 @@ def trainability(sigma_w2: Sequence[float] | None = None,
         if writer is not None and handle is not None and handle.tell() == 0:
             writer.writeheader()
         total = len(todo)
-        if executor is None:
+        if pool is None:
             # BLAS on one thread, set here in the calling thread for the pool's threads
             with blas_single_threaded(), \
-                    concurrent.futures.ThreadPoolExecutor(threads) as pool:
-                _collect(pool, todo, xi, settings, rows, writer, handle, progress, total)
+                    concurrent.futures.ThreadPoolExecutor(threads) as local:
+                _collect(local, todo, xi, settings, rows, writer, handle, progress, total)
         else:
-            get_executor = getattr(executor, "get_executor", None)  # a dask Client's
-            pool = get_executor() if get_executor is not None else executor
             _collect(pool, todo, xi, settings, rows, writer, handle, progress, total)
     finally:
         if handle is not None:
