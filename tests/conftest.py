@@ -5,6 +5,7 @@ Tests that start processes, browsers or clusters, or run hypothesis searches, ar
 runs the rest in about a minute."""
 import inspect
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -80,15 +81,32 @@ OTHER_PROCESS_CALLS = ("fastinit_cli(", "subprocess.", "open_in_browser(", "Pope
                        "LocalCluster", "busy_process")
 
 
+def pytest_sessionstart(session):
+    """In a mutation run's child (mutmut sets MUTANT_UNDER_TEST), empty fastinit's caches: the
+    child is forked from a process that ran the tests already, so a cached answer (a law's
+    kernel parameters, a parsed text spec) would hide a mutant of the code that computed it."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        for name, module in list(sys.modules.items()):
+            if name.startswith("fastinit") or name.startswith("mutants"):
+                for value in list(vars(module).values()):
+                    if callable(getattr(value, "cache_clear", None)):
+                        value.cache_clear()
+
+
 def pytest_collection_modifyitems(config, items):
     marks = {}  # per test function, read once (parametrized tests share one)
     for item in items:
         function = getattr(item, "function", None)
         if function not in marks:
-            try:
-                source = inspect.getsource(function) if function is not None else ""
-            except (OSError, TypeError):
-                source = ""
+            # the test's own code and its fixtures' (a fixture may start the cluster)
+            fixtures = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+            codes = [function] + [d.func for defs in fixtures.values() for d in defs]
+            source = ""
+            for code in codes:
+                try:
+                    source += inspect.getsource(code) if code is not None else ""
+                except (OSError, TypeError):
+                    pass
             marks[function] = [mark for mark, calls in ((pytest.mark.slow, SLOW_CALLS), (
                 pytest.mark.other_process, OTHER_PROCESS_CALLS))
                 if any(call in source for call in calls)]
