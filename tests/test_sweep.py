@@ -264,14 +264,16 @@ def test_progress_bar_goes_to_stderr_when_asked(capsys):
 
 
 @pytest.mark.parametrize("shape, workers, expected", [
-    # 10 x 500, batch 1000: ~1.25 s a network at 4 GFLOP/s, so one per chunk
-    (dict(depth=10, width=500, batch=1000), 2, 1),
-    # 20 x 64, batch 256: ~10 ms a network: as many as a second holds, at most 64
+    # 10 x 500, batch 1000: 5e9 flops, 0.25 s a network at 20 GFLOP/s: 4 fit in a second
+    (dict(depth=10, width=500, batch=1000), 2, 4),
+    # 20 x 64, batch 256: ~2 ms a network: as many as a second holds, at most 64
     (dict(depth=20, width=64, batch=256), 2, 64),
     # few networks: at least four chunks per worker
     (dict(depth=2, width=8, batch=4, seeds=16), 2, 2),
-    # 3 x 400, batch 1000: 0.24 s a network: 4 fit in a second
-    (dict(depth=3, width=400, batch=1000), 1, 4),
+    # 3 x 400, batch 1000: 9.6e8 flops, 48 ms a network: 20 fit in a second
+    (dict(depth=3, width=400, batch=1000), 1, 20),
+    # 10 x 2000, batch 1000: 8e10 flops, 4 s a network: one per chunk
+    (dict(depth=10, width=2000, batch=1000), 2, 1),
 ])
 def test_chunks_hold_about_a_second_of_work(shape, workers, expected):
     configs = sweeps.grid(init="lecun_normal", **{"seeds": 1000, **shape})

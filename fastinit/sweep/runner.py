@@ -397,7 +397,11 @@ def _configs(configs, grid_values):
 # A worker's chunk of networks should take about this long, so that progress moves every second
 # or so whatever the network size; a network is estimated at CHUNK_FLOPS_PER_SECOND.
 CHUNK_SECONDS = 1.0
-CHUNK_FLOPS_PER_SECOND = 4e9  # one core's GEMMs, cautiously (forward pass: 2 flops per MAC)
+# one core's GEMMs, cautiously (forward pass: 2 flops per MAC): about half what one core of
+# the 2-core test machines does in float64 (38 GFLOP/s with AVX-512); at 4e9, chunks of the
+# 10 x 500 networks held one network, 0.13 s of work, and two Dask workers on 2 cores lost an
+# eighth of their time to the scheduler's per-task work (1.75x one worker; 1.82x at 2e10)
+CHUNK_FLOPS_PER_SECOND = 2e10
 
 
 def chunk_size_for(todo, workers, limit=64):
