@@ -200,6 +200,13 @@ def test_sparse_positions_vary_and_values_are_normal():
     assert stats.kstest(values, stats.norm(0, 0.2).cdf).pvalue > 1e-3
 
 
+@pytest.mark.parametrize("gain", [0.0, -0.0])
+def test_a_bound_of_zero_gives_zeros(gain):
+    """U(-0, 0) is the constant 0 (torch.nn.init.xavier_uniform_(w, gain=0) zeroes w)."""
+    w = fastinit.xavier_uniform((30, 20), gain=gain, rng=0)
+    assert w.shape == (30, 20) and not np.any(w)
+
+
 def test_compute_fans_and_gains():
     assert fastinit.compute_fans((5, 7)) == (5, 7)
     assert fastinit.compute_fans((5, 7), layout="out_in") == (7, 5)

@@ -271,9 +271,12 @@ def test_the_prediction_is_the_theory_of_the_networks_laws(init, bias, network):
     dict(bias="uniform:low=0.1,high=0.3"),         # a bias law with a non-zero mean
     dict(init="uniform:low=0.0,high=0.2"),         # a weight law with a non-zero mean
     dict(init=lambda fan_in, width: np.eye(fan_in, width)),  # weights from a callable
+    dict(init="identity"),                         # no random law: not the free product's
+    dict(X=np.ones((2, 8)), depth=1),              # one layer, 8 -> 12
 ])
 def test_no_prediction_for_what_the_free_product_does_not_cover(kwargs):
-    kwargs = {"init": "lecun_normal", **kwargs}
-    s = fastinit.jacobian_spectrum([12] * 3, kwargs.pop("init"), rng=0, batch=2, **kwargs)
+    kwargs = {"init": "lecun_normal", "depth": 3, **kwargs}
+    s = fastinit.jacobian_spectrum([12] * kwargs.pop("depth"), kwargs.pop("init"), rng=0,
+                                   batch=2, **kwargs)
     assert math.isnan(s.predicted_mean) and math.isnan(s.predicted_variance)
     assert s.singular_values.shape[0] == 2  # measured all the same

@@ -202,6 +202,19 @@ def test_generator_compat_mode_matches_reference():
     assert_same(e, r, "float64")
 
 
+def test_generator_compat_mode_draws_the_input_then_the_weights_from_the_generator():
+    """A Generator's next draws, in order (docs/propagation.md): the input N(0, 1), then each
+    layer's standard normals scaled by the scheme's std; NumPy's own Generator is the oracle."""
+    result = fastinit.forward_prop([6, 5], "lecun_normal", activation="linear", batch=4,
+                                   input_dim=6, rng=np.random.default_rng(7))
+    g = np.random.default_rng(7)
+    X = g.standard_normal((4, 6))
+    W1 = g.standard_normal((6, 6)) / np.sqrt(6)
+    W2 = g.standard_normal((6, 5)) / np.sqrt(6)
+    np.testing.assert_allclose(result.acts[0], X @ W1, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result.acts[1], X @ W1 @ W2, rtol=1e-12, atol=1e-14)
+
+
 def test_generator_compat_mode_draws_random_biases_in_order():
     kwargs = dict(bias="normal", batch=40, rng=None)
     e = fastinit.forward_prop([30] * 2, "he_normal", **{**kwargs, "rng": np.random.default_rng(4)})
