@@ -62,22 +62,24 @@ CASES = [("lecun_normal", "tanh"), ("orthogonal", "tanh"), ("normal:std=0.05", "
          ("he_normal", "relu"), ("lecun_normal", "linear")]
 
 
-def accuracy(width=1000, depths=(8, 32, 64), target_se=0.015, min_seeds=8, max_seeds=64):
+def accuracy(width=1000, depths=(8, 32, 64), target_se=0.015, min_seeds=8, max_seeds=64,
+             cases=CASES):
     """Measured over predicted mean and variance of J J^T's eigenvalues, averaged over seeds
     (one network and one input each) until both standard errors are below ``target_se`` (or
     ``max_seeds``): one network's values scatter by 10-25% at depth 32-64 around the
     prediction (a product of random factors), so the 5% target is about their expectation."""
     print(f"measured / predicted, width {width}: mean over seeds (standard error); target: "
           "within 5%")
-    for init, activation in CASES:
+    for init, activation in cases:
         for depth in depths:
-            ratios = []
+            ratios, means = [], []
             while len(ratios) < max_seeds:
                 s = jacobian_spectrum([width] * depth, init, activation=activation,
                                       rng=len(ratios), batch=1)
                 ratios.append((s.mean / s.predicted_mean, s.variance / s.predicted_variance,
                                (s.variance / s.mean ** 2) /
                                (s.predicted_variance / s.predicted_mean ** 2)))
+                means.append(s.mean)
                 if len(ratios) >= min_seeds:
                     r = np.array(ratios)
                     se = r.std(axis=0, ddof=1) / np.sqrt(len(r))
@@ -93,8 +95,23 @@ def accuracy(width=1000, depths=(8, 32, 64), target_se=0.015, min_seeds=8, max_s
                   f"{m[0]:.3f} ({se[0]:.3f}), variance {m[1]:.3f} ({se[1]:.3f}), relative "
                   f"variance {m[2]:.3f} ({se[2]:.3f}); one network: mean "
                   f"{r[:, 0].min():.2f}-{r[:, 0].max():.2f}: {verdict}", flush=True)
+            m_ = np.array(means)
+            spread = np.mean(m_ ** 2) / np.mean(m_) ** 2
+            print(f"      one network's mean m spreads: E[m^2]/E[m]^2 = {spread:.3f}; averaged "
+                  f"variance / that = {m[1] / spread:.3f}", flush=True)
 
 
 if __name__ == "__main__":
-    import sys
-    accuracy() if "--accuracy" in sys.argv else main()
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accuracy", action="store_true")
+    parser.add_argument("--depths", default="8,32,64", help="--accuracy's depths")
+    parser.add_argument("--cases", default=None,
+                        help="--accuracy's cases by number in CASES, e.g. 3,4 (default all)")
+    args = parser.parse_args()
+    if args.accuracy:
+        accuracy(depths=tuple(int(d) for d in args.depths.split(",")),
+                 cases=CASES if args.cases is None else
+                 [CASES[int(i)] for i in args.cases.split(",")])
+    else:
+        main()
