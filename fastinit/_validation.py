@@ -5,6 +5,7 @@ import numbers
 import operator
 import os
 import re
+import sys
 
 import numpy as np
 
@@ -13,6 +14,18 @@ _MAX_BYTES = np.iinfo(np.intp).max
 # The most threads a kernel call may ask for: OpenMP would start every one of them (100000
 # threads exhaust the address space and crash), and more threads than this only oversubscribe.
 MAX_THREADS = max(64, 4 * (os.cpu_count() or 1))
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel():
+    """The ``stacklevel`` for a ``warnings.warn`` in the calling function that points at the
+    first frame outside fastinit: the user's line, however deep the engine's path to it."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def float_dtype(dtype, name="dtype"):

@@ -234,8 +234,8 @@ def _as_initializer(spec, what, backend):
         return spec
     if isinstance(spec, str):
         from fastinit import text_specs
+        name, params = text_specs.parse(spec, what)  # its errors name ``what`` already
         try:
-            name, params = text_specs.parse(spec, what)
             if any(len(values) != 1 for values in params.values()):
                 raise ValueError(f"{spec!r} lists alternatives (|): give one value each")
             return get_initializer(name, backend=backend,

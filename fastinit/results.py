@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from fastinit._validation import user_stacklevel
+
 # The statistics of a layer, in the order files and tables show them: the one list.
 MEASURED = ("mean", "std", "min", "max", "saturated", "dead", "preact_std")
 PREDICTED = ("predicted_mean", "predicted_std")
@@ -59,13 +61,13 @@ class LayerStats:
 def layer_stats(index, width, activation, stats, hist, edges):
     """The LayerStats of the layer at ``index`` (0-based): ``stats`` (the kernels' dict, see
     checked_stats) with its histogram."""
-    stats = checked_stats(index, stats, stacklevel=5)
+    stats = checked_stats(index, stats)
     return LayerStats(layer=index + 1, width=width, activation=activation,
                       **{k: float(stats[k]) for k in MEASURED},
                       hist=np.asarray(hist, np.int64), bin_edges=np.asarray(edges))
 
 
-def checked_stats(index, stats, stacklevel=4):
+def checked_stats(index, stats):
     """The measured statistics of the layer at ``index`` (0-based) as reported. Where its
     activations overflowed (a value, their sum or their mean not finite), mean, std, min and
     max are NaN, engine and reference alike (their partial sums meet the infinities in
@@ -75,11 +77,11 @@ def checked_stats(index, stats, stacklevel=4):
     if not (isfinite(stats["mean"]) and isfinite(stats["min"]) and isfinite(stats["max"])):
         warnings.warn(f"layer {index + 1}'s activations overflowed (values or their sum not "
                       "finite): its mean, std, min and max are NaN", RuntimeWarning,
-                      stacklevel=stacklevel)
+                      stacklevel=user_stacklevel())
         stats = {**stats, **dict.fromkeys(("mean", "std", "min", "max"), math.nan)}
     elif not isfinite(stats["std"]):  # the spread overflowed: NaN as preact_std's
         warnings.warn(f"layer {index + 1}'s activations' spread overflowed: its std is NaN",
-                      RuntimeWarning, stacklevel=stacklevel)
+                      RuntimeWarning, stacklevel=user_stacklevel())
         stats = {**stats, "std": math.nan}
     if not isfinite(stats["preact_std"]):  # inf or NaN, by the order infinities met
         stats = {**stats, "preact_std": math.nan}

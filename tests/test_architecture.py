@@ -262,3 +262,28 @@ def test_the_mutation_runs_configuration_names_files_that_exist():
     # the torch and JAX test files stay out (torch in mutmut's fork server crashes the children)
     assert not {"tests/test_peer_names.py", "tests/test_torch_modules.py"} & set(
         config["pytest_add_cli_args_test_selection"])
+
+
+def test_the_reference_draws_nothing_from_the_engine(monkeypatch):
+    """In process, with the engine's stream made to fail: the reference's forward_prop draws
+    every weight, bias and input from its own NumPy stream, whether the initializers come as
+    names, spec text or the reference's own Initializers (a backend lost on the way from
+    forward_prop to the scheme would hand the draw to the engine, and the reference would no
+    longer be an independent oracle)."""
+    import fastinit.streams
+
+    class Refused:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("the reference used the engine's stream")
+
+    monkeypatch.setattr(fastinit.streams, "Stream", Refused)
+    with pytest.raises(AssertionError, match="engine's stream"):  # the poison works
+        fastinit.he_normal((3, 3), rng=0)
+    init = reference.get_initializer("normal", std=0.5)
+    assert init((2, 2), rng=0).shape == (2, 2)
+    for weight_init, bias in [("he_normal", "normal:std=0.1"), ("orthogonal", 0.0),
+                              (init, reference.get_initializer("uniform", low=-0.1, high=0.1))]:
+        for extra in ({}, {"perturbation": 0.1}):
+            result = reference.forward_prop([6, 6], weight_init, bias=bias, batch=4, rng=0,
+                                            backward=True, **extra)
+            assert len(result.layers) == 2 and np.isfinite(result.layers[1].std)

@@ -300,3 +300,152 @@ def test_a_correlated_run_keeps_activations_only_when_asked(api, keep):
                               input_correlation=0.5, keep_activations=keep)
     assert len(result.acts) == (2 if keep else 0)
     assert all(0 < s.correlation < 1 for s in result.layers)
+
+
+# -- forward_prop's messages, word for word ----------------------------------------------------
+# Each argument's error starts with the argument's name as the user wrote it, then says what
+# was wrong and what was given (README: "Bad input"); the patterns are anchored so a message
+# that lost or changed its name, its case or its value fails.
+
+def _fp(**kwargs):
+    args = {"batch": 2, "rng": 0, **kwargs}
+    sizes, init = args.pop("sizes", [4]), args.pop("init", "he_normal")
+    return lambda f: f.forward_prop(sizes, init, **args)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (_fp(batch="2"), TypeError, "batch must be an integer, got '2'"),
+    (_fp(batch=0), ValueError, "batch must be positive, got 0"),
+    (_fp(input_dim="3"), TypeError, "input_dim must be an integer, got '3'"),
+    (_fp(input_dim=0), ValueError, "input_dim must be positive, got 0"),
+    (_fp(X=[[1.0] * 4]), TypeError, "X must be a numpy.ndarray, got list"),
+    (_fp(X=np.ma.masked_array(np.ones((2, 4)))), TypeError,
+     "X is a masked array, and the engine would ignore its mask: pass X.filled(value) or "
+     "X.compressed() rows instead"),
+    (_fp(X=np.ones((2, 4), complex)), TypeError, "X must have a real dtype, got complex128"),
+    (_fp(X=np.ones((2, 4), bool)), TypeError, "X must have a real dtype, got bool"),
+    (_fp(X=np.ones((0, 4))), ValueError, "X must not be empty, got shape (0, 4)"),
+    (_fp(X=np.ones((2, 4)), input_dim="4"), TypeError, "input_dim must be an integer, got '4'"),
+    (_fp(X=np.ones((2, 4)), input_dim=3), ValueError,
+     "input_dim 3 does not match X.shape[1] = 4"),
+    (_fp(X=np.array([[1.0, 2.0, np.inf, 0.0]])), ValueError, "X has NaN or infinite values"),
+    (_fp(bins="5"), TypeError, "bins must be an integer, got '5'"),
+    (_fp(bins=-1), ValueError, "bins must be >= 0, got -1"),
+    (_fp(hist_range=("a", 1.0)), TypeError, "hist_range must be a real number, got 'a'"),
+    (_fp(hist_range=(1.0, 1.0)), ValueError,
+     "hist_range must be (low, high) with low < high, got (1.0, 1.0)"),
+    (_fp(hist_range=(1.0, 1.0 + 2**-52)), ValueError,
+     "hist_range (1.0, 1.0000000000000002) is too narrow for 30 distinct bins"),
+    (_fp(bias=object()), TypeError,
+     "bias must be a number, an initializer name or an Initializer"),
+    (_fp(bias="gaussian"), ValueError, "bias: unknown initializer 'gaussian'; valid names: "),
+    (_fp(init="gaussian"), ValueError,
+     "weight_init: unknown initializer 'gaussian'; valid names: "),
+    (_fp(init="normal:std"), ValueError,
+     "weight_init: bad parameter 'std' in 'normal:std'; write KEY=VALUE"),
+    (_fp(bias="normal:std"), ValueError,
+     "bias: bad parameter 'std' in 'normal:std'; write KEY=VALUE"),
+    (_fp(init="normal:std=1|2"), ValueError,
+     "weight_init: 'normal:std=1|2' lists alternatives (|): give one value each"),
+    (_fp(init=3), TypeError, "weight_init must be an initializer name, an Initializer or a "
+     "callable (fan_in, fan_out) -> ndarray; got int"),
+    (_fp(activation=5), TypeError, "activation must be a name or a list of names (one per "
+     "layer); valid names: tanh, relu, leaky_relu, sigmoid, linear, selu, elu, gelu; got 5"),
+    (_fp(activation=["tanh"] * 2), ValueError, "activation has 2 entries for 1 layers"),
+    (_fp(sizes=[4, "5"]), TypeError, "hidden_layer_sizes must be an integer, got '5'"),
+    (_fp(sizes=[]), ValueError, "hidden_layer_sizes is empty: give at least one layer width"),
+    (_fp(sizes=[4, 0]), ValueError, "hidden_layer_sizes must be positive, got [4, 0]"),
+    (_fp(negative_slope="0.1"), TypeError, "negative_slope must be a real number, got '0.1'"),
+    (_fp(block_bytes="64"), TypeError, "block_bytes must be an integer, got '64'"),
+    (_fp(upstream=np.ones((2, 4))), ValueError,
+     "upstream is the backward pass's gradient: give backward=True"),
+    (_fp(upstream=[[1.0] * 4] * 2, backward=True), ValueError,
+     "upstream must be an array of shape (2, 4)"),
+    (_fp(upstream=np.full((2, 4), np.nan), backward=True), ValueError,
+     "upstream has NaN or infinite values"),
+    (_fp(perturbation=0.1, input_correlation=0.5), ValueError,
+     "give perturbation or input_correlation, not both"),
+    (_fp(perturbation="0.1"), TypeError, "perturbation must be a real number, got '0.1'"),
+    (_fp(perturbation=-0.1), ValueError, "perturbation must be >= 0, got -0.1"),
+    (_fp(input_correlation="1"), TypeError, "input_correlation must be a real number, got '1'"),
+    (_fp(input_correlation=-1.5), ValueError, "input_correlation must be in [-1, 1], got -1.5"),
+    (_fp(perturbation=0.1, rng=np.random.default_rng(0)), ValueError,
+     "perturbation runs the network twice on the same weights: it needs an int or "
+     "SeedSequence rng and a named or Initializer weight_init"),
+    (_fp(input_correlation=0.5, init=lambda i, o: np.eye(i, o)), ValueError,
+     "input_correlation runs the network twice on the same weights: it needs an int or "
+     "SeedSequence rng and a named or Initializer weight_init"),
+])
+def test_forward_prop_messages_word_for_word(api, call, error, message):
+    with pytest.raises(error) as raised:
+        call(api)
+    text = str(raised.value)
+    assert text.startswith(message) if message.endswith(": ") else text == message, text
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"input_dim": 1}, {"block_bytes": 1}, {"input_correlation": -1.0},
+    {"input_correlation": 1.0}, {"perturbation": 0.0}, {"hist_range": (-1.0, 1.0), "bins": 1},
+])
+def test_forward_prop_edges_of_the_valid_range_are_accepted(api, kwargs):
+    result = api.forward_prop([4], "he_normal", batch=2, rng=0, **kwargs)
+    assert len(result.layers) == 1 and np.isfinite(result.layers[0].std)
+
+
+def test_an_integer_input_is_used_as_the_network_dtype(api):
+    """X of ints (and an int upstream) are read as the layer dtype: the same network as the
+    same values given as floats."""
+    X = np.arange(-4, 4).reshape(2, 4)
+    up = np.array([[1, -2, 0, 3], [2, 1, -1, 0]])
+    for dtype in ("float32", "float64"):
+        as_int = api.forward_prop([4], "he_normal", X=X, rng=0, dtype=dtype, backward=True,
+                                  upstream=up)
+        as_float = api.forward_prop([4], "he_normal", X=X.astype(dtype), rng=0, dtype=dtype,
+                                    backward=True, upstream=up.astype(dtype))
+        assert as_int.acts[0].dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(as_int.acts[0], as_float.acts[0])
+        assert as_int.layers[0].grad_std == as_float.layers[0].grad_std
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda f: f.variance_scaling((5, 5), mode="fan_mid"), ValueError,
+     "mode must be one of 'fan_in', 'fan_out', 'fan_avg'; got 'fan_mid'"),
+    (lambda f: f.he_normal((5, 5), mode="fan_mid"), ValueError,
+     "mode must be one of 'fan_in', 'fan_out'; got 'fan_mid'"),
+    (lambda f: f.he_normal((5, 5), mode="fan_avg"), ValueError,
+     "he_normal takes mode 'fan_in' or 'fan_out'; for the mean of the fans use "
+     "variance_scaling(scale=2.0, mode='fan_avg', distribution='untruncated_normal')"),
+    (lambda f: f.he_uniform((5, 5), mode="fan_avg"), ValueError,
+     "he_uniform takes mode 'fan_in' or 'fan_out'; for the mean of the fans use "
+     "variance_scaling(scale=2.0, mode='fan_avg', distribution='uniform')"),
+    (lambda f: f.he_normal((5, 5), a=1.0, negative_slope=2.0), TypeError,
+     "he_normal: give a= (PyTorch's name) or negative_slope=, not both"),
+    (lambda f: f.he_normal((5,)), ValueError,
+     "fans need a weight shape of at least 2 dimensions: (fan_in, fan_out), or (*kernel, in, "
+     "out) for a convolution (layout='in_out'); got shape (5,)"),
+    (lambda f: f.he_normal((5,), layout="out_in"), ValueError,
+     "fans need a weight shape of at least 2 dimensions: (fan_out, fan_in), or (out, in, "
+     "*kernel) for a convolution (layout='out_in'); got shape (5,)"),
+    (lambda f: f.he_normal((5, 5), layout="io"), ValueError,
+     "layout must be one of 'in_out', 'out_in'; got 'io'"),
+    (lambda f: f.get_initializer("zeros", std=1.0), TypeError,
+     "zeros takes no parameter 'std'; it takes: none"),
+    (lambda f: f.get_initializer("normal", gain=1.0), TypeError,
+     "normal takes no parameter 'gain'; it takes: "),
+    (lambda f: f.get_initializer("he"), ValueError, "unknown initializer 'he'; valid names: "),
+    (lambda f: f.calculate_gain("swish"), ValueError,
+     "unknown nonlinearity 'swish'; valid: conv1d, conv2d, conv3d, conv_transpose1d, "
+     "conv_transpose2d, conv_transpose3d, identity, leaky_relu, linear, relu, selu, sigmoid, "
+     "tanh"),
+])
+def test_initializer_messages_word_for_word(api, call, error, message):
+    with pytest.raises(error) as raised:
+        call(api)
+    text = str(raised.value)
+    assert text.startswith(message) if message.endswith(": ") else text == message, text
+    if message.endswith("valid names: "):  # the list: sorted, comma-separated, complete
+        names = text[len(message):].split(", ")
+        assert names == sorted(names) and {"he_normal", "kaiming_uniform", "orthogonal",
+                                           "glorot_uniform", "zeros"} <= set(names)
+    elif message.endswith("it takes: "):
+        assert text[len(message):].split(", ")[:2] == ["mean", "std"]

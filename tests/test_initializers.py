@@ -422,3 +422,45 @@ def test_sparse_zero_counts_follow_torchs_rule(rows, cols, sparsity, layout):
     torch_tensor = w if layout == "out_in" else w.T
     expected = math.ceil(Fraction(repr(sparsity)) * rows)
     assert ((torch_tensor == 0).sum(axis=0) == expected).all()
+
+
+# -- an Initializer's law: layouts, fans of one, PyTorch's leaky_relu default -----------------
+
+def test_an_initializers_law_reads_the_layout_asked_for_unless_its_own_params_fix_one():
+    """Initializer.law(shape, layout=...): torch's (out, in) weight of Linear(784, 16) has
+    fan_in 784; the layout is part of the cache key (the same shape read both ways), and an
+    initializer made with layout= keeps it."""
+    init = fastinit.get_initializer("he_normal")
+    assert init.law((16, 784)).std == pytest.approx(math.sqrt(2 / 16))  # in_out: fan_in 16
+    assert init.law((16, 784), layout="out_in").std == pytest.approx(math.sqrt(2 / 784))
+    assert init.law((16, 784)).std == pytest.approx(math.sqrt(2 / 16))
+    fixed = fastinit.get_initializer("he_normal", layout="in_out")
+    assert fixed.law((16, 784), layout="out_in").std == pytest.approx(math.sqrt(2 / 16))
+    plain = fastinit.get_initializer("normal", std=0.3)  # no layout parameter: ignored
+    assert plain.law((16, 784), layout="out_in").std == 0.3
+
+
+@pytest.mark.parametrize("shape, mode, fan", [((1, 5), "fan_out", 5), ((5, 1), "fan_in", 5),
+                                              ((1, 1), "fan_in", 1), ((1, 7), "fan_avg", 4)])
+def test_a_fan_of_one_is_a_fan(api, shape, mode, fan):
+    std = api.get_initializer("variance_scaling", mode=mode, distribution="untruncated_normal")
+    assert std.law(shape).std == pytest.approx(math.sqrt(1 / fan))
+
+
+def test_he_with_leaky_relu_and_no_slope_is_torchs_a_zero(api):
+    """torch.nn.init.kaiming_normal_(w, nonlinearity="leaky_relu") takes a=0: gain sqrt(2)."""
+    for name in ("he_normal", "he_uniform"):
+        law = api.get_initializer(name, nonlinearity="leaky_relu").law((400, 30))
+        std = law.std if hasattr(law, "std") else (law.high - law.low) / math.sqrt(12)
+        assert std == pytest.approx(math.sqrt(2 / 400))
+
+
+def test_draw_law_draws_a_truncated_normal_with_all_four_parameters():
+    """initializers.draw_law (the Keras and JAX front ends' path) gives the scheme's values."""
+    from fastinit.initializers import draw_law
+    from fastinit.laws import TruncatedNormal
+    law = TruncatedNormal(mean=0.5, std=2.0, a=-1.0, b=4.0)
+    expected = fastinit.truncated_normal((50, 40), mean=0.5, std=2.0, a=-1.0, b=4.0, rng=3)
+    drawn = draw_law(law, (50, 40), rng=3)
+    np.testing.assert_array_equal(drawn, expected)
+    assert drawn.min() >= -1.0 and drawn.max() <= 4.0 and drawn.min() < -0.5

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from fastinit.laws import Constant, Normal, TruncatedNormal, Uniform, values_within
 
@@ -97,3 +98,48 @@ def test_a_truncated_normal_may_be_unbounded_on_either_side():
     with pytest.raises(ValueError, match="^std must be > 0"):
         TruncatedNormal(std=0.0)
 
+
+
+# -- the float32 limits, word for word ---------------------------------------------------------
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda f: f.constant((2,), value=1e39, dtype="float32"),
+     "value=1e+39 is not representable in float32 (largest 3.403e+38)"),
+    (lambda f: f.normal((2,), mean=1e39, dtype="float32"),
+     "mean=1e+39 is not representable in float32 (largest 3.403e+38)"),
+    (lambda f: f.normal((2,), std=1e38, dtype="float32"),
+     "std=1e+38 (mean=0.0) gives values beyond float32's largest, 3.403e+38 (a draw reaches "
+     "|mean| + 13.71 std): use a smaller std or float64"),
+    (lambda f: f.truncated_normal((2,), mean=1e39, dtype="float32"),
+     "mean=1e+39 is not representable in float32 (largest 3.403e+38)"),
+    (lambda f: f.truncated_normal((2,), std=1e39, dtype="float32"),
+     "std=1e+39 is not representable in float32 (largest 3.403e+38)"),
+    (lambda f: f.uniform((2,), low=-1e308, high=1e308),
+     "high - low overflows for low=-1e+308, high=1e+308"),
+])
+def test_float32_limits_messages_word_for_word(api, call, message):
+    with pytest.raises(ValueError) as raised:
+        call(api)
+    assert str(raised.value) == message
+
+
+def test_the_largest_float32_and_infinity_are_constants_float32_holds(api):
+    """float32's largest value is representable (the limit is inclusive), and a constant may be
+    infinite (torch.nn.init.constant_(t, inf) fills inf): it is not a law with a spread."""
+    np.testing.assert_array_equal(api.constant((3,), value=F32_MAX, dtype="float32"),
+                                  np.full(3, F32_MAX, np.float32))
+    np.testing.assert_array_equal(api.constant((3,), value=-math.inf, dtype="float32"),
+                                  np.full(3, -np.inf, np.float32))
+
+
+@pytest.mark.parametrize("a, b", [(8.0, 8.5), (-8.5, -8.0), (5.0, 40.0)])
+def test_truncated_normal_far_in_either_tail_is_the_law(api, a, b):
+    """Intervals deep in one tail, where Phi(a) and Phi(b) round to the same double in the
+    upper tail (laws.TruncatedNormal.inversion mirrors them into the lower one): exact KS test
+    against SciPy's truncnorm, fixed seed."""
+    x = api.truncated_normal((20000,), a=a, b=b, rng=11)
+    assert a <= x.min() and x.max() <= b
+    assert stats.kstest(x, stats.truncnorm(a, b).cdf).pvalue > 1e-3

@@ -627,3 +627,57 @@ def test_orthogonal_weights_from_the_kernels_are_the_schemes_bit_for_bit(monkeyp
                          X=np.eye(fan_in, dtype=dtype)), propagation.ENGINE)
     expected = fastinit.orthogonal(shape, gain=0.7, rng=p.weight_rng(0), dtype=dtype)
     assert np.array_equal(run.acts[0].view(np.uint8), expected.view(np.uint8))
+
+
+def _eye(fan_in, fan_out):
+    return np.eye(fan_in, fan_out)
+
+
+def _overflow_warnings(api, X, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = api.forward_prop([4, 4], _eye, activation="linear", X=X, bins=4, **kwargs)
+    ours = [w for w in caught if "layer" in str(w.message)]
+    return result, ours
+
+
+@pytest.mark.parametrize("api", [fastinit, reference], ids=["engine", "reference"])
+def test_a_sum_that_overflows_makes_the_layer_nan_with_a_warning_at_the_callers_line(api):
+    """Values of 1e308 are finite, their sum is not: the layer's mean, std, min and max are
+    NaN (results.checked_stats), each layer says so once, numbered from 1, and the warning
+    points at the line that called forward_prop, not inside fastinit."""
+    result, caught = _overflow_warnings(api, np.full((2, 4), 1e308))
+    assert [str(w.message) for w in caught] == [
+        f"layer {n}'s activations overflowed (values or their sum not finite): its mean, std, "
+        "min and max are NaN" for n in (1, 2)]
+    assert all(w.category is RuntimeWarning and w.filename == __file__ for w in caught)
+    for layer in result.layers:
+        assert all(math.isnan(getattr(layer, k)) for k in ("mean", "std", "min", "max"))
+
+
+@pytest.mark.parametrize("api", [fastinit, reference], ids=["engine", "reference"])
+def test_a_spread_that_overflows_makes_std_alone_nan(api):
+    """+-1e308: the mean (0), min and max are finite, the squared deviations are not."""
+    X = np.array([[1e308, -1e308, 1e308, -1e308]] * 2)
+    result, caught = _overflow_warnings(api, X)
+    assert [str(w.message) for w in caught] == [
+        f"layer {n}'s activations' spread overflowed: its std is NaN" for n in (1, 2)]
+    assert all(w.category is RuntimeWarning and w.filename == __file__ for w in caught)
+    for layer in result.layers:
+        assert (layer.mean, layer.min, layer.max) == (0.0, -1e308, 1e308)
+        assert math.isnan(layer.std)
+
+
+@pytest.mark.parametrize("api", [fastinit, reference], ids=["engine", "reference"])
+@pytest.mark.parametrize("values, mid, half", [
+    # a few ulps apart: NumPy refuses the range ("Too many bins"); the fallback is
+    # [mid - 0.5, mid + 0.5] (network.data_range_edges' docstring)
+    ([1.0, 1.0 + 2**-52, 1.0 + 2**-51, 1.0], 1.0 + 2**-52, 0.5),
+    # a constant 1e307: half a unit is below its ulp; the fallback is 2 * bins ulps each side
+    ([1e307] * 4, 1e307, 2 * 4 * float(np.spacing(1e307))),
+])
+def test_a_layer_numpy_cannot_bin_gets_the_documented_fallback_range(api, values, mid, half):
+    result = api.forward_prop([4], _eye, activation="linear", X=np.array([values]), bins=4)
+    layer = result.layers[0]
+    np.testing.assert_array_equal(layer.bin_edges, np.linspace(mid - half, mid + half, 5))
+    assert layer.hist.sum() == 4

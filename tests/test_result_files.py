@@ -64,6 +64,16 @@ def test_a_malformed_row_in_the_middle_drops_only_itself(tmp_path, records):
     same_records(read_records(path), records)
 
 
+def test_a_malformed_json_line_in_the_middle_drops_only_itself(tmp_path, records):
+    path = tmp_path / "s.jsonl"
+    write_records(path, records)
+    lines = path.read_text().splitlines(keepends=True)
+    for bad in ('{"init": "lecun_normal", "depth": \n', "[1, 2]\n", '{"no": "fields"}\n'):
+        lines.insert(3, bad)
+    path.write_text("".join(lines))
+    same_records(read_records(path), records)
+
+
 def test_a_failed_configuration_is_not_complete(records):
     config = sweeps.Config.from_record(records[0])
     rows = [r for r in records if sweeps.Config.from_record(r) == config]
