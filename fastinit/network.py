@@ -152,13 +152,15 @@ def data_range_edges(bins, lo, hi):
     cannot be made (NumPy: "Too many bins for data range", as for a constant layer of 1e308 or
     one whose values differ by a few ulps) [mid - w, mid + w] with w the larger of 0.5 and
     2 * bins ulps of the data: every value in one bin or a few. Empty when the data are not
-    finite or the widened range overflows: then there is no histogram."""
+    finite, their range hi - lo overflows (+-1e308) or the widened range does: then there is
+    no histogram."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return np.empty(0)
     try:
         return _bin_edges(bins, lo, hi)
     except ValueError:
-        pass
+        if not math.isfinite(hi - lo):  # too wide, not too narrow: no bins hold the data
+            return np.empty(0)
     mid = 0.5 * lo + 0.5 * hi
     half = max(0.5, 2 * bins * float(np.spacing(max(abs(lo), abs(hi)))))
     try:
