@@ -294,6 +294,13 @@ def test_a_callable_s_integer_matrix_is_used_in_the_network_dtype(api):
     np.testing.assert_allclose(result.acts[0], np.tanh(2.0), rtol=1e-6)
 
 
+def test_a_callable_s_float32_matrix_is_used_in_a_float64_network(api):
+    eye = lambda fi, fo: np.eye(fi, fo, dtype=np.float32)  # noqa: E731
+    result = api.forward_prop([3], eye, activation="linear", X=np.full((2, 3), 0.1), rng=0)
+    assert result.acts[0].dtype == np.float64
+    np.testing.assert_array_equal(result.acts[0], np.full((2, 3), 0.1))
+
+
 @pytest.mark.parametrize("keep", [False, True])
 def test_a_correlated_run_keeps_activations_only_when_asked(api, keep):
     result = api.forward_prop([20, 20], "lecun_normal", batch=30, rng=1,
@@ -336,6 +343,9 @@ def _fp(**kwargs):
      "hist_range must be (low, high) with low < high, got (1.0, 1.0)"),
     (_fp(hist_range=(1.0, 1.0 + 2**-52)), ValueError,
      "hist_range (1.0, 1.0000000000000002) is too narrow for 30 distinct bins"),
+    (_fp(bias=float("nan")), ValueError, "bias must be finite, got nan"),
+    (_fp(activation="swish"), ValueError, "unknown activation 'swish'; valid: tanh, relu, "
+     "leaky_relu, sigmoid, linear, selu, elu, gelu"),
     (_fp(bias=object()), TypeError,
      "bias must be a number, an initializer name or an Initializer"),
     (_fp(bias="gaussian"), ValueError, "bias: unknown initializer 'gaussian'; valid names: "),
@@ -449,3 +459,11 @@ def test_initializer_messages_word_for_word(api, call, error, message):
                                            "glorot_uniform", "zeros"} <= set(names)
     elif message.endswith("it takes: "):
         assert text[len(message):].split(", ")[:2] == ["mean", "std"]
+
+
+def test_activations_not_kept_say_how_to_keep_them(api):
+    result = api.forward_prop([4], "he_normal", batch=2, rng=0, keep_activations=False)
+    with pytest.raises(KeyError) as raised:
+        result.acts[0]
+    assert raised.value.args == ("the activations were not kept: run forward_prop with "
+                                 "keep_activations=True",)

@@ -280,3 +280,35 @@ def test_no_prediction_for_what_the_free_product_does_not_cover(kwargs):
                                    batch=2, **kwargs)
     assert math.isnan(s.predicted_mean) and math.isnan(s.predicted_variance)
     assert s.singular_values.shape[0] == 2  # measured all the same
+
+
+# -- the predicted density in closed form: Marchenko-Pastur, and the variance map ------------
+
+_LAMBDAS = np.array([0.5, 1.0, 2.0, 3.0])
+# Marchenko-Pastur at ratio 1: the eigenvalues of W W^T for a square W of i.i.d. entries of
+# variance 1/N (Pennington, Schoenholz & Ganguli 2017's S_{WW^T} = 1 / (1 + z))
+_MARCHENKO_PASTUR = np.sqrt(_LAMBDAS * (4 - _LAMBDAS)) / (2 * math.pi * _LAMBDAS)
+
+
+@pytest.mark.parametrize("network, slope", [
+    ([(1.0, 0.0, "linear", False)], 0.01),
+    # an orthogonal factor leaves the spectrum alone, in either order: the two layers are
+    # different factors (not one layer counted twice) though their sigma_w^2 and q agree
+    ([(1.0, 0.0, "linear", True), (1.0, 0.0, "linear", False)], 0.01),
+    ([(1.0, 0.0, "linear", False), (1.0, 0.0, "linear", True)], 0.01),
+    # leaky ReLU of slope 1 is the identity: the slope asked for is the one used
+    ([(1.0, 0.0, "leaky_relu", False)], 1.0),
+])
+def test_the_density_of_one_gaussian_factor_is_marchenko_pastur(network, slope):
+    density = theory.jacobian_density(network, _LAMBDAS, slope=slope)
+    np.testing.assert_allclose(density, _MARCHENKO_PASTUR, rtol=1e-5)
+
+
+def test_a_bias_variance_adds_to_q_as_the_inputs_second_moment_does():
+    """q^1 = sigma_w^2 E[x^2] + sigma_b^2: a tanh layer with sigma_b^2 = 0.5 on unit inputs has
+    the density of one without bias on inputs of second moment 1.5, and not 0.5's."""
+    biased = theory.jacobian_density([(1.0, 0.5, "tanh", False)], _LAMBDAS)
+    same_q = theory.jacobian_density([(1.0, 0.0, "tanh", False)], _LAMBDAS, input_variance=1.5)
+    other_q = theory.jacobian_density([(1.0, 0.0, "tanh", False)], _LAMBDAS, input_variance=0.5)
+    np.testing.assert_allclose(biased, same_q, rtol=1e-9)
+    assert np.all(np.abs(biased / other_q - 1) > 0.1)

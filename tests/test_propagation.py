@@ -679,6 +679,16 @@ def test_a_spread_that_overflows_makes_std_alone_nan(api):
 
 
 @pytest.mark.parametrize("api", [fastinit, reference], ids=["engine", "reference"])
+def test_an_infinite_layer_has_no_histogram(api):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = api.forward_prop([4], lambda i, o: 4 * np.eye(i, o), activation="linear",
+                                  X=np.full((2, 4), 1e308), bins=4)
+    layer = result.layers[0]
+    assert layer.hist.size == 0 and layer.bin_edges.size == 0
+
+
+@pytest.mark.parametrize("api", [fastinit, reference], ids=["engine", "reference"])
 @pytest.mark.parametrize("values, mid, half", [
     # a few ulps apart: NumPy refuses the range ("Too many bins"); the fallback is
     # [mid - 0.5, mid + 0.5] (network.data_range_edges' docstring)

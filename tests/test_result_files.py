@@ -14,7 +14,7 @@ from fastinit.sweep import runner
 
 from fastinit.sweep import result_files
 from fastinit.sweep.result_files import (
-    COLUMNS, check_resumable, complete_configs, read_records, write_records,
+    COLUMNS, check_out_path, check_resumable, complete_configs, read_records, write_records,
 )
 from conftest import fastinit_cli, same_records
 
@@ -496,3 +496,46 @@ def test_a_failure_and_a_file_from_before_stream_versions_read_back(tmp_path, re
         old.write_text(json.dumps(row) + "\n")
     (first,) = read_records(old)
     assert first["stream"] is None and first["layer"] == record["layer"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_a_trailing_slash_names_the_same_place(tmp_path, records, suffix):
+    """"out.parquet/" (a folder, as a shell completes it) is the Parquet folder out.parquet;
+    the suffix is read from the name without its trailing separators."""
+    path = str(tmp_path / f"s{suffix}")
+    if suffix == ".parquet":
+        check_out_path(path + "/")
+        write_records(path + os.sep, records)
+        same_records(read_records(path + "/"), records)
+        same_records(read_records(path), records)
+    else:
+        write_records(path, records)
+        same_records(read_records(path), records)
+
+
+def test_resume_refuses_a_file_of_two_other_stream_versions_by_name(tmp_path, records):
+    """Rows without a stream version (fastinit 0.3) beside rows of another version: one clear
+    ValueError (not a TypeError from sorting None beside text), naming the same one always."""
+    rows = [dict(r, stream=None) for r in records[:2]] + \
+        [dict(r, stream="philox4x32-10/0") for r in records[2:4]]
+    for order in (rows, rows[::-1]):
+        with pytest.raises(ValueError, match="was written with stream version philox4x32-10/0"):
+            check_resumable(tmp_path / "s.csv", order, [], OPTIONS)
+
+
+def test_a_parquet_part_is_written_beside_its_folder_not_in_the_working_directory(
+        tmp_path, records, monkeypatch):
+    """The part's temporary is in the folder it is renamed into (the rename is then atomic
+    on one filesystem), whatever the working directory."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    renamed = []
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: renamed.append((src, dst)) or
+                        replace(src, dst))
+    folder = tmp_path / "s.parquet"
+    write_records(folder, records)
+    assert renamed and all(os.path.dirname(os.path.abspath(src)) == str(folder) ==
+                           os.path.dirname(dst) for src, dst in renamed)
+    assert list(elsewhere.iterdir()) == []
