@@ -45,11 +45,12 @@ def main_words64(key, first, n):
 
 
 class ExtraWords:
-    """An element's own 64-bit words for rare extra draws: blocks (p_lo, p_hi, i, region)."""
+    """An element's own 64-bit words for rare extra draws: blocks (p_lo, p_hi, i, region).
+    ``first``: block 0's two words when the caller computed them already (first_blocks)."""
 
-    def __init__(self, key, element, region):
+    def __init__(self, key, element, region, first=None):
         self.key, self.element, self.region = key, element, region
-        self.block, self.buffer = 0, []
+        self.block, self.buffer = (0, []) if first is None else (1, list(first))
 
     def word(self):
         if not self.buffer:
@@ -61,6 +62,16 @@ class ExtraWords:
 
     def uniform(self):
         return (self.word() >> 11) * 2.0**-53
+
+
+def first_blocks(key, elements, region):
+    """Block 0 of each element's extra words, for many elements in one vectorised Philox call:
+    [(word 0, word 1)], the words ExtraWords(key, element, region) gives first."""
+    e = np.asarray(elements, np.uint64)
+    w = [x.astype(np.uint64) for x in philox4x32_10(e & np.uint64(MASK32), e >> np.uint64(32),
+                                                      np.zeros_like(e), np.full_like(e, region),
+                                                      key)]
+    return zip((w[0] | (w[1] << np.uint64(32))).tolist(), (w[2] | (w[3] << np.uint64(32))).tolist())
 
 
 def ziggurat_slow(idx, x, negative, extra):
@@ -108,12 +119,14 @@ def standard_normal(key, first, n, dtype):
     return x
 
 
-def truncated_fallback(law, key, element):
+def truncated_fallback(law, key, element, first=None, constants=None):
     """A draw for an element whose normal fell outside [alpha, beta] (or every element of a
-    narrow interval): redraws from region 2, then inversion."""
-    alpha, beta = law.standard_bounds()
-    redraw = law.inversion()[0]
-    extra = ExtraWords(key, element, TRUNCATION_REGION)
+    narrow interval): redraws from region 2, then inversion. ``first`` (block 0 of its
+    region-2 words) and ``constants`` (law.standard_bounds() + law.inversion()) may be given
+    by a caller that computed them for many elements at once."""
+    alpha, beta, redraw, flip, log_hi, exp_d, one_minus_exp_d = constants or (
+        *law.standard_bounds(), *law.inversion())
+    extra = ExtraWords(key, element, TRUNCATION_REGION, first)
     if redraw:
         for j in range(MAX_REDRAWS):
             z = normal64_scalar(extra.word(), key, element, REDRAW_REGION + j)
@@ -122,7 +135,6 @@ def truncated_fallback(law, key, element):
     u = ((extra.word() >> 11) + 0.5) * 2.0**-53
     # the inversion in scalar C arithmetic, as the kernel does it (math.log is C's log;
     # NumPy's vectorised log may differ from it in the last bit)
-    _, flip, log_hi, exp_d, one_minus_exp_d = law.inversion()
     z = float(ndtri_exp(log_hi + math.log(exp_d + u * one_minus_exp_d)))
     return -z if flip else z
 
@@ -180,11 +192,13 @@ class Stream(StreamBase):
         if kind == "normal":
             flat[...] = params[0] + params[1] * z
             return
-        alpha, beta = law.standard_bounds()
-        redraw = law.inversion()[0]
-        outside = ~((alpha <= z) & (z <= beta)) if redraw else np.ones(n, bool)
-        for i in np.flatnonzero(outside):
-            z[i] = truncated_fallback(law, self.key, offset + int(i))
+        constants = (*law.standard_bounds(), *law.inversion())
+        alpha, beta, redraw = constants[:3]
+        outside = np.flatnonzero(~((alpha <= z) & (z <= beta)) if redraw else np.ones(n, bool))
+        elements = offset + outside
+        firsts = first_blocks(self.key, elements, TRUNCATION_REGION)
+        for i, element, first in zip(outside.tolist(), elements.tolist(), firsts):
+            z[i] = truncated_fallback(law, self.key, element, first, constants)
         flat[...] = np.clip(law.mean + law.std * z, params[2], params[3])
 
     def _raw(self, n, offset):
