@@ -407,8 +407,10 @@ def test_ctrl_c_on_a_dask_sweep_prints_one_line_and_exits_130(tmp_path):
     sent = time.monotonic()
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    assert "interrupted" in err
+    # one line: neither a traceback nor Dask's own log lines (its workers' "Async instruction
+    # ... ended with CancelledError" warnings, or a heartbeat's traceback as the scheduler
+    # closes)
+    assert err.splitlines() == ["fastinit: interrupted"], err
     assert time.monotonic() - sent < 20
 
 

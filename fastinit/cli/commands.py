@@ -324,12 +324,16 @@ def _executor(args):
         return client, client
     # the worker processes start with SIGINT ignored (a disposition children inherit): Ctrl-C
     # reaches this process alone, which closes the cluster, instead of every worker printing
-    # its own traceback
+    # its own traceback; and Dask's log lines stay out of the CLI's output (a worker whose
+    # heartbeat meets the closing scheduler after Ctrl-C logs a traceback): a failed
+    # configuration is reported in the records and the summary, a lost worker by a retry
+    import logging
     import signal
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)  # pyright: ignore[reportArgumentType]
+                               dashboard_address=None,  # pyright: ignore[reportArgumentType]
+                               silence_logs=logging.CRITICAL)
     finally:
         signal.signal(signal.SIGINT, previous)
     return Client(cluster), cluster
