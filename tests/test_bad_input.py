@@ -387,10 +387,17 @@ def _fp(**kwargs):
      "SeedSequence rng and a named or Initializer weight_init"),
 ])
 def test_forward_prop_messages_word_for_word(api, call, error, message):
+    _message_is(api, call, error, message)
+
+
+def _message_is(api, call, error, message):
+    """The error's text: ``message`` exactly, or starting with it when it ends in ": " (a
+    list follows). Returns the text."""
     with pytest.raises(error) as raised:
         call(api)
     text = str(raised.value)
     assert text.startswith(message) if message.endswith(": ") else text == message, text
+    return text
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -449,10 +456,7 @@ def test_an_integer_input_is_used_as_the_network_dtype(api):
      "tanh"),
 ])
 def test_initializer_messages_word_for_word(api, call, error, message):
-    with pytest.raises(error) as raised:
-        call(api)
-    text = str(raised.value)
-    assert text.startswith(message) if message.endswith(": ") else text == message, text
+    text = _message_is(api, call, error, message)
     if message.endswith("valid names: "):  # the list: sorted, comma-separated, complete
         names = text[len(message):].split(", ")
         assert names == sorted(names) and {"he_normal", "kaiming_uniform", "orthogonal",
